@@ -1,0 +1,62 @@
+"""The ``qa`` console script. Commands are thin: parse, call one service, print, exit code.
+
+Every command that returns data has ``--json``; that JSON is a stable contract (docs/cli.md).
+Exit codes: 0 success, 1 some inputs were rejected (batch commands), 2 bad usage or input.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from qa_platform.settings import SettingsError, get_settings
+
+
+def emit(data: Any, as_json: bool, text: str | None = None) -> None:
+    """Print ``data`` as JSON (UTF-8, Chinese kept readable) or ``text`` for people."""
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    elif text is not None:
+        click.echo(text)
+
+
+def platform() -> Any:
+    """The service context for this process (settings read and validated once)."""
+    from qa_platform.services.context import Platform
+
+    try:
+        return Platform(get_settings())
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+class QaGroup(click.Group):
+    """Maps expected domain errors to a clear message and exit code 2 (no traceback)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from qa_platform.domain.errors import QaError
+
+        try:
+            return super().invoke(ctx)
+        except QaError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=QaGroup)
+@click.version_option(package_name="qa-platform")
+def main() -> None:
+    """Call quality inspection (质检) and speech analytics platform."""
+
+
+def _register() -> None:
+    from qa_platform.cli import core
+
+    for command in core.COMMANDS:
+        main.add_command(command)
+
+
+_register()

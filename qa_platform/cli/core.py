@@ -1,0 +1,276 @@
+"""Foundation commands: init, ingest, calls, call, keys, retention, audit, users, demo."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from qa_platform.cli import emit, platform
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True)
+def init(as_json: bool) -> None:
+    """Create QA_HOME, the database schema and the keyring (idempotent)."""
+    from qa_platform.services.bootstrap import initialise
+
+    info = initialise(platform())
+    emit(info, as_json, "\n".join(f"{k}: {v}" for k, v in info.items()))
+
+
+@click.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--manifest", type=click.Path(path_type=Path), help="CSV with a 'file' column.")
+@click.option("--agent", help="Agent code (工号).")
+@click.option("--team")
+@click.option("--direction", type=click.Choice(["in", "out"]))
+@click.option("--business-type")
+@click.option("--started-at", help="ISO date-time the call started.")
+@click.option("--external-id")
+@click.option("--customer-phone", help="Stored masked (138****5678).")
+@click.option("--agent-channel", help="Stereo: which channel is the agent (0/left, 1/right).")
+@click.option("--complaint", is_flag=True, help="The call is linked to a complaint (5-year retention).")
+@click.option("--strict", is_flag=True, default=None, help="Reject unknown agents and teams.")
+@click.option("--json", "as_json", is_flag=True)
+def ingest(files: tuple[Path, ...], manifest: Path | None, as_json: bool, strict: bool | None,
+           complaint: bool, **meta: str | None) -> None:
+    """Ingest recordings: validate, encrypt, store. Exit 1 if any file was rejected."""
+    from dataclasses import replace
+
+    from qa_platform.domain.calls import CallMetadata
+    from qa_platform.services.ingest import IngestItem, read_manifest
+
+    if not files and manifest is None:
+        raise click.UsageError("give audio FILES or --manifest CSV")
+    plat = platform()
+    if strict is not None:
+        plat.settings = replace(plat.settings, ingest_strict=strict)
+    raw = {k: v for k, v in meta.items()} | {"agent": meta.get("agent"),
+                                             "complaint": "yes" if complaint else None}
+    items = list(read_manifest(manifest)) if manifest else []
+    if files:
+        shared = CallMetadata.parse(raw)
+        items += [IngestItem(path, shared) for path in files]
+    results = _run_with_progress(plat, items, show=not as_json)
+    emit([r.to_dict() for r in results], as_json,
+         "\n".join(_line(r) for r in results))
+    if any(r.status == "rejected" for r in results):
+        sys.exit(1)
+
+
+def _run_with_progress(plat, items, show: bool):  # type: ignore[no-untyped-def]
+    from tqdm import tqdm
+
+    from qa_platform.services.ingest import ingest_many
+
+    with tqdm(total=len(items), unit="file", desc="ingest", disable=not show or len(items) < 2,
+              file=sys.stderr) as bar:
+        return ingest_many(plat, items, on_done=lambda _r: bar.update(1))
+
+
+def _line(r) -> str:  # type: ignore[no-untyped-def]
+    if r.status == "rejected":
+        return f"rejected  {r.error}"
+    return f"{r.status:<9} call {r.call_id}  {r.file}"
+
+
+@click.group()
+def calls() -> None:
+    """List calls."""
+
+
+@calls.command("list")
+@click.option("--status")
+@click.option("--limit", default=1000, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def calls_list(status: str | None, limit: int, as_json: bool) -> None:
+    from qa_platform.services.calls import list_calls
+
+    rows = list_calls(platform(), status=status, limit=limit)
+    emit(rows, as_json, "\n".join(
+        f"{r['id']:>6}  {r['status']:<10} {r['duration_s']:>7.1f}s  {r['agent'] or '-':<8} "
+        f"{r['started_at']}" for r in rows))
+
+
+@click.group()
+def call() -> None:
+    """One call: show, export audio, legal hold, complaint link."""
+
+
+@call.command("show")
+@click.argument("call_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+def call_show(call_id: int, as_json: bool) -> None:
+    from qa_platform.services.calls import show_call
+
+    detail = show_call(platform(), call_id)
+    emit(detail, as_json, "\n".join(f"{k}: {v}" for k, v in detail.items()
+                                    if not isinstance(v, list | dict)))
+
+
+@call.command("audio")
+@click.argument("call_id", type=int)
+@click.option("--out", required=True, type=click.Path(path_type=Path))
+@click.option("--actor", default="cli", help="Who asks (recorded in the audit log).")
+def call_audio(call_id: int, out: Path, actor: str) -> None:
+    """Decrypt a recording to a file (audited)."""
+    from qa_platform.services.recordings import export_audio
+
+    size = export_audio(platform(), call_id, out, actor=actor)
+    click.echo(f"wrote {size} bytes to {out}")
+
+
+@call.command("hold")
+@click.argument("call_id", type=int)
+@click.option("--release", is_flag=True, help="Lift the legal hold.")
+@click.option("--reason", default="")
+@click.option("--actor", default="cli")
+def call_hold(call_id: int, release: bool, reason: str, actor: str) -> None:
+    """Place (or lift) a legal hold: a held call is never purged."""
+    from qa_platform.services.retention import set_legal_hold
+
+    set_legal_hold(platform(), call_id, not release, actor=actor, reason=reason)
+    click.echo(f"call {call_id}: legal hold {'lifted' if release else 'placed'}")
+
+
+@call.command("retention")
+@click.argument("call_id", type=int)
+@click.option("--add-class", "klass", required=True, help="complaint, dispute, or a configured class.")
+@click.option("--actor", default="cli")
+def call_retention(call_id: int, klass: str, actor: str) -> None:
+    """Link a call to a complaint or dispute (extends retention to the longest rule)."""
+    from qa_platform.services.retention import add_retention_class
+
+    until = add_retention_class(platform(), call_id, klass, actor=actor)
+    click.echo(f"call {call_id}: retained until at least {until.date()}")
+
+
+@click.group()
+def keys() -> None:
+    """Key-encryption keys: status, rotate, retire."""
+
+
+@keys.command("rotate")
+@click.option("--json", "as_json", is_flag=True)
+def keys_rotate(as_json: bool) -> None:
+    """Add a new active KEK and re-wrap every data key with it."""
+    from dataclasses import asdict
+
+    from qa_platform.services.keys import rotate
+
+    report = rotate(platform())
+    emit(asdict(report), as_json,
+         f"active key {report.new_kek_id}; re-wrapped {report.rewrapped} data keys")
+
+
+@keys.command("status")
+@click.option("--json", "as_json", is_flag=True)
+def keys_status(as_json: bool) -> None:
+    from qa_platform.services.keys import key_status
+
+    status = key_status(platform())
+    emit(status, as_json, "\n".join(
+        f"{'*' if k['active'] else ' '} {k['id']}  {k['recordings']} recordings  {k['created_at']}"
+        for k in status["keys"]))  # type: ignore[union-attr]
+
+
+@keys.command("retire")
+@click.argument("kek_id")
+def keys_retire(kek_id: str) -> None:
+    """Remove an old KEK that no longer wraps any data key."""
+    from qa_platform.services.keys import retire
+
+    retire(platform(), kek_id)
+    click.echo(f"retired {kek_id}")
+
+
+@click.group()
+def retention() -> None:
+    """Retention: purge expired recordings."""
+
+
+@retention.command("purge")
+@click.option("--dry-run", is_flag=True, help="List what would be purged; change nothing.")
+@click.option("--json", "as_json", is_flag=True)
+def retention_purge(dry_run: bool, as_json: bool) -> None:
+    """Crypto-shred recordings past retention (never a held one)."""
+    from qa_platform.services.retention import purge
+
+    items = purge(platform(), dry_run=dry_run)
+    emit([i.to_dict() for i in items], as_json,
+         f"{'would purge' if dry_run else 'purged'} {len(items)} recordings")
+
+
+@click.group()
+def audit() -> None:
+    """The hash-chained audit log."""
+
+
+@audit.command("verify")
+@click.option("--json", "as_json", is_flag=True)
+def audit_verify(as_json: bool) -> None:
+    """Check every link of the chain; exit 1 and name the first broken event."""
+    from storage.audit import verify_chain
+
+    with platform().uow() as uow:
+        report = verify_chain(uow.session)
+    emit(report.to_dict(), as_json, f"audit chain intact: {report.checked} events" if report.ok
+         else f"audit chain BROKEN at event {report.first_broken_seq}: {report.reason}")
+    if not report.ok:
+        sys.exit(1)
+
+
+@click.group()
+def users() -> None:
+    """Users and teams."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(["admin", "supervisor", "inspector", "agent"]))
+@click.option("--team")
+@click.option("--agent-code", help="工号 (agents).")
+@click.option("--name", "display_name", default="")
+@click.option("--password", help="Generated and printed once when omitted.")
+@click.option("--json", "as_json", is_flag=True)
+def users_add(username: str, role: str, team: str | None, agent_code: str | None,
+              display_name: str, password: str | None, as_json: bool) -> None:
+    from dataclasses import asdict
+
+    from qa_platform.services.users import add_user
+
+    user = add_user(platform(), username, role, team=team, agent_code=agent_code,
+                    password=password, display_name=display_name)
+    emit(asdict(user), as_json, f"user {user.id} {user.username} ({user.role})"
+         + (f"  password: {user.password}" if user.password else ""))
+
+
+@users.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def users_list(as_json: bool) -> None:
+    from qa_platform.services.users import list_users
+
+    rows = list_users(platform())
+    emit(rows, as_json, "\n".join(f"{r['id']:>4} {r['username']:<16} {r['role']:<10} "
+                                  f"{r['team'] or '-'}" for r in rows))
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True)
+def demo(as_json: bool) -> None:
+    """Set up the embedded default, build the demo calls from real speech, ingest, list."""
+    from qa_platform.services.calls import list_calls
+    from qa_platform.services.demo import run_demo
+
+    plat = platform()
+    results = run_demo(plat)
+    rows = list_calls(plat)
+    emit({"ingested": [r.to_dict() for r in results], "calls": rows}, as_json,
+         "\n".join(_line(r) for r in results) + "\n\n" + "\n".join(
+             f"call {r['id']:>3}  {r['status']:<9} {r['duration_s']:>5.1f}s  {r['channels']}ch "
+             f"{r['sample_rate']}Hz  {r['agent']}  {r['team']}  {r['business_type']}" for r in rows))
+
+
+COMMANDS = [demo, init, ingest, calls, call, keys, retention, audit, users]

@@ -1,0 +1,131 @@
+"""Call metadata and statuses as plain types."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from qa_platform.domain.errors import QaError
+
+
+class CallStatus(StrEnum):
+    INGESTED = "ingested"
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    ANALYSED = "analysed"
+    FAILED = "failed"
+    PURGED = "purged"
+
+
+class Direction(StrEnum):
+    INBOUND = "in"
+    OUTBOUND = "out"
+
+
+class UserRole(StrEnum):
+    ADMIN = "admin"
+    SUPERVISOR = "supervisor"  # 质检主管
+    INSPECTOR = "inspector"  # 质检员
+    AGENT = "agent"  # 客服代表
+
+
+class CallNotFound(QaError, LookupError):
+    """No call with that id (or the caller may not know of it)."""
+
+
+class MetadataError(QaError, ValueError):
+    """A call's metadata is malformed; the message names the field."""
+
+
+@dataclass(frozen=True)
+class CallMetadata:
+    """What the telephony system tells us about a call (manifest row or CLI flags)."""
+
+    agent_code: str | None = None
+    team: str | None = None
+    direction: Direction = Direction.INBOUND
+    business_type: str = ""
+    started_at: datetime | None = None
+    external_id: str | None = None
+    customer_phone: str | None = None
+    agent_channel: int | None = None
+    satisfaction: int | None = None
+    complaint: bool = False
+
+    @classmethod
+    def parse(cls, raw: dict[str, str | None]) -> CallMetadata:
+        """Build from strings (CSV row, CLI); raise ``MetadataError`` naming the bad field."""
+        get = lambda k: (raw.get(k) or "").strip() or None  # noqa: E731
+        return cls(
+            agent_code=get("agent"),
+            team=get("team"),
+            direction=_direction(get("direction")),
+            business_type=get("business_type") or "",
+            started_at=_when(get("started_at")),
+            external_id=get("external_id"),
+            customer_phone=get("customer_phone"),
+            agent_channel=_channel(get("agent_channel")),
+            satisfaction=_satisfaction(get("satisfaction")),
+            complaint=_flag(get("complaint")),
+        )
+
+
+def _direction(value: str | None) -> Direction:
+    if value is None:
+        return Direction.INBOUND
+    try:
+        return Direction(value.lower())
+    except ValueError:
+        raise MetadataError(f"direction {value!r} must be 'in' or 'out'") from None
+
+
+def _when(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        raise MetadataError(f"started_at {value!r} is not an ISO date-time") from None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def _channel(value: str | None) -> int | None:
+    if value is None:
+        return None
+    mapping = {"0": 0, "left": 0, "l": 0, "1": 1, "right": 1, "r": 1}
+    if value.lower() not in mapping:
+        raise MetadataError(f"agent_channel {value!r} must be 0/left or 1/right")
+    return mapping[value.lower()]
+
+
+def _satisfaction(value: str | None) -> int | None:
+    if value is None:
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= 5:
+        raise MetadataError(f"satisfaction {value!r} must be an integer from 1 to 5")
+    return int(value)
+
+
+def _flag(value: str | None) -> bool:
+    if value is None:
+        return False
+    if value.lower() in {"1", "true", "yes", "y", "是"}:
+        return True
+    if value.lower() in {"0", "false", "no", "n", "否"}:
+        return False
+    raise MetadataError(f"complaint {value!r} must be yes or no")
+
+
+_DIGITS = re.compile(r"\D")
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """Keep only what a person needs to recognise the number: 138****5678."""
+    if not phone:
+        return None
+    digits = _DIGITS.sub("", phone)
+    if len(digits) < 7:
+        return "*" * len(digits)
+    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]

@@ -1,0 +1,227 @@
+"""Ingest (录音入库): validate, encrypt into the blob store, record the call, audit.
+
+Guarantees: a file is probed before anything is stored; the same audio (sha256) is reported as
+the existing call; a failure at any step leaves no blob without a row and no row without a
+blob; the customer phone number is stored masked; the plaintext is only ever read from the
+caller's file, never copied.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from qa_platform.audio_probe import AudioInfo, AudioRejected, probe
+from qa_platform.domain.calls import CallMetadata, CallStatus, MetadataError, mask_phone
+from qa_platform.domain.errors import QaError
+from qa_platform.retention import format_classes
+from qa_platform.services.context import Platform
+from storage.audit import append_audit
+from storage.blobs import new_blob_id
+from storage.crypto import encrypt_stream, new_data_key
+from storage.models import Call, Recording, Team, User
+
+MANIFEST_COLUMNS = {
+    "file", "agent", "team", "direction", "business_type", "started_at", "external_id",
+    "customer_phone", "agent_channel", "satisfaction", "complaint",
+}
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """One line of ``qa ingest --json``: file, call_id, status, error."""
+
+    file: str
+    call_id: int | None
+    status: str  # created | duplicate | rejected
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class IngestItem:
+    path: Path
+    metadata: CallMetadata | None
+    error: str | None = None  # a malformed manifest row
+
+
+class IngestRejected(QaError, ValueError):
+    """The file or its metadata is unacceptable; the message says why."""
+
+
+def sha256_file(path: Path, block: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while data := fh.read(block):
+            digest.update(data)
+    return digest.hexdigest()
+
+
+def ingest_many(
+    platform: Platform, items: Iterable[IngestItem], actor: str = "cli",
+    on_done: Callable[[IngestResult], None] | None = None,
+) -> list[IngestResult]:
+    """Ingest each item; a bad one is reported and the batch goes on."""
+    results = []
+    for item in items:
+        if item.error is not None or item.metadata is None:
+            result = IngestResult(str(item.path), None, "rejected", item.error)
+        else:
+            result = ingest_file(platform, item.path, item.metadata, actor=actor)
+        results.append(result)
+        if on_done:
+            on_done(result)
+    return results
+
+
+def ingest_file(platform: Platform, path: Path, meta: CallMetadata,
+                actor: str = "cli") -> IngestResult:
+    """Ingest one file; never raises for bad input, returns a ``rejected`` result instead."""
+    name = str(path)
+    try:
+        if not path.is_file():
+            raise IngestRejected(f"{name}: no such file, or not a regular file")
+        info = probe(path, max_duration_s=platform.settings.max_duration_s,
+                     min_duration_s=platform.settings.min_duration_s,
+                     max_bytes=platform.settings.max_upload_bytes, display_name=name)
+        digest = sha256_file(path)
+        existing = _existing_call(platform, digest)
+        if existing is not None:
+            return IngestResult(name, existing, "duplicate")
+        _check_external_id(platform, meta, name)
+        return _store(platform, path, info, digest, meta, actor)
+    except (AudioRejected, IngestRejected, MetadataError) as exc:
+        return IngestResult(name, None, "rejected", str(exc))
+
+
+def _existing_call(platform: Platform, digest: str) -> int | None:
+    with platform.uow() as uow:
+        return uow.session.scalar(select(Recording.call_id).where(Recording.sha256 == digest))
+
+
+def _check_external_id(platform: Platform, meta: CallMetadata, name: str) -> None:
+    if not meta.external_id:
+        return
+    with platform.uow() as uow:
+        other = uow.session.scalar(select(Call.id).where(Call.external_id == meta.external_id))
+    if other is not None:
+        raise IngestRejected(f"{name}: external id {meta.external_id!r} is already used by "
+                             f"call {other} with different audio")
+
+
+def _store(platform: Platform, path: Path, info: AudioInfo, digest: str,
+           meta: CallMetadata, actor: str) -> IngestResult:
+    blob_id = new_blob_id()
+    data_key = new_data_key()
+    chunk_size = platform.settings.chunk_size
+    with open(path, "rb") as source:
+        encrypted_size = platform.store.write(
+            blob_id, encrypt_stream(source, data_key, blob_id, chunk_size))
+    try:
+        kek_id, wrapped = platform.keyring.wrap(data_key, blob_id)
+        call_id = _insert_rows(platform, path, info, digest, meta, actor,
+                               blob_id, kek_id, wrapped, encrypted_size)
+    except BaseException as exc:
+        platform.store.delete(blob_id)  # no blob without a row
+        if isinstance(exc, IntegrityError):
+            existing = _existing_call(platform, digest)
+            if existing is not None:  # the same audio arrived concurrently
+                return IngestResult(str(path), existing, "duplicate")
+            _check_external_id(platform, meta, str(path))
+        raise
+    return IngestResult(str(path), call_id, "created")
+
+
+def _insert_rows(platform: Platform, path: Path, info: AudioInfo, digest: str,
+                 meta: CallMetadata, actor: str, blob_id: str, kek_id: str,
+                 wrapped: bytes, encrypted_size: int) -> int:
+    now = datetime.now(UTC)
+    started = meta.started_at or now
+    classes = {"standard", "complaint"} if meta.complaint else {"standard"}
+    with platform.uow() as uow:
+        agent, team = _resolve_people(uow.session, meta, platform.settings.ingest_strict, path)
+        call = Call(
+            external_id=meta.external_id, agent_code=meta.agent_code,
+            agent_id=agent.id if agent else None,
+            team_id=team.id if team else (agent.team_id if agent else None),
+            direction=str(meta.direction), business_type=meta.business_type,
+            started_at=started, customer_phone_masked=mask_phone(meta.customer_phone),
+            agent_channel=meta.agent_channel, satisfaction=meta.satisfaction,
+            status=str(CallStatus.INGESTED), duration_s=info.duration_s,
+            channels=info.channels, sample_rate=info.sample_rate,
+            audio_format=f"{info.format}/{info.codec}", original_filename=path.name[:255],
+            retention_class=format_classes(classes),
+            retain_until=platform.retention_rules.retain_until(started, classes),
+            legal_hold=False, created_at=now, updated_at=now,
+        )
+        uow.session.add(call)
+        uow.flush()
+        uow.session.add(Recording(
+            call_id=call.id, blob_id=blob_id, sha256=digest, size_bytes=path.stat().st_size,
+            encrypted_size=encrypted_size, chunk_size=platform.settings.chunk_size,
+            kek_id=kek_id, wrapped_key=wrapped, created_at=now))
+        append_audit(uow.session, actor=actor, action="call.ingest", object_type="call",
+                     object_id=call.id, details={"file": path.name, "sha256": digest,
+                                                 "duration_s": info.duration_s})
+        uow.commit()
+        return call.id
+
+
+def _resolve_people(session, meta: CallMetadata, strict: bool,  # type: ignore[no-untyped-def]
+                    path: Path) -> tuple[User | None, Team | None]:
+    agent = None
+    if meta.agent_code:
+        agent = session.scalar(select(User).where(User.agent_code == meta.agent_code))
+        if agent is None and strict:
+            raise IngestRejected(f"{path}: unknown agent {meta.agent_code!r} (strict mode)")
+    team = None
+    if meta.team:
+        team = session.scalar(select(Team).where(Team.name == meta.team))
+        if team is None and strict:
+            raise IngestRejected(f"{path}: unknown team {meta.team!r} (strict mode)")
+        if team is None:
+            team = Team(name=meta.team, created_at=datetime.now(UTC))
+            session.add(team)
+            session.flush()
+    return agent, team
+
+
+def read_manifest(manifest: Path) -> Iterator[IngestItem]:
+    """Rows of a CSV manifest; relative file paths are relative to the manifest's folder."""
+    try:
+        fh = open(manifest, newline="", encoding="utf-8-sig")
+    except OSError as exc:
+        raise IngestRejected(f"manifest {manifest}: cannot be read ({exc.strerror})") from None
+    with fh:
+        reader = csv.DictReader(fh)
+        header = set(reader.fieldnames or [])
+        if "file" not in header:
+            raise IngestRejected(f"manifest {manifest}: the header has no 'file' column")
+        unknown = header - MANIFEST_COLUMNS
+        if unknown:
+            raise IngestRejected(f"manifest {manifest}: unknown columns {sorted(unknown)}")
+        for line, row in enumerate(reader, start=2):
+            yield _manifest_item(manifest, line, row)
+
+
+def _manifest_item(manifest: Path, line: int, row: dict[str, str | None]) -> IngestItem:
+    where = f"{manifest}:{line}"
+    if None in row:  # more cells than header columns
+        return IngestItem(Path(where), None, f"{where}: row has more cells than the header")
+    file = (row.get("file") or "").strip()
+    if not file:
+        return IngestItem(Path(where), None, f"{where}: row has no file")
+    path = Path(file) if Path(file).is_absolute() else manifest.parent / file
+    try:
+        return IngestItem(path, CallMetadata.parse(row))
+    except MetadataError as exc:
+        return IngestItem(path, None, f"{where}: {exc}")

@@ -1,0 +1,94 @@
+"""People: teams and users with roles; passwords hashed with argon2."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import VerificationError
+from sqlalchemy import select
+
+from qa_platform.domain.calls import UserRole
+from qa_platform.domain.errors import QaError
+from qa_platform.services.context import Platform
+from storage.audit import append_audit
+from storage.models import Team, User
+
+_hasher = PasswordHasher()
+
+
+class UserError(QaError, ValueError):
+    """A user cannot be created or changed as asked."""
+
+
+@dataclass(frozen=True)
+class NewUser:
+    id: int
+    username: str
+    role: str
+    team: str | None
+    agent_code: str | None
+    password: str | None  # only when generated here, to show once
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(stored: str | None, password: str) -> bool:
+    if not stored:
+        return False
+    try:
+        return _hasher.verify(stored, password)
+    except VerificationError:
+        return False
+
+
+def add_user(platform: Platform, username: str, role: str, *, team: str | None = None,
+             agent_code: str | None = None, password: str | None = None,
+             display_name: str = "", actor: str = "cli") -> NewUser:
+    """Create a user (and the team if new); a password is generated when none is given."""
+    try:
+        role = str(UserRole(role))
+    except ValueError:
+        raise UserError(f"role {role!r} must be one of {[r.value for r in UserRole]}") from None
+    if role == UserRole.AGENT and not agent_code:
+        raise UserError("an agent needs an agent code (工号): --agent-code")
+    generated = None if password else secrets.token_urlsafe(12)
+    now = datetime.now(UTC)
+    with platform.uow() as uow:
+        s = uow.session
+        if s.scalar(select(User.id).where(User.username == username)) is not None:
+            raise UserError(f"user {username!r} already exists")
+        if agent_code and s.scalar(select(User.id).where(User.agent_code == agent_code)):
+            raise UserError(f"agent code {agent_code!r} already belongs to another user")
+        team_row = _team(s, team, now) if team else None
+        user = User(username=username, display_name=display_name or username, role=role,
+                    team_id=team_row.id if team_row else None, agent_code=agent_code,
+                    password_hash=hash_password(password or generated or ""), active=True,
+                    created_at=now)
+        s.add(user)
+        s.flush()
+        append_audit(s, actor=actor, action="user.add", object_type="user", object_id=user.id,
+                     details={"username": username, "role": role, "team": team})
+        uow.commit()
+        return NewUser(user.id, username, role, team, agent_code, generated)
+
+
+def _team(session, name: str, now: datetime) -> Team:  # type: ignore[no-untyped-def]
+    team = session.scalar(select(Team).where(Team.name == name))
+    if team is None:
+        team = Team(name=name, created_at=now)
+        session.add(team)
+        session.flush()
+    return team
+
+
+def list_users(platform: Platform) -> list[dict[str, object]]:
+    with platform.uow() as uow:
+        rows = uow.session.execute(
+            select(User, Team.name).outerjoin(Team, User.team_id == Team.id).order_by(User.id)).all()
+        return [{"id": u.id, "username": u.username, "role": u.role, "team": team,
+                 "agent_code": u.agent_code, "active": u.active} for u, team in rows]

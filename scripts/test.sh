@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The test command: the whole suite on PostgreSQL, then everything but the slow model and
+# worker-process tests again on SQLite (the embedded default).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PYANNOTE_METRICS_ENABLED=0 HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+
+pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1 || {
+  echo "test: PostgreSQL is not answering on 127.0.0.1:5432" >&2; exit 2; }
+redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || {
+  echo "test: Redis is not answering on 127.0.0.1:6379" >&2; exit 2; }
+
+echo "== PostgreSQL: full suite =="
+QA_TEST_DATABASE=postgres .venv/bin/pytest "$@"
+echo "== SQLite: all but slow =="
+QA_TEST_DATABASE=sqlite .venv/bin/pytest -m "not slow" -q "$@"
