@@ -18,12 +18,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from qa_platform.domain.calls import CallMetadata  # noqa: E402
-from qa_platform.services.bootstrap import initialise  # noqa: E402
-from qa_platform.services.context import Platform  # noqa: E402
-from qa_platform.services.ingest import IngestItem, ingest_many  # noqa: E402
-from qa_platform.settings import Settings  # noqa: E402
-from tests.helpers.files import make_audio  # noqa: E402
+from qa_platform.domain.calls import CallMetadata
+from qa_platform.services.bootstrap import initialise
+from qa_platform.services.context import Platform
+from qa_platform.services.ingest import IngestItem, ingest_many
+from qa_platform.settings import Settings
+from tests.helpers.files import make_audio
 
 
 def main() -> None:

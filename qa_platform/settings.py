@@ -101,9 +101,18 @@ class Settings:
     task_hard_time_limit_s: int = 2100
     broker_visibility_timeout_s: int = 3600
     job_max_attempts: int = 3
+    pipeline_version: str = "1"  # results are keyed by (call, stage, pipeline version)
+    worker_max_tasks_per_child: int = 50  # recycle model processes that leak
+    worker_proc_alive_timeout_s: int = 300  # model loading after fork is slow on busy nodes
+    task_retry_backoff_s: float = 2.0
 
     # Workflow
     appeal_window_working_days: int = 3
+    appeal_max_per_evaluation: int = 1
+    appeal_blind_review: bool = True  # the re-reviewer does not see who scored first
+    holiday_calendar_path: str = ""  # YAML: holidays, makeup_workdays
+    centre_timezone: str = "Asia/Shanghai"
+    report_confidence: float = 0.95  # confidence level of report intervals
 
     extra: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 

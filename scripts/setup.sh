@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY=${PYTHON:-python3}
-APT_PACKAGES="ffmpeg chromium fonts-noto-cjk"
+APT_PACKAGES="ffmpeg chromium fonts-noto-cjk poppler-utils"
 
 need_apt=()
 for pkg in $APT_PACKAGES; do

@@ -1,6 +1,12 @@
 """Imports every model module so ``Base.metadata`` is complete (Alembic, tests)."""
 
-from storage import models  # noqa: F401
+from storage import (
+    models,  # noqa: F401
+    models_flags,  # noqa: F401
+    models_pipeline,  # noqa: F401
+    models_reports,  # noqa: F401
+    models_scoring,  # noqa: F401
+)
 from storage.models import Base
 
 __all__ = ["Base"]

@@ -53,10 +53,13 @@ def main() -> None:
 
 
 def _register() -> None:
-    from qa_platform.cli import core
+    from qa_platform.cli import core, flags, pipeline, reports, scoring
 
-    for command in core.COMMANDS:
-        main.add_command(command)
+    for module in (core, pipeline, scoring):
+        for command in module.COMMANDS:
+            main.add_command(command)
+    main.add_command(flags.flags)
+    main.add_command(reports.report)
 
 
 _register()

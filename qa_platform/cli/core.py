@@ -259,18 +259,38 @@ def users_list(as_json: bool) -> None:
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True)
-def demo(as_json: bool) -> None:
-    """Set up the embedded default, build the demo calls from real speech, ingest, list."""
-    from qa_platform.services.calls import list_calls
+@click.option("--serve/--no-serve", default=True, show_default=True,
+              help="Serve the web UI on 127.0.0.1 at the end.")
+@click.option("--port", default=8000, show_default=True)
+def demo(as_json: bool, serve: bool, port: int) -> None:
+    """The main job: set up, ingest and analyse real demo calls, sample, then serve the UI."""
+    from qa_platform.services.calls import list_calls, show_call
     from qa_platform.services.demo import run_demo
 
     plat = platform()
-    results = run_demo(plat)
-    rows = list_calls(plat)
-    emit({"ingested": [r.to_dict() for r in results], "calls": rows}, as_json,
-         "\n".join(_line(r) for r in results) + "\n\n" + "\n".join(
-             f"call {r['id']:>3}  {r['status']:<9} {r['duration_s']:>5.1f}s  {r['channels']}ch "
-             f"{r['sample_rate']}Hz  {r['agent']}  {r['team']}  {r['business_type']}" for r in rows))
+    report = run_demo(plat)
+    rows = [show_call(plat, r["id"]) for r in list_calls(plat)]
+    emit({"ingested": [r.to_dict() for r in report.ingested], "calls": rows,
+          "samples": report.samples, "users": report.credentials}, as_json, _demo_text(report, rows))
+    if serve and not as_json:
+        from qa_platform.cli.web import web_command
+
+        click.get_current_context().invoke(web_command, host="127.0.0.1", port=port, threads=8)
+
+
+def _demo_text(report, rows) -> str:  # type: ignore[no-untyped-def]
+    lines = [_line(r) for r in report.ingested] + [""]
+    for r in rows:
+        flags = ", ".join(sorted({f["type"] for f in r.get("flags", [])})) or "-"
+        lines.append(f"call {r['id']:>3}  {r['status']:<9} {r['duration_s']:>5.1f}s "
+                     f"{r['channels']}ch {r['sample_rate']}Hz  {r['agent']} {r['team']} "
+                     f"{r['business_type']}  segments={len(r.get('segments', []))}  flags: {flags}")
+    for run in report.samples:
+        lines.append(f"sample run {run['run_id']} ({run['stream']}): frame {run['frame_size']}, "
+                     f"seed {run['seed']}, calls {run['call_ids']}")
+    lines.append("\ndemo users (also in $QA_HOME/demo/credentials.json, mode 0600):")
+    lines += [f"  {user:<16} {password}" for user, password in report.credentials.items()]
+    return "\n".join(lines)
 
 
 COMMANDS = [demo, init, ingest, calls, call, keys, retention, audit, users]

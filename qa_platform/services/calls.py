@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -14,9 +15,17 @@ from qa_platform.retention import parse_classes
 from qa_platform.services.context import Platform
 from storage.models import Call, CallFlag, Team
 
-# Later stages add keys to `qa call show` (segments, features ...) by registering a function
-# (session, call) -> dict here; the JSON contract in docs/cli.md lists every key.
+# Later stages add keys to `qa call show` (segments, features, evaluations ...) by registering
+# a function (session, call) -> dict here when their module is imported; the modules below are
+# imported before a call is shown. The JSON contract in docs/cli.md lists every key.
 DETAIL_SECTIONS: list[Callable[[Session, Call], dict[str, Any]]] = []
+SECTION_PROVIDERS = ("qa_platform.services.pipeline", "scoring.services")
+
+
+def _sections() -> list[Callable[[Session, Call], dict[str, Any]]]:
+    for module in SECTION_PROVIDERS:
+        importlib.import_module(module)
+    return DETAIL_SECTIONS
 
 
 def _iso(at: datetime | None) -> str | None:
@@ -69,7 +78,7 @@ def show_call(platform: Platform, call_id: int) -> dict[str, Any]:
                           "legal_hold": call.legal_hold, "purged_at": _iso(call.purged_at)},
             "flags": _flags(uow.session, call.id),
         }
-        for section in DETAIL_SECTIONS:
+        for section in _sections():
             detail.update(section(uow.session, call))
         return detail
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from qa_platform.audio_probe import AudioRejected, probe
-from tests.helpers.files import make_audio, tone, wav_with_rate
 from qa_platform.demo_audio import write_audio
+from tests.helpers.files import make_audio, tone, wav_with_rate
 
 LIMIT = 600.0
 
@@ -32,7 +32,7 @@ def test_telephone_formats_are_accepted(tmp_path: Path, name: str, codec: str | 
 
 def test_empty_file(tmp_path: Path) -> None:
     (tmp_path / "e.wav").write_bytes(b"")
-    with pytest.raises(AudioRejected, match="e.wav: file is empty"):
+    with pytest.raises(AudioRejected, match=r"e\.wav: file is empty"):
         probe(tmp_path / "e.wav", max_duration_s=LIMIT)
 
 
@@ -86,5 +86,5 @@ def test_over_size_limit(tmp_path: Path) -> None:
 def test_garbage_after_valid_magic(tmp_path: Path) -> None:
     path = tmp_path / "junk.mp3"
     path.write_bytes(b"ID3" + bytes(range(256)) * 20)
-    with pytest.raises(AudioRejected, match="junk.mp3"):
+    with pytest.raises(AudioRejected, match=r"junk\.mp3"):
         probe(path, max_duration_s=LIMIT)

@@ -1,0 +1,78 @@
+"""Abnormal-call detection and script compliance (异常监控、话术合规).
+
+``evaluate(transcript, features, rule_set, direction=..., business_type=...)`` is the single
+entry point: pure, no torch, no Flask, no database, so any node can re-run it when the rules
+change. Rules live in :mod:`qa_platform.flags.catalogue`, thresholds in a versioned
+:class:`~qa_platform.flags.rule_set.RuleSet`, phrases in maintained lexicon files.
+"""
+
+from __future__ import annotations
+
+from qa_platform.domain.transcript import AudioFeatures, Flag, Transcript
+from qa_platform.flags.call_view import CallView
+from qa_platform.flags.catalogue import CATALOGUE, Finding
+from qa_platform.flags.rule_set import (
+    RuleParams,
+    RuleSet,
+    RuleSetError,
+    default_rule_set,
+    load_rule_set,
+    parse_rule_set,
+    rule_set_from_dict,
+)
+
+__all__ = [
+    "CATALOGUE",
+    "FLAG_TYPES",
+    "RuleSet",
+    "RuleSetError",
+    "default_rule_set",
+    "evaluate",
+    "load_rule_set",
+    "parse_rule_set",
+    "rule_set_from_dict",
+]
+
+#: Every flag type this package can produce (names are a contract).
+FLAG_TYPES: tuple[str, ...] = tuple(CATALOGUE)
+
+_SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
+
+
+def evaluate(
+    transcript: Transcript | None,
+    features: AudioFeatures,
+    rule_set: RuleSet | None = None,
+    *,
+    direction: str = "in",
+    business_type: str | None = None,
+) -> list[Flag]:
+    """All flags of one call under ``rule_set`` (default: the packaged one), sorted by time.
+
+    ``transcript`` is None for a call without speech. ``direction`` is ``in`` or ``out``;
+    ``business_type`` selects per-business-line overrides.
+    """
+    rules = rule_set or default_rule_set()
+    params = rules.resolve(direction, business_type)
+    call = CallView(transcript, features)
+    flags: list[Flag] = []
+    for name, rule in CATALOGUE.items():
+        p = params[name]
+        if p.enabled:
+            flags.extend(_to_flag(name, p, f, rules.version) for f in rule(call, p))
+    return sorted(flags, key=lambda f: (f.start, f.end, f.type))
+
+
+def _to_flag(name: str, p: RuleParams, finding: Finding, version: str) -> Flag:
+    severity = p.severity
+    if finding.severity is not None and _SEVERITY_RANK[finding.severity] > _SEVERITY_RANK[severity]:
+        severity = finding.severity
+    return Flag(
+        type=name,
+        severity=severity,
+        role=finding.role,
+        start=round(finding.start, 3),
+        end=round(finding.end, 3),
+        evidence=finding.evidence,
+        rule_set_version=version,
+    )

@@ -1,0 +1,137 @@
+"""A read-only view of one call for the rules: segments by role, normalised text, match times.
+
+Built once per evaluation so that each segment is normalised once and each lexicon runs once
+per segment, whatever number of rules use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from qa_platform.domain.transcript import AudioFeatures, Role, Segment, Transcript
+from qa_platform.lexicon import Lexicon, LexiconMatch, load_lexicon
+from qa_platform.text import NormalisedText, normalise_with_map
+
+EVIDENCE_CONTEXT = 12  # characters of context either side of a quoted phrase
+
+
+@dataclass(slots=True)
+class SegmentView:
+    """One transcript segment with its normalised text and word character offsets."""
+
+    segment: Segment
+    norm: NormalisedText
+    _offsets: list[tuple[int, int] | None] | None = None
+
+    @classmethod
+    def of(cls, segment: Segment) -> SegmentView:
+        return cls(segment, normalise_with_map(segment.text))
+
+    @property
+    def word_offsets(self) -> list[tuple[int, int] | None]:
+        """Character span of each word in the segment text (None where a word is not found)."""
+        if self._offsets is None:
+            self._offsets = _word_offsets(self.segment)
+        return self._offsets
+
+    def time_of(self, start: int, end: int) -> tuple[float, float]:
+        """Start and end time (s) of original characters ``[start, end)`` of the segment text."""
+        seg = self.segment
+        times = [
+            (w.start, w.end)
+            for w, off in zip(seg.words, self.word_offsets, strict=True)
+            if off is not None and off[0] < end and start < off[1]
+        ]
+        if times:
+            return min(t[0] for t in times), max(t[1] for t in times)
+        n = max(len(seg.text), 1)  # no word timing: interpolate along the segment
+        span = seg.end - seg.start
+        return seg.start + span * start / n, seg.start + span * end / n
+
+    def evidence(self, match: LexiconMatch) -> str:
+        """The matched words in their original spelling with a little context."""
+        text = self.segment.text
+        a = max(0, match.original_start - EVIDENCE_CONTEXT)
+        b = min(len(text), match.original_end + EVIDENCE_CONTEXT)
+        prefix = "…" if a > 0 else ""
+        suffix = "…" if b < len(text) else ""
+        return f"“{match.quote}” in “{prefix}{text[a:b]}{suffix}”"
+
+    @property
+    def duration(self) -> float:
+        return max(0.0, self.segment.end - self.segment.start)
+
+
+def _word_offsets(segment: Segment) -> list[tuple[int, int] | None]:
+    offsets: list[tuple[int, int] | None] = []
+    cursor = 0
+    for word in segment.words:
+        token = word.text.strip()
+        pos = segment.text.find(token, cursor) if token else -1
+        if pos < 0:
+            offsets.append(None)
+            continue
+        offsets.append((pos, pos + len(token)))
+        cursor = pos + len(token)
+    return offsets
+
+
+@dataclass(frozen=True, slots=True)
+class PhraseHit:
+    """A lexicon match placed in time, with the segment it came from."""
+
+    view: SegmentView
+    match: LexiconMatch
+    start: float
+    end: float
+
+    @property
+    def role(self) -> Role:
+        return self.view.segment.role
+
+    @property
+    def evidence(self) -> str:
+        return self.view.evidence(self.match)
+
+
+@dataclass
+class CallView:
+    """Everything the rules read about one call."""
+
+    transcript: Transcript | None
+    features: AudioFeatures
+    _matches: dict[tuple[int, str], list[LexiconMatch]] = field(default_factory=dict)
+
+    @cached_property
+    def segments(self) -> list[SegmentView]:
+        if self.transcript is None:
+            return []
+        ordered = sorted(self.transcript.segments, key=lambda s: (s.start, s.end))
+        return [SegmentView.of(s) for s in ordered]
+
+    def by_role(self, *roles: Role) -> list[SegmentView]:
+        return [v for v in self.segments if v.segment.role in roles]
+
+    @cached_property
+    def agent(self) -> list[SegmentView]:
+        return self.by_role(Role.AGENT)
+
+    @cached_property
+    def agent_speech_s(self) -> float:
+        return sum(v.duration for v in self.agent)
+
+    def hits(self, lexicon_name: str, views: Sequence[SegmentView]) -> Iterator[PhraseHit]:
+        """Every accepted match of a lexicon in the given segments, with times."""
+        lexicon = load_lexicon(lexicon_name)
+        for view in views:
+            for match in self._find(lexicon, view):
+                start, end = view.time_of(match.original_start, match.original_end)
+                yield PhraseHit(view, match, start, end)
+
+    def _find(self, lexicon: Lexicon, view: SegmentView) -> list[LexiconMatch]:
+        key = (id(view), lexicon.name + lexicon.version)
+        if key not in self._matches:
+            self._matches[key] = lexicon.find(view.norm)
+        return self._matches[key]

@@ -1,0 +1,427 @@
+"""Maintained phrase lists (词库) matched with an Aho-Corasick automaton after normalisation.
+
+A lexicon file (``qa_platform/data/lexicons/<name>.txt``) holds one entry per line::
+
+    # comment
+    骗子<TAB>severity=warning<TAB>category=insult
+    !防范骗子                      exception: a match inside it is not a match
+    @negators<TAB>不是|并不是|没有   directive (see ``_DIRECTIVES``)
+
+Terms and exceptions are normalised with :func:`qa_platform.text.normalise`, so one entry
+matches Traditional, full-width, spaced-out and punctuated spellings alike. Matching reports
+positions in the original text. Where a lexicon asks for it, a match is dropped when it is:
+
+* inside an exception phrase (``!不保本`` drops 保本 there; ``!防范骗子`` drops 骗子);
+* negated: a negator right before it (single-character negators such as 不 must touch the
+  term; longer ones may sit up to ``negate_window`` characters before it, within the clause),
+  a post-negator right after it (保本是不可能的), or it follows a negated match in the same
+  clause (我不会去监管那边投诉的);
+* reported speech: inside quotation marks (「」“”"…) or after a quotation cue (您说, 客户说 …)
+  within ``quote_window`` characters in the same sentence;
+* for Latin terms (sb, tmd): glued to other letters or digits (USB is not sb);
+* for ``standalone=yes`` terms (啊): not a clause on its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import ahocorasick
+
+from qa_platform.domain.transcript import Severity
+from qa_platform.text import NormalisedText, normalise, normalise_with_map
+
+CLAUSE_BREAKS = frozenset("，,。.！!？?；;：:、\n")
+SENTENCE_BREAKS = frozenset("。.！!？?；;\n")
+_OPENING_QUOTES = "「『“‘《〈"
+_CLOSING_QUOTES = "」』”’》〉"
+_ADDRESSEE_MARKERS = frozenset("跟和对给同")
+_TERM_FIELDS = {"severity", "category", "negatable", "standalone", "factor"}
+_BOOL_WORDS = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
+_DIRECTIVES = {
+    "negators",  # | separated words that negate the following term
+    "post_negators",  # | separated words that negate the preceding term
+    "negate_window",  # max characters between a multi-character negator and the term
+    "quote_cues",  # | separated words that introduce reported speech
+    "quote_window",  # max characters between a quotation cue and the term
+    "description",
+}
+
+
+class LexiconError(ValueError):
+    """A lexicon file is malformed; the message names the file and line."""
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One lexicon entry as written, its normalised key and its fields."""
+
+    text: str
+    key: str
+    severity: Severity | None = None
+    category: str = ""
+    negatable: bool = True
+    standalone: bool = False
+    factor: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LexiconMatch:
+    """A term found in a text: normalised span, original span and the original words."""
+
+    term: Term
+    start: int
+    end: int
+    original_start: int
+    original_end: int
+    quote: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    kind: str  # term | exception | negator | post_negator | quote_cue
+    start: int
+    end: int
+    index: int = -1  # term index for kind == "term"
+
+
+@dataclass(slots=True)
+class _Scan:
+    """Everything the automaton found in one normalised text, by kind."""
+
+    text: NormalisedText
+    terms: list[_Hit] = field(default_factory=list)
+    exceptions: list[_Hit] = field(default_factory=list)
+    negators: list[_Hit] = field(default_factory=list)
+    post_negators: list[_Hit] = field(default_factory=list)
+    quote_cues: list[_Hit] = field(default_factory=list)
+
+
+class Lexicon:
+    """A named, versioned phrase list with its matching rules."""
+
+    def __init__(
+        self,
+        name: str,
+        terms: Iterable[Term],
+        *,
+        exceptions: Iterable[str] = (),
+        directives: Mapping[str, str] | None = None,
+        source: str = "",
+    ) -> None:
+        self.name = name
+        self.terms: tuple[Term, ...] = tuple(terms)
+        self.exceptions = tuple(e for e in (normalise(x) for x in exceptions) if e)
+        self.source = source
+        d = dict(directives or {})
+        self.negators = _split_words(d.get("negators", ""))
+        self.post_negators = _split_words(d.get("post_negators", ""))
+        self.quote_cues = _split_words(d.get("quote_cues", ""))
+        self.negate_window = _int_directive(d, "negate_window", 3, source)
+        self.quote_window = _int_directive(d, "quote_window", 10, source)
+        self.description = d.get("description", "")
+        self.version = _content_hash(self.terms, self.exceptions, d)
+        self._automaton = self._build()
+
+    def __repr__(self) -> str:
+        return f"Lexicon({self.name!r}, {len(self.terms)} terms, version={self.version})"
+
+    def _build(self) -> Any:
+        automaton = ahocorasick.Automaton()
+        entries: dict[str, list[tuple[str, int]]] = {}
+        for i, term in enumerate(self.terms):
+            entries.setdefault(term.key, []).append(("term", i))
+        for kind, words in (
+            ("exception", self.exceptions),
+            ("negator", self.negators),
+            ("post_negator", self.post_negators),
+            ("quote_cue", self.quote_cues),
+        ):
+            for word in words:
+                entries.setdefault(word, []).append((kind, -1))
+        for key, value in entries.items():
+            automaton.add_word(key, (len(key), tuple(value)))
+        if entries:
+            automaton.make_automaton()
+        return automaton
+
+    def find(self, text: str | NormalisedText) -> list[LexiconMatch]:
+        """Every accepted term occurrence in ``text``, left to right, longest first, no overlaps."""
+        scan = self._scan(text if isinstance(text, NormalisedText) else normalise_with_map(text))
+        accepted: list[LexiconMatch] = []
+        negated_end = -1
+        for hit in _longest_non_overlapping(scan.terms):
+            term = self.terms[hit.index]
+            if not self._plausible(scan, hit, term):
+                continue
+            if term.negatable and self._negated(scan, hit, negated_end):
+                negated_end = hit.end
+                continue
+            if self._reported(scan, hit, accepted):
+                continue
+            accepted.append(_to_match(scan.text, hit, term))
+        return accepted
+
+    def contains(self, text: str | NormalisedText) -> bool:
+        """Whether ``text`` holds at least one accepted term."""
+        return bool(self.find(text))
+
+    def _scan(self, text: NormalisedText) -> _Scan:
+        scan = _Scan(text)
+        if not len(self._automaton):
+            return scan
+        for end_index, (length, entries) in self._automaton.iter(text.text):
+            start, end = end_index - length + 1, end_index + 1
+            for kind, index in entries:
+                getattr(scan, kind + "s").append(_Hit(kind, start, end, index))
+        return scan
+
+    def _plausible(self, scan: _Scan, hit: _Hit, term: Term) -> bool:
+        if any(e.start <= hit.start and hit.end <= e.end for e in scan.exceptions):
+            return False
+        if term.key.isascii() and not _latin_boundaries(scan.text.text, hit.start, hit.end):
+            return False
+        return not term.standalone or _is_standalone(scan.text, hit)
+
+    def _negated(self, scan: _Scan, hit: _Hit, negated_end: int) -> bool:
+        for neg in scan.negators:
+            gap = hit.start - neg.end
+            limit = 0 if neg.end - neg.start == 1 else self.negate_window
+            if (
+                0 <= gap <= limit
+                and not _is_a_not_a_question(scan.text.text, neg)
+                and not _crosses(scan.text, neg.end, hit.start, CLAUSE_BREAKS)
+            ):
+                return True
+        for post in scan.post_negators:
+            gap = post.start - hit.end
+            if 0 <= gap <= self.negate_window and not _crosses(
+                scan.text, hit.end, post.start, CLAUSE_BREAKS
+            ):
+                return True
+        # Negation carries over the rest of its clause: 我不会去监管那边投诉的.
+        return 0 <= negated_end <= hit.start and not _crosses(
+            scan.text, negated_end, hit.start, CLAUSE_BREAKS
+        )
+
+    def _reported(self, scan: _Scan, hit: _Hit, accepted: list[LexiconMatch]) -> bool:
+        if not self.quote_cues:
+            return False
+        if _inside_quotes(scan.text, hit):
+            return True
+        previous_end = accepted[-1].end if accepted else 0
+        for cue in scan.quote_cues:
+            gap = hit.start - cue.end
+            if (
+                0 <= gap <= self.quote_window
+                and cue.start >= previous_end
+                and not _addressed(scan.text.text, cue)
+                and not _crosses(scan.text, cue.end, hit.start, SENTENCE_BREAKS)
+            ):
+                return True
+        return False
+
+
+def _is_a_not_a_question(text: str, neg: _Hit) -> bool:
+    """是不是 / 会不会 / 有没有: an A-not-A question, not a negation (你是不是智障)."""
+    before = text[neg.start - 1] if neg.start > 0 else ""
+    after = text[neg.start + 1] if neg.start + 1 < len(text) else ""
+    return text[neg.start] in "不没" and before != "" and before == after
+
+
+def _addressed(text: str, cue: _Hit) -> bool:
+    """跟你说 / 对您说: the speaker telling the listener, not reporting what they said."""
+    return cue.start > 0 and text[cue.start - 1] in _ADDRESSEE_MARKERS
+
+
+def _longest_non_overlapping(hits: list[_Hit]) -> list[_Hit]:
+    kept: list[_Hit] = []
+    for hit in sorted(hits, key=lambda h: (h.start, -(h.end - h.start))):
+        if not kept or hit.start >= kept[-1].end:
+            kept.append(hit)
+    return kept
+
+
+def _to_match(text: NormalisedText, hit: _Hit, term: Term) -> LexiconMatch:
+    a, b = text.original_span(hit.start, hit.end)
+    return LexiconMatch(term, hit.start, hit.end, a, b, text.original[a:b])
+
+
+def _latin_boundaries(text: str, start: int, end: int) -> bool:
+    before = text[start - 1] if start > 0 else ""
+    after = text[end] if end < len(text) else ""
+    return not (_is_latin_alnum(before) or _is_latin_alnum(after))
+
+
+def _is_latin_alnum(ch: str) -> bool:
+    return bool(ch) and ch.isascii() and ch.isalnum()
+
+
+def _is_standalone(text: NormalisedText, hit: _Hit) -> bool:
+    """Whether the term is a clause of its own: nearest meaningful neighbours are breaks or edges."""
+    a, b = text.original_span(hit.start, hit.end)
+    before = _meaningful(reversed(text.original[:a]))
+    after = _meaningful(iter(text.original[b:]))
+    return before in ("", *CLAUSE_BREAKS) and after in ("", *CLAUSE_BREAKS)
+
+
+def _meaningful(chars: Iterator[str]) -> str:
+    """The first character that is a clause break or survives normalisation ("" at the edge)."""
+    for ch in chars:
+        if ch in CLAUSE_BREAKS or normalise(ch):
+            return ch
+    return ""
+
+
+def _crosses(text: NormalisedText, start: int, end: int, breaks: frozenset[str]) -> bool:
+    """Whether the original text between normalised positions ``start`` and ``end`` holds a break."""
+    if start <= 0 or end >= len(text.text) + 1 or start > end:
+        return False
+    a = text.source_index[start - 1] + 1
+    b = text.source_index[end] if end < len(text.text) else len(text.original)
+    return any(ch in breaks for ch in text.original[a:b])
+
+
+def _inside_quotes(text: NormalisedText, hit: _Hit) -> bool:
+    before = text.original[: text.source_index[hit.start]]
+    depth = sum(before.count(q) for q in _OPENING_QUOTES) - sum(
+        before.count(q) for q in _CLOSING_QUOTES
+    )
+    return depth > 0 or before.count('"') % 2 == 1
+
+
+def _split_words(raw: str) -> tuple[str, ...]:
+    return tuple(w for w in (normalise(x) for x in raw.split("|")) if w)
+
+
+def _int_directive(d: Mapping[str, str], key: str, default: int, source: str) -> int:
+    raw = d.get(key)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise LexiconError(f"{source}: @{key} must be an integer, got {raw!r}") from None
+    if value < 0:
+        raise LexiconError(f"{source}: @{key} must not be negative, got {value}")
+    return value
+
+
+def _content_hash(
+    terms: tuple[Term, ...], exceptions: tuple[str, ...], d: Mapping[str, str]
+) -> str:
+    digest = hashlib.sha256()
+    for item in (
+        [repr(t) for t in terms] + list(exceptions) + sorted(f"{k}={v}" for k, v in d.items())
+    ):
+        digest.update(item.encode("utf-8") + b"\n")
+    return digest.hexdigest()[:12]
+
+
+def parse_lexicon(name: str, content: str, source: str = "<string>") -> Lexicon:
+    """Build a :class:`Lexicon` from the text of a lexicon file; errors name ``source`` and line."""
+    terms: list[Term] = []
+    exceptions: list[str] = []
+    directives: dict[str, str] = {}
+    seen: set[str] = set()
+    for number, raw in enumerate(content.splitlines(), start=1):
+        line = raw.strip()
+        where = f"{source}:{number}"
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("@"):
+            key, value = _parse_directive(line, where)
+            directives[key] = value
+        elif line.startswith("!"):
+            exceptions.append(_require_key(line[1:].strip(), where))
+        else:
+            term = _parse_term(raw, where)
+            if term.key in seen:
+                raise LexiconError(
+                    f"{where}: duplicate term {term.text!r} (normalised {term.key!r})"
+                )
+            seen.add(term.key)
+            terms.append(term)
+    return Lexicon(name, terms, exceptions=exceptions, directives=directives, source=source)
+
+
+def _parse_directive(line: str, where: str) -> tuple[str, str]:
+    key, _, value = line[1:].partition("\t")
+    key = key.strip()
+    if key not in _DIRECTIVES:
+        raise LexiconError(f"{where}: unknown directive @{key} (known: {sorted(_DIRECTIVES)})")
+    return key, value.strip()
+
+
+def _require_key(text: str, where: str) -> str:
+    if not normalise(text):
+        raise LexiconError(f"{where}: entry {text!r} is empty after normalisation")
+    return text
+
+
+def _parse_term(raw: str, where: str) -> Term:
+    text, *pairs = [p.strip() for p in raw.strip().split("\t") if p.strip()]
+    key = normalise(_require_key(text, where))
+    fields: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or name not in _TERM_FIELDS:
+            raise LexiconError(f"{where}: bad field {pair!r} (known: {sorted(_TERM_FIELDS)})")
+        fields[name] = _field_value(name, value.strip(), where)
+    return Term(text=text, key=key, **fields)
+
+
+def _field_value(name: str, value: str, where: str) -> Any:
+    if name == "severity":
+        try:
+            return Severity(value)
+        except ValueError:
+            raise LexiconError(
+                f"{where}: severity {value!r} is not one of {[str(s) for s in Severity]}"
+            ) from None
+    if name in {"negatable", "standalone"}:
+        if value.lower() not in _BOOL_WORDS:
+            raise LexiconError(f"{where}: {name}={value!r} is not yes/no")
+        return _BOOL_WORDS[value.lower()]
+    return value
+
+
+def lexicon_dir() -> Path:
+    """The folder of the maintained lexicon files shipped with the package."""
+    return Path(str(resources.files("qa_platform") / "data" / "lexicons"))
+
+
+def load_lexicon(name: str, directory: Path | str | None = None) -> Lexicon:
+    """Load ``<directory>/<name>.txt`` (default: the packaged lexicons).
+
+    Cached per file; an edited file is picked up (its modification time is checked at most once
+    a second, so evaluating thousands of calls does not stat the file thousands of times).
+    """
+    key = (str(directory) if directory is not None else "", name)
+    hit = _recent.get(key)
+    now = time.monotonic()
+    if hit is not None and now - hit[1] < _RECHECK_S:
+        return hit[0]
+    folder = Path(directory) if directory is not None else lexicon_dir()
+    path = folder / f"{name}.txt"
+    if not path.is_file():
+        raise LexiconError(f"lexicon {name!r} not found: {path} does not exist")
+    lexicon = _load_cached(str(path.resolve()), path.stat().st_mtime_ns, name)
+    _recent[key] = (lexicon, now)
+    return lexicon
+
+
+_RECHECK_S = 1.0
+_recent: dict[tuple[str, str], tuple[Lexicon, float]] = {}
+
+
+@lru_cache(maxsize=64)
+def _load_cached(path: str, _mtime_ns: int, name: str) -> Lexicon:
+    return parse_lexicon(name, Path(path).read_text(encoding="utf-8"), source=path)

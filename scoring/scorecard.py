@@ -1,0 +1,347 @@
+"""Scorecards (质检评分表): versioned templates and the scoring arithmetic.
+
+A scorecard has sections of items. A scored item has points (its maximum), a weight, may allow
+N/A (不适用), and a category that feeds report metrics. A red-line item (红线) is a yes/no
+violation: any violation zeroes the whole score.
+
+Score = 100 · Σ wᵢ·sᵢ / Σ wᵢ·pᵢ over applicable (non-N/A) scored items, 0 on a red-line
+violation. ``passed`` = no red line and score ≥ pass mark. Per category, ``has_error`` says
+whether any item of that category lost points or was violated; 业务准确率 (business accuracy)
+and 合规准确率 (compliance accuracy) of Appendix A count calls without such an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from qa_platform.domain.errors import QaError
+
+
+class ScorecardError(QaError, ValueError):
+    """A scorecard template or a set of item results is invalid; the message names it."""
+
+
+class Category(StrEnum):
+    """Report category of an item."""
+
+    BUSINESS_ACCURACY = "business_accuracy"  # 业务准确
+    COMPLIANCE = "compliance"  # 合规
+    ATTITUDE = "attitude"  # 服务态度
+    INITIATIVE = "initiative"  # 主动性
+    ETIQUETTE = "etiquette"  # 服务礼仪/规范
+
+
+@dataclass(frozen=True)
+class ScorecardItem:
+    """One line of the scorecard."""
+
+    code: str
+    title: str
+    category: Category
+    points: float = 0.0
+    weight: float = 1.0
+    na_allowed: bool = False
+    red_line: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Section:
+    """A group of items shown together (e.g. 开场, 业务处理, 红线)."""
+
+    code: str
+    title: str
+    items: tuple[ScorecardItem, ...]
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """An inspector's result for one item: points, N/A, or (red line) violated."""
+
+    code: str
+    score: float | None = None  # None with na=True means not applicable
+    na: bool = False
+    violated: bool = False  # red-line items only
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """Outcome of scoring one call."""
+
+    total: float  # 0..100
+    passed: bool
+    red_line_violations: tuple[str, ...]
+    category_scores: Mapping[str, float | None]
+    category_errors: Mapping[str, bool]
+    applicable_points: float
+    earned_points: float
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """A versioned scorecard template."""
+
+    name: str
+    version: int
+    pass_mark: float
+    sections: tuple[Section, ...]
+    title: str = ""
+
+    @property
+    def items(self) -> tuple[ScorecardItem, ...]:
+        return tuple(item for section in self.sections for item in section.items)
+
+    def item(self, code: str) -> ScorecardItem:
+        """The item with ``code``; ``ScorecardError`` if there is none."""
+        for candidate in self.items:
+            if candidate.code == code:
+                return candidate
+        raise ScorecardError(f"scorecard {self.name} v{self.version} has no item {code!r}")
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the canonical JSON of the template; pins what a version contained."""
+        payload = json.dumps(asdict(self), sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+    def validate(self) -> Scorecard:
+        """Raise ``ScorecardError`` naming the first problem; return self when valid."""
+        where = f"scorecard {self.name!r} v{self.version}"
+        if not self.name:
+            raise ScorecardError("a scorecard needs a name")
+        if isinstance(self.version, bool) or not isinstance(self.version, int) or self.version < 1:
+            raise ScorecardError(f"{where}: version must be an integer >= 1")
+        if not 0 <= self.pass_mark <= 100:
+            raise ScorecardError(f"{where}: pass_mark {self.pass_mark} must be within 0..100")
+        seen: set[str] = set()
+        for section in self.sections:
+            if not section.items:
+                raise ScorecardError(f"{where}: section {section.code!r} has no items")
+            for item in section.items:
+                _validate_item(where, item, seen)
+        if not any(not i.red_line for i in self.items):
+            raise ScorecardError(f"{where}: needs at least one scored (non-red-line) item")
+        return self
+
+    def score(self, results: Iterable[ItemResult]) -> ScoreResult:
+        """Score a complete set of item results (every item exactly once)."""
+        by_code = self.check_results(results, complete=True)
+        violations = tuple(c for c, r in by_code.items() if self.item(c).red_line and r.violated)
+        earned, possible = _weighted_sums(self.items, by_code)
+        if possible == 0:
+            raise ScorecardError("every scored item is N/A; nothing to score")
+        total = 0.0 if violations else round(100.0 * earned / possible, 4)
+        passed = not violations and total >= self.pass_mark
+        cats = _category_scores(self.items, by_code)
+        errors = _category_errors(self.items, by_code)
+        return ScoreResult(total, passed, violations, cats, errors, possible, earned)
+
+    def check_results(
+        self, results: Iterable[ItemResult], complete: bool = False
+    ) -> dict[str, ItemResult]:
+        """Validate item results against this template; ``complete`` needs every item."""
+        by_code: dict[str, ItemResult] = {}
+        for result in results:
+            if result.code in by_code:
+                raise ScorecardError(f"item {result.code!r} is scored twice")
+            _validate_result(self.item(result.code), result)
+            by_code[result.code] = result
+        if complete:
+            missing = [i.code for i in self.items if i.code not in by_code]
+            if missing:
+                raise ScorecardError(f"items not scored yet: {missing}")
+        return by_code
+
+
+def _validate_item(where: str, item: ScorecardItem, seen: set[str]) -> None:
+    if not item.code or item.code in seen:
+        raise ScorecardError(f"{where}: item code {item.code!r} is empty or duplicated")
+    seen.add(item.code)
+    if not isinstance(item.category, Category):
+        raise ScorecardError(f"{where}: item {item.code!r} has unknown category {item.category!r}")
+    if item.weight <= 0:
+        raise ScorecardError(f"{where}: item {item.code!r} weight must be > 0")
+    if item.red_line and item.na_allowed:
+        raise ScorecardError(f"{where}: red-line item {item.code!r} cannot be N/A")
+    if not item.red_line and item.points <= 0:
+        raise ScorecardError(f"{where}: item {item.code!r} needs points > 0")
+
+
+def _validate_result(item: ScorecardItem, result: ItemResult) -> None:
+    if item.red_line:
+        if result.na or result.score is not None:
+            raise ScorecardError(f"red-line item {item.code!r} takes violated=true/false only")
+        return
+    if result.violated:
+        raise ScorecardError(f"item {item.code!r} is not a red-line item; it cannot be violated")
+    if result.na:
+        if not item.na_allowed:
+            raise ScorecardError(f"item {item.code!r} does not allow N/A")
+        if result.score is not None:
+            raise ScorecardError(f"item {item.code!r} is N/A and cannot also have a score")
+        return
+    if result.score is None or not 0 <= result.score <= item.points:
+        raise ScorecardError(
+            f"item {item.code!r} score {result.score!r} must be within 0..{item.points}"
+        )
+
+
+def _applicable(items: Iterable[ScorecardItem], by_code: Mapping[str, ItemResult]):
+    for item in items:
+        result = by_code.get(item.code)
+        if result is not None and not item.red_line and not result.na:
+            yield item, result
+
+
+def _weighted_sums(
+    items: Iterable[ScorecardItem], by_code: Mapping[str, ItemResult]
+) -> tuple[float, float]:
+    earned = possible = 0.0
+    for item, result in _applicable(items, by_code):
+        earned += item.weight * float(result.score or 0.0)
+        possible += item.weight * item.points
+    return earned, possible
+
+
+def _category_scores(
+    items: tuple[ScorecardItem, ...], by_code: Mapping[str, ItemResult]
+) -> dict[str, float | None]:
+    out: dict[str, float | None] = {}
+    for cat in Category:
+        earned, possible = _weighted_sums((i for i in items if i.category is cat), by_code)
+        out[str(cat)] = round(100.0 * earned / possible, 4) if possible else None
+    return out
+
+
+def _category_errors(
+    items: tuple[ScorecardItem, ...], by_code: Mapping[str, ItemResult]
+) -> dict[str, bool]:
+    errors = {str(cat): False for cat in Category}
+    for item in items:
+        result = by_code.get(item.code)
+        if result is None:
+            continue
+        lost = item.red_line and result.violated
+        lost = lost or (not item.red_line and not result.na and (result.score or 0) < item.points)
+        if lost:
+            errors[str(item.category)] = True
+    return errors
+
+
+# --------------------------------------------------------------------------------------
+# Loading
+
+
+def scorecard_from_mapping(data: Mapping[str, Any]) -> Scorecard:
+    """Build and validate a scorecard from a dict (parsed YAML/JSON)."""
+    try:
+        sections = tuple(_section_from(s) for s in data["sections"])
+        card = Scorecard(
+            name=str(data["name"]),
+            version=data["version"],
+            pass_mark=float(data.get("pass_mark", 60)),
+            sections=sections,
+            title=str(data.get("title", "")),
+        )
+    except KeyError as exc:
+        raise ScorecardError(f"scorecard is missing field {exc.args[0]!r}") from None
+    return card.validate()
+
+
+def _section_from(data: Mapping[str, Any]) -> Section:
+    items = tuple(_item_from(i) for i in data.get("items") or ())
+    return Section(str(data["code"]), str(data.get("title", data["code"])), items)
+
+
+_ITEM_FIELDS = set(ScorecardItem.__dataclass_fields__)
+
+
+def _item_from(data: Mapping[str, Any]) -> ScorecardItem:
+    unknown = set(data) - _ITEM_FIELDS
+    if unknown:
+        raise ScorecardError(f"item {data.get('code')!r} has unknown fields {sorted(unknown)}")
+    values = dict(data)
+    try:
+        values["category"] = Category(values["category"])
+    except ValueError:
+        raise ScorecardError(
+            f"item {data.get('code')!r}: category {data['category']!r} is not one of "
+            f"{[str(c) for c in Category]}"
+        ) from None
+    for key in ("points", "weight"):
+        if key in values:
+            values[key] = float(values[key])
+    return ScorecardItem(**values)
+
+
+def scorecard_to_mapping(card: Scorecard) -> dict[str, Any]:
+    """Plain JSON-ready dict of a scorecard (inverse of ``scorecard_from_mapping``)."""
+    data = asdict(card)
+    for section in data["sections"]:
+        for item in section["items"]:
+            item["category"] = str(item["category"])
+    return data
+
+
+def load_scorecard(path: str | Path) -> Scorecard:
+    """Load a scorecard YAML file; errors name the file."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ScorecardError(f"cannot read scorecard {path}: {exc}") from None
+    if not isinstance(data, Mapping):
+        raise ScorecardError(f"scorecard {path} is not a mapping")
+    try:
+        return scorecard_from_mapping(data)
+    except ScorecardError as exc:
+        raise ScorecardError(f"{path}: {exc}") from None
+
+
+def default_scorecard() -> Scorecard:
+    """The default insurance phone-service scorecard shipped in scoring/data."""
+    text = resources.files("scoring.data").joinpath("default_scorecard.yaml").read_text("utf-8")
+    return scorecard_from_mapping(yaml.safe_load(text))
+
+
+def results_from_mapping(data: Mapping[str, Any]) -> list[ItemResult]:
+    """Item results from ``{code: score | "na" | {"violated": bool}}`` (CLI/JSON input)."""
+    results = []
+    for code, value in data.items():
+        if isinstance(value, Mapping):
+            results.append(
+                ItemResult(
+                    code, value.get("score"), bool(value.get("na")), bool(value.get("violated"))
+                )
+            )
+        elif value == "na" or value is None:
+            results.append(ItemResult(code, None, na=True))
+        elif isinstance(value, bool):
+            results.append(ItemResult(code, violated=value))
+        else:
+            results.append(ItemResult(code, float(value)))
+    return results
+
+
+__all__ = [
+    "Category",
+    "ItemResult",
+    "ScoreResult",
+    "Scorecard",
+    "ScorecardError",
+    "ScorecardItem",
+    "Section",
+    "default_scorecard",
+    "load_scorecard",
+    "results_from_mapping",
+    "scorecard_from_mapping",
+    "scorecard_to_mapping",
+]

@@ -1,0 +1,101 @@
+"""ASR guards: no transcription of silence or music; loops and hallucinations are marked."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.helpers.audio import load_sample_mono, plucked_melody, tone
+from workers.asr_guards import (
+    drop_non_speech,
+    guard_segments,
+    has_speech_energy,
+    mark_unreliable,
+    repeated_ngram,
+)
+from workers.asr_types import AsrSegment
+
+
+def _seg(text: str, **kw: float) -> AsrSegment:
+    return AsrSegment(start=0.0, end=2.0, text=text, **kw)
+
+
+def test_real_speech_has_speech_energy() -> None:
+    assert has_speech_energy(load_sample_mono())
+
+
+@pytest.mark.parametrize(
+    "audio",
+    [
+        np.zeros(5 * 16000, np.float32),
+        (np.random.default_rng(0).standard_normal(5 * 16000) * 1e-4).astype(np.float32),
+        tone([261.6, 329.6, 392.0], 5.0),
+        tone([220.0], 5.0, amp=0.8),
+        (np.random.default_rng(1).standard_normal(5 * 16000) * 0.1).astype(np.float32),
+    ],
+    ids=["digital-silence", "line-noise", "chord", "held-tone", "steady-hiss"],
+)
+def test_silence_and_steady_sound_have_no_speech_energy(audio: np.ndarray) -> None:
+    assert not has_speech_energy(audio)
+
+
+@pytest.mark.parametrize("snr_db", [20.0, 10.0, 5.0])
+def test_speech_in_noise_still_goes_to_asr(snr_db: float) -> None:
+    speech = load_sample_mono()
+    rms = float(np.sqrt(np.mean(speech[speech != 0] ** 2)))
+    noise = np.random.default_rng(0).standard_normal(speech.size) * rms / 10 ** (snr_db / 20)
+    assert has_speech_energy((speech + noise).astype(np.float32))
+
+
+def test_rhythmic_music_is_left_to_whisper_vad() -> None:
+    # Cheap energy checks cannot tell plucked notes from syllables without risking real speech;
+    # tests/integration/test_speech_accuracy.py shows the transcript still comes back empty.
+    assert has_speech_energy(plucked_melody())
+
+
+def test_whisper_no_speech_segments_are_dropped() -> None:
+    kept = drop_non_speech(
+        [
+            _seg("谢谢观看", no_speech_prob=0.9, avg_logprob=-1.3),
+            _seg("您好", no_speech_prob=0.9, avg_logprob=-0.2),  # confident: kept
+            _seg("   "),
+        ]
+    )
+    assert [s.text for s in kept] == ["您好"]
+
+
+@pytest.mark.parametrize(
+    ("text", "gram"),
+    [
+        ("好的好的好的好的好的", "好的"),
+        ("谢谢谢谢谢谢谢谢谢谢", "谢"),
+        ("I am I am I am I am here", "I am"),
+        ("您好请问有什么可以帮您", None),
+        ("哈哈哈哈", None),  # a short laugh is not a loop
+    ],
+)
+def test_repeated_ngram(text: str, gram: str | None) -> None:
+    assert repeated_ngram(text) == gram
+
+
+@pytest.mark.parametrize(
+    ("segment", "reason"),
+    [
+        (_seg("保费是多少", compression_ratio=2.9), "repetition_loop"),
+        (_seg("对对对对对对对对对对对对"), "repetition_loop"),
+        (_seg("请不吝点赞 订阅 转发 打赏支持明镜与点点栏目"), "hallucination"),
+        (_seg("字幕由Amara.org社区提供"), "hallucination"),
+        (_seg(" Thank you for watching!"), "hallucination"),
+        (_seg("您的保单已经生效", avg_logprob=-1.4), "low_confidence"),
+        (_seg("您的保单已经生效", avg_logprob=-0.3), None),
+    ],
+)
+def test_suspect_segments_are_marked_with_the_reason(
+    segment: AsrSegment, reason: str | None
+) -> None:
+    assert mark_unreliable([segment])[0].unreliable == reason
+
+
+def test_guard_drops_then_marks() -> None:
+    out = guard_segments([_seg("x", no_speech_prob=0.95, avg_logprob=-2.0), _seg("感谢观看")])
+    assert [(s.text, s.unreliable) for s in out] == [("感谢观看", "hallucination")]

@@ -1,0 +1,349 @@
+"""Abnormal-call rules and script compliance on transcript fixtures."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qa_platform.domain.transcript import AudioFeatures, Role, Segment, Span, Transcript, Word
+from qa_platform.flags import FLAG_TYPES, default_rule_set, evaluate, rule_set_from_dict
+
+RULES = default_rule_set()
+GREETING = "您好，这里是安心保险服务专线，我是坐席小王，工号三八二一，请问有什么可以帮您"
+CLOSING = "感谢您的来电，祝您生活愉快，再见"
+
+
+def seg(role: Role, start: float, end: float, text: str, *, words: bool = True) -> Segment:
+    """A segment whose words (one per character) are spread evenly over its time span."""
+    step = (end - start) / max(len(text), 1)
+    ws = [Word(ch, start + i * step, start + (i + 1) * step) for i, ch in enumerate(text)]
+    return Segment("S" + role[0], role, start, end, text, ws if words else [])
+
+
+def agent(start: float, end: float, text: str, **kw: bool) -> Segment:
+    return seg(Role.AGENT, start, end, text, **kw)
+
+
+def customer(start: float, end: float, text: str, **kw: bool) -> Segment:
+    return seg(Role.CUSTOMER, start, end, text, **kw)
+
+
+def run(segments: list[Segment] | None, duration: float = 120.0, **kw) -> list:
+    features = kw.pop("features", None) or AudioFeatures(duration_s=duration)
+    transcript = Transcript(segments) if segments is not None else None
+    return evaluate(transcript, features, RULES, **kw)
+
+
+def types(flags: list) -> list[str]:
+    return [f.type for f in flags]
+
+
+def compliant_call() -> list[Segment]:
+    """A call that keeps every script rule (the baseline the other fixtures break)."""
+    return [
+        agent(1.0, 9.0, GREETING),
+        customer(9.5, 13.0, "我想查一下我的保单"),
+        agent(13.5, 20.0, "好的，为了核实您的身份，请您提供身份证号后四位和预留手机号"),
+        customer(20.5, 25.0, "身份证后四位是幺二三四，手机是一三九"),
+        agent(25.5, 32.0, "感谢您的配合，您的保单目前有效，下次缴费日期是三月一日"),
+        customer(32.5, 34.0, "好的，谢谢"),
+        agent(34.5, 40.0, "请问还有其他需要帮助的吗？" + CLOSING),
+    ]
+
+
+def test_compliant_call_has_no_flags() -> None:
+    assert run(compliant_call()) == []
+
+
+def test_flags_carry_type_severity_role_span_evidence_and_version() -> None:
+    segments = compliant_call()
+    segments[1] = customer(9.5, 13.0, "我要投诉你们")
+    [flag] = run(segments)
+    assert flag.type == "complaint_risk" and flag.role == Role.CUSTOMER
+    assert flag.severity == "warning" and flag.rule_set_version == RULES.version
+    assert "投诉" in flag.evidence
+    assert 9.5 < flag.start < flag.end < 13.0  # the words' times, not the segment's
+    assert set(flag.to_dict()) >= {"type", "severity", "role", "start", "end", "evidence"}
+
+
+# ----------------------------------------------------------------------------- duration, silence
+
+
+@pytest.mark.parametrize(("duration", "fires"), [(10.0, True), (9.0, True), (10.01, False)])
+def test_ultra_short_fires_at_the_threshold_and_below(duration: float, fires: bool) -> None:
+    assert ("ultra_short" in types(run(None, duration))) is fires
+
+
+@pytest.mark.parametrize(("duration", "fires"), [(1800.0, True), (1799.9, False)])
+def test_ultra_long_fires_at_the_threshold_not_below(duration: float, fires: bool) -> None:
+    assert ("ultra_long" in types(run(None, duration))) is fires
+
+
+def test_outbound_and_business_line_overrides_change_thresholds() -> None:
+    assert "ultra_short" in types(run(None, 8.0, direction="in"))
+    assert "ultra_short" not in types(run(None, 8.0, direction="out"))
+    assert "ultra_long" in types(run(None, 1300.0, direction="out"))
+    assert "ultra_long" not in types(run(None, 2000.0, direction="in", business_type="claims"))
+    assert "ultra_long" in types(run(None, 2000.0, direction="in", business_type="sales"))
+
+
+@pytest.mark.parametrize(("length", "fires"), [(10.0, True), (12.5, True), (9.99, False)])
+def test_long_silence_fires_at_the_threshold_not_below(length: float, fires: bool) -> None:
+    features = AudioFeatures(duration_s=120.0, silence_segments=[Span(40.0, 40.0 + length)])
+    flags = [f for f in run(compliant_call(), features=features) if f.type == "long_silence"]
+    assert bool(flags) is fires
+    if fires:
+        assert (flags[0].start, flags[0].end) == (40.0, round(40.0 + length, 3))
+        assert f"{length:.1f} s" in flags[0].evidence
+
+
+@pytest.mark.parametrize(("ratio", "fires"), [(0.4, True), (0.39, False)])
+def test_silence_ratio_threshold(ratio: float, fires: bool) -> None:
+    features = AudioFeatures(duration_s=120.0, silence_ratio=ratio)
+    assert ("silence_ratio" in types(run(compliant_call(), features=features))) is fires
+
+
+def test_call_of_pure_silence_is_flagged_without_script_flags() -> None:
+    features = AudioFeatures(
+        duration_s=45.0,
+        silence_segments=[Span(0.0, 45.0)],
+        longest_silence_s=45.0,
+        silence_ratio=1.0,
+    )
+    assert sorted(types(run(None, features=features))) == ["long_silence", "silence_ratio"]
+    assert sorted(types(run([], features=features))) == ["long_silence", "silence_ratio"]
+
+
+# ----------------------------------------------------------------------------- script compliance
+
+
+def test_greeting_within_the_first_seconds_of_agent_speech() -> None:
+    late = [agent(2.0, 12.5, "请稍等，我这边看一下系统，好了"), agent(12.5, 20.0, GREETING)]
+    late += compliant_call()[1:]
+    flags = [f for f in run(late) if f.type == "missing_greeting"]
+    assert len(flags) == 1 and flags[0].start == 2.0 and flags[0].end == 12.0
+    assert "请稍等" in flags[0].evidence
+
+
+def test_greeting_just_inside_the_window_passes() -> None:
+    # 20 characters over 10 s: 您好 starts at 9.5 s, inside [2, 12)
+    segments = [agent(2.0, 12.0, "请稍等我这边看一下系统好了马上就好您好")]
+    assert "missing_greeting" not in types(run(segments + compliant_call()[1:]))
+
+
+def test_missing_agent_id() -> None:
+    segments = compliant_call()
+    segments[0] = agent(1.0, 6.0, "您好，请问有什么可以帮您")
+    assert "missing_agent_id" in types(run(segments))
+
+
+def test_identity_check_before_policy_details_passes() -> None:
+    assert "missing_identity_check" not in types(run(compliant_call()))
+
+
+def test_single_factor_before_policy_details_is_flagged() -> None:
+    segments = compliant_call()
+    segments[2] = agent(13.5, 20.0, "好的，请您提供身份证号后四位")
+    [flag] = [f for f in run(segments) if f.type == "missing_identity_check"]
+    assert flag.severity == "critical" and flag.role == Role.AGENT
+    assert "1 identity factor(s) (id_card)" in flag.evidence
+    assert 25.5 <= flag.start < 32.0
+
+
+def test_identity_check_after_policy_details_is_flagged() -> None:
+    c = compliant_call()
+    reordered = [c[0], c[1], agent(13.5, 20.0, "您的保单目前有效"), c[2], c[3], c[6]]
+    assert "missing_identity_check" in types(run(reordered))
+
+
+def test_call_without_policy_details_needs_no_identity_check() -> None:
+    segments = [
+        agent(1.0, 9.0, GREETING),
+        customer(9.5, 12.0, "你们的营业时间是几点"),
+        agent(12.5, 18.0, "我们是早九点到晚六点。" + CLOSING),
+    ]
+    assert "missing_identity_check" not in types(run(segments))
+
+
+def test_closing_phrase_missing_or_too_early() -> None:
+    c = compliant_call()
+    no_closing = [*c[:-1], agent(34.5, 40.0, "好的，就这样")]
+    assert "missing_closing" in types(run(no_closing))
+    early = [agent(1.0, 9.0, GREETING + "，再见"), *c[1:-1], agent(34.5, 80.0, "好的" * 20)]
+    assert "missing_closing" in types(run(early))
+
+
+def test_script_rules_need_agent_speech() -> None:
+    flags = types(run([customer(0.0, 5.0, "喂？喂？")]))
+    assert not {"missing_greeting", "missing_agent_id", "missing_closing"} & set(flags)
+
+
+@pytest.mark.parametrize(("fillers", "fires"), [(6, True), (5, False)])
+def test_filler_words_per_minute_threshold(fillers: int, fires: bool) -> None:
+    # exactly one minute of agent speech: 6 fillers = 6/min reaches the threshold
+    body = "嗯，" * fillers + "这个问题我帮您记录一下。" + CLOSING
+    segments = [agent(0.0, 10.0, GREETING), customer(10.0, 12.0, "好"), agent(12.0, 62.0, body)]
+    assert ("filler_words" in types(run(segments))) is fires
+
+
+def test_filler_words_fire_over_the_rate() -> None:
+    body = "嗯，" * 10 + "呃，" * 5 + "好的"
+    segments = [agent(1.0, 9.0, GREETING), agent(10.0, 70.0, body), *compliant_call()[1:]]
+    [flag] = [f for f in run(segments) if f.type == "filler_words"]
+    assert "嗯×10" in flag.evidence
+
+
+@pytest.mark.parametrize(("chars", "fires"), [(150, False), (180, False), (181, True), (89, True)])
+def test_speech_rate_outside_range_with_tolerance(chars: int, fires: bool) -> None:
+    # one minute of agent speech holding ``chars`` characters (punctuation is not counted)
+    segments = [agent(0.0, 60.0, "，".join("保" * chars))]
+    assert ("speech_rate" in types(run(segments))) is fires
+
+
+def test_interruption_needs_the_minimum_overlap() -> None:
+    base = [
+        agent(1.0, 9.0, GREETING),
+        customer(10.0, 20.0, "我想问一下我的理赔进度怎么样了"),
+        agent(34.5, 40.0, CLOSING),
+    ]
+    cut_in = [*base, agent(18.5, 25.0, "您先别说了，听我讲")]
+    short = [*base, agent(19.5, 25.0, "好的，我明白了")]
+    [flag] = [f for f in run(cut_in) if f.type == "interruption"]
+    assert flag.start == 18.5 and "overlap 1.5 s" in flag.evidence
+    assert "interruption" not in types(run(short))
+
+
+def test_asr_unreliable_segments() -> None:
+    segments = compliant_call()
+    segments[1] = Segment(
+        "SC", Role.CUSTOMER, 9.5, 13.0, "谢谢观看谢谢观看", unreliable="repetition loop"
+    )
+    segments[3] = Segment("SC", Role.CUSTOMER, 20.5, 25.0, "幺二三四", confidence=0.2)
+    flags = [f for f in run(segments) if f.type == "asr_unreliable"]
+    assert [f.start for f in flags] == [9.5, 20.5]
+    assert "repetition loop" in flags[0].evidence and "confidence 0.20" in flags[1].evidence
+
+
+# ----------------------------------------------------------------------------- phrases by role
+
+
+def test_abuse_by_agent_versus_agent_quoting_the_customer() -> None:
+    quoting = compliant_call()
+    quoting[2] = agent(
+        13.5, 20.0, "您说我们是骗子，我理解。为了核实您的身份，请您提供身份证号后四位和预留手机号"
+    )
+    assert "abuse_agent" not in types(run(quoting))
+    rude = compliant_call()
+    rude[2] = agent(13.5, 20.0, "你有病吧，请您提供身份证号后四位和预留手机号")
+    [flag] = [f for f in run(rude) if f.type == "abuse_agent"]
+    assert flag.severity == "critical" and "你有病" in flag.evidence
+
+
+def test_customer_abuse_and_complaint_risk_severity_comes_from_the_term() -> None:
+    segments = compliant_call()
+    segments[1] = customer(9.5, 13.0, "傻逼，我要打12378")
+    flags = {f.type: f for f in run(segments)}
+    assert flags["abuse_customer"].severity == "critical"  # term severity raises the rule's floor
+    assert flags["complaint_risk"].severity == "critical"
+
+
+def test_agent_mentioning_complaints_is_not_a_complaint_risk() -> None:
+    segments = compliant_call()
+    segments[-1] = agent(34.5, 40.0, "如果不满意可以拨打投诉热线。" + CLOSING)
+    assert "complaint_risk" not in types(run(segments))
+
+
+def test_misleading_promise_only_from_the_agent() -> None:
+    segments = compliant_call()
+    segments[1] = customer(9.5, 13.0, "这个产品保本吗")
+    assert "misleading_promise" not in types(run(segments))
+    segments[2] = agent(13.5, 20.0, "保本保息，放心。请您提供身份证号后四位和预留手机号")
+    assert "misleading_promise" in types(run(segments))
+
+
+def test_segments_without_word_times_are_placed_by_interpolation() -> None:
+    segments = compliant_call()
+    segments[1] = customer(10.0, 20.0, "一二三四五我要投诉", words=False)
+    [flag] = [f for f in run(segments) if f.type == "complaint_risk"]
+    assert flag.start == pytest.approx(10.0 + 10 * 7 / 9, abs=1e-3) and flag.end == 20.0
+
+
+# ----------------------------------------------------------------------------- the engine
+
+
+def test_disabled_rule_produces_nothing() -> None:
+    data = RULES.to_dict()
+    data["rules"]["ultra_short"]["enabled"] = False
+    rules = rule_set_from_dict(data)
+    assert "ultra_short" not in types(evaluate(None, AudioFeatures(duration_s=3.0), rules))
+
+
+def test_bad_direction_is_rejected() -> None:
+    with pytest.raises(ValueError, match="direction must be one of"):
+        evaluate(None, AudioFeatures(duration_s=3.0), RULES, direction="inbound")
+
+
+def test_catalogue_names_are_the_contract() -> None:
+    assert FLAG_TYPES == (
+        "ultra_short",
+        "ultra_long",
+        "long_silence",
+        "silence_ratio",
+        "abuse_agent",
+        "abuse_customer",
+        "missing_greeting",
+        "missing_agent_id",
+        "missing_identity_check",
+        "missing_closing",
+        "filler_words",
+        "speech_rate",
+        "interruption",
+        "complaint_risk",
+        "misleading_promise",
+        "asr_unreliable",
+    )
+
+
+# ----------------------------------------------------------------------------- robustness
+
+_PHRASES = [
+    "您好",
+    "工号",
+    "骗子",
+    "我要投诉",
+    "保本",
+    "嗯，",
+    "再见",
+    "身份证号",
+    "您的保单",
+    "，",
+    "sb",
+    "  ",
+]
+_TEXT = st.lists(st.one_of(st.sampled_from(_PHRASES), st.text(max_size=5)), max_size=8).map("".join)
+_SEGMENT = st.builds(
+    lambda role, start, length, text, words, conf, unreliable: (
+        seg(role, start, start + length, text, words=words)
+        if not unreliable
+        else Segment("S", role, start, start + length, text, confidence=conf, unreliable="loop")
+    ),
+    st.sampled_from(list(Role)),
+    st.floats(0, 600),
+    st.floats(0, 60),
+    _TEXT,
+    st.booleans(),
+    st.floats(0, 1),
+    st.booleans(),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_SEGMENT, max_size=12), st.floats(0, 4000), st.sampled_from(["in", "out"]))
+def test_any_transcript_gives_well_formed_flags(segments, duration, direction) -> None:
+    flags = evaluate(
+        Transcript(segments), AudioFeatures(duration_s=duration), RULES, direction=direction
+    )
+    for f in flags:
+        assert f.type in FLAG_TYPES and f.start <= f.end and f.evidence
+        assert f.rule_set_version == RULES.version

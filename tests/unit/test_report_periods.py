@@ -1,0 +1,104 @@
+"""Report periods (day, ISO week, month in centre time), the beat schedule and the diff."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from celery import Celery
+
+from scoring.periods import PeriodError, last_complete, parse_period, period_for
+from scoring.reports import diff_payloads, visible_report
+from workers.report_tasks import TASK_NAMES, beat_schedule, register_report_tasks, task_routes
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def test_iso_week_across_the_year_boundary():
+    week = period_for("weekly", date(2027, 1, 1))  # a Friday in ISO week 2026-W53
+    assert (week.start, week.end, week.label) == (date(2026, 12, 28), date(2027, 1, 4), "2026-W53")
+    assert week.previous().label == "2026-W52"
+
+
+def test_month_and_day_periods():
+    month = period_for("monthly", date(2026, 2, 14))
+    assert (month.start, month.end, month.label, month.title) == (
+        date(2026, 2, 1), date(2026, 3, 1), "2026-02", "品质月报 2026-02")  # fmt: skip
+    assert period_for("daily", date(2026, 3, 1)).previous().label == "2026-02-28"
+
+
+def test_periods_are_local_days_in_utc():
+    lo, hi = period_for("daily", date(2026, 3, 2)).utc_bounds(SHANGHAI)
+    assert (lo, hi) == (datetime(2026, 3, 1, 16, tzinfo=UTC), datetime(2026, 3, 2, 16, tzinfo=UTC))
+
+
+def test_parse_labels_and_reject_nonsense():
+    assert parse_period("weekly", "2026-W10").start == date(2026, 3, 2)
+    assert parse_period("monthly", "2026-11").end == date(2026, 12, 1)
+    assert parse_period("daily", "2026-11-24").label == "2026-11-24"
+    with pytest.raises(PeriodError, match="must be a date"):
+        parse_period("daily", "2026-13-40")
+    with pytest.raises(PeriodError, match="daily, weekly or monthly"):
+        parse_period("yearly", "2026")
+
+
+def test_last_complete_period():
+    today = date(2026, 11, 25)  # a Wednesday
+    assert last_complete("daily", today).label == "2026-11-24"
+    assert last_complete("weekly", today).label == "2026-W47"
+    assert last_complete("monthly", today).label == "2026-10"
+
+
+def test_beat_schedule_and_task_names():
+    schedule = beat_schedule()
+    assert {e["task"] for e in schedule.values()} == {
+        "qa.reports.daily", "qa.reports.weekly", "qa.reports.monthly"}  # fmt: skip
+    daily, weekly, monthly = (
+        schedule[f"reports-{k}"]["schedule"] for k in ("daily", "weekly", "monthly")
+    )
+    assert (daily.hour, daily.minute) == ({1}, {0})
+    assert weekly.day_of_week == {1}  # Monday
+    assert monthly.day_of_month == {1}
+    assert all(e["options"]["queue"] == "cpu" for e in schedule.values())
+    app = Celery("t", set_as_current=False)
+    register_report_tasks(app)
+    assert set(TASK_NAMES.values()) <= set(app.tasks)
+    assert task_routes()["qa.reports.monthly"] == {"queue": "cpu"}
+
+
+def test_diff_names_rows_by_key():
+    old = {
+        "centre": {"mean_score": 80.0},
+        "teams": [{"name": "A", "appeals": 0}],
+        "inputs": {"x": 1},
+    }
+    new = {"centre": {"mean_score": 82.5}, "teams": [{"name": "A", "appeals": 1}, {"name": "B", "appeals": 0}],
+           "inputs": {"x": 2}}  # fmt: skip
+    assert diff_payloads(old, new) == [
+        {"path": "centre.mean_score", "old": 80.0, "new": 82.5},
+        {"path": "teams[A].appeals", "old": 0, "new": 1},
+        {"path": "teams[B].appeals", "old": None, "new": 0},
+        {"path": "teams[B].name", "old": None, "new": "B"},
+    ]
+
+
+class _User:
+    def __init__(self, role, agent_code=None):
+        self.role, self.agent_code = role, agent_code
+
+
+def test_visibility_rules():
+    snap = {"published": False, "inputs": {}, "payload": {
+        "centre": {"mean_score": 90}, "teams": [{"name": "A"}],
+        "agents": [{"name": "1001"}, {"name": "1002"}]}}  # fmt: skip
+    assert visible_report(_User("supervisor"), snap) == snap
+    assert visible_report(_User("inspector"), snap) is None
+    assert visible_report(_User("agent", "1001"), snap) is None
+    published = snap | {"published": True}
+    assert visible_report(_User("inspector"), published)["payload"]["teams"] == [{"name": "A"}]
+    mine = visible_report(_User("agent", "1001"), published)
+    assert mine["payload"]["agents"] == [{"name": "1001"}] and "teams" not in mine["payload"]
+    assert "inputs" not in mine
+    assert visible_report(_User("agent", None), published)["payload"]["agents"] == []
+    assert visible_report(_User("stranger"), published) is None

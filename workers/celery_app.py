@@ -1,0 +1,118 @@
+"""The Celery application factory. Importing this module connects to nothing.
+
+``make_celery(settings)`` builds an app with the settings that the fault tests on this
+machine showed are needed (see RELIABILITY.md): late acks, reject on worker lost, prefetch 1,
+soft and hard time limits, a broker visibility timeout longer than the hard limit, JSON only,
+and worker processes recycled after N tasks. Without a broker URL (the embedded default) the
+same tasks run eagerly in process. Models load in ``worker_process_init`` (after fork).
+
+``celery -A workers.celery_app worker`` finds the module-level ``app``, which is built on
+first attribute access from the environment's settings (module ``__getattr__``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from typing import Any
+
+from celery import Celery
+from celery.signals import worker_process_init
+from kombu import Queue
+
+from qa_platform.domain.pipeline import QUEUES, STAGES, Stage
+from qa_platform.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+_apps: dict[Settings, Celery] = {}
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    """Celery configuration for ``settings`` (plain dict: easy to assert in tests)."""
+    return {
+        "broker_url": settings.broker_url or "memory://localhost/",
+        "result_backend": settings.result_backend or None,
+        "task_ignore_result": not settings.result_backend,
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "event_serializer": "json",
+        "accept_content": ["json"],
+        "result_accept_content": ["json"],
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_soft_time_limit": settings.task_soft_time_limit_s,
+        "task_time_limit": settings.task_hard_time_limit_s,
+        "broker_transport_options": {"visibility_timeout": settings.broker_visibility_timeout_s},
+        "worker_max_tasks_per_child": settings.worker_max_tasks_per_child,
+        "task_always_eager": settings.eager,
+        "task_queues": tuple(Queue(name) for name in QUEUES),
+        "task_default_queue": "cpu",
+        "task_routes": {s.task: {"queue": s.queue} for s in STAGES},
+        "task_create_missing_queues": False,
+        "broker_connection_retry_on_startup": True,
+        "worker_send_task_events": False,
+        # A pool child loads its models in worker_process_init; Celery's default 4 s to report
+        # "up" killed children that were still loading on a busy machine (seen in the fault test).
+        "worker_proc_alive_timeout": float(settings.worker_proc_alive_timeout_s),
+        "enable_utc": True,
+        "timezone": settings.centre_timezone,  # beat's 01:00 is the centre's local time
+    }
+
+
+def make_celery(settings: Settings) -> Celery:
+    """A configured Celery app with the pipeline tasks registered. Connects to nothing."""
+    from workers.report_tasks import beat_schedule, register_report_tasks, task_routes
+    from workers.tasks import register_tasks
+
+    os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "0")  # pyannote telemetry off
+    app = Celery("qa", set_as_current=False)
+    app.conf.update(celery_config(settings))
+    register_tasks(app)
+    register_report_tasks(app)
+    app.conf.task_routes = {**app.conf.task_routes, **task_routes()}
+    app.conf.beat_schedule = {**(app.conf.beat_schedule or {}), **beat_schedule()}
+    worker_process_init.connect(_load_models_after_fork, weak=False, dispatch_uid="qa-warm-up")
+    return app
+
+
+def get_app(settings: Settings | None = None) -> Celery:
+    """The app for ``settings`` (default: the process settings), built once per process."""
+    settings = settings or get_settings()
+    if settings not in _apps:
+        _apps[settings] = make_celery(settings)
+    return _apps[settings]
+
+
+Dispatch = Callable[[Stage, int, str], None]
+
+
+def dispatcher(settings: Settings) -> Dispatch:
+    """A ``Dispatch`` for the services: sends a stage's task with ids only."""
+    return app_dispatcher(get_app(settings))
+
+
+def app_dispatcher(app: Celery) -> Dispatch:
+    """Send ``stage`` of ``call_id`` through ``app`` to the stage's queue (after commit)."""
+
+    def dispatch(stage: Stage, call_id: int, pipeline_version: str) -> None:
+        app.tasks[stage.task].apply_async(args=(call_id, pipeline_version), queue=stage.queue)
+
+    return dispatch
+
+
+def _load_models_after_fork(**_: Any) -> None:
+    from workers import runtime
+
+    try:
+        runtime.warm_up(get_settings())
+    except Exception:  # the task will load lazily and fail with its own clear error
+        log.exception("worker process %s: loading models failed", os.getpid())
+
+
+def __getattr__(name: str) -> Celery:
+    if name in ("app", "celery"):
+        return get_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

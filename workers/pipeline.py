@@ -1,0 +1,243 @@
+"""The speech pipeline as one function: decode → features → ASR → diarization → roles → masking.
+
+:func:`analyse_audio` is the engine the Celery stage tasks call piece by piece (each stage is a
+public function here too). Personal data is masked in segment text AND words before the result
+leaves this module. Per-stage wall time is recorded for the benchmark.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa_platform.domain.transcript import AudioFeatures, Role, Segment, Transcript, Word
+from qa_platform.masking import mask_pii, mask_words
+from qa_platform.settings import Settings
+from workers.asr import WhisperTranscriber
+from workers.asr_guards import guard_segments, has_speech_energy
+from workers.asr_types import AsrResult, AsrSegment
+from workers.audio import DecodedAudio, decode
+from workers.diarization import (
+    Diarizer,
+    Turn,
+    assign_words_to_turns,
+    make_mono_diarizer,
+    stereo_turns,
+)
+from workers.features import Activity, compute_features, voice_activity
+from workers.roles import SpeakerRole, roles_from_channels, roles_from_cues
+
+_TRANSCRIBERS: dict[tuple[Any, ...], WhisperTranscriber] = {}
+_DIARIZERS: dict[str, Diarizer] = {}
+
+
+@dataclass(slots=True)
+class AnalysisResult:
+    """Everything the pipeline learnt about one call (text already masked)."""
+
+    transcript: Transcript
+    features: AudioFeatures
+    speakers: list[dict[str, Any]]
+    model: str
+    model_version: str
+    timings: dict[str, float] = field(default_factory=dict)  # stage → seconds
+    diarizer: str = ""
+    asr_notes: list[str] = field(default_factory=list)
+
+
+def get_transcriber(settings: Settings) -> WhisperTranscriber:
+    """One transcriber per process and model configuration (models load once)."""
+    key = (
+        settings.asr_model,
+        str(settings.model_cache),
+        settings.asr_device,
+        settings.asr_compute_type,
+        settings.asr_cpu_threads,
+        settings.asr_batch_size,
+        settings.asr_beam_size,
+        settings.asr_hotwords,
+    )
+    if key not in _TRANSCRIBERS:
+        _TRANSCRIBERS[key] = WhisperTranscriber(settings)
+    return _TRANSCRIBERS[key]
+
+
+def get_mono_diarizer(settings: Settings) -> Diarizer:
+    """One mono diarizer per process and pyannote directory (the pipeline loads once)."""
+    if settings.pyannote_dir not in _DIARIZERS:
+        _DIARIZERS[settings.pyannote_dir] = make_mono_diarizer(settings.pyannote_dir)
+    return _DIARIZERS[settings.pyannote_dir]
+
+
+class _Stopwatch:
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = round(
+                self.timings.get(name, 0.0) + time.perf_counter() - started, 4
+            )
+
+
+def analyse_audio(
+    path: str | Path,
+    *,
+    settings: Settings,
+    agent_channel: int | None = None,
+    language: str | None = None,
+    transcriber: WhisperTranscriber | None = None,
+    diarizer: Diarizer | None = None,
+) -> AnalysisResult:
+    """Analyse one recording end to end; raises ``BadAudio`` for undecodable input.
+
+    ``agent_channel`` (stereo) defaults to ``settings.agent_channel``; ``language`` to
+    ``settings.asr_language`` (``"auto"`` detects).
+    """
+    clock = _Stopwatch()
+    agent_channel = settings.agent_channel if agent_channel is None else agent_channel
+    language = language or settings.asr_language
+    with clock.stage("decode"):
+        audio = decode(path, max_duration_s=settings.max_duration_s)
+    with clock.stage("features"):
+        activities = [voice_activity(ch) for ch in audio.samples]
+    transcriber = transcriber or get_transcriber(settings)
+    with clock.stage("asr"):
+        asr = [transcribe_channel(transcriber, ch, language) for ch in audio.samples]
+    if audio.channels > 1:
+        segments, turns, roles, diarizer_name = _stereo_layout(
+            audio, asr, activities, agent_channel, clock
+        )
+    else:
+        diarizer = diarizer or get_mono_diarizer(settings)
+        segments, turns, roles, diarizer_name = _mono_layout(audio, asr[0], diarizer, clock)
+    with clock.stage("features"):
+        speaker_roles = {r.speaker: str(r.role) for r in roles}
+        features = compute_features(
+            audio,
+            agent_channel=agent_channel,
+            turns=[(t.speaker, t.start, t.end) for t in turns],
+            speaker_roles=speaker_roles,
+            activities=activities,
+        )
+    with clock.stage("masking"):
+        segments = mask_segments(segments)
+    detected = next((r.language for r in asr if r.language), language)
+    transcript = Transcript(segments, language=detected, model=transcriber.model_name)
+    return AnalysisResult(
+        transcript=transcript,
+        features=features,
+        speakers=_speaker_records(roles, turns),
+        model=transcriber.model_name,
+        model_version=transcriber.model_version,
+        timings=clock.timings,
+        diarizer=diarizer_name,
+        asr_notes=[n for r in asr for n in r.notes],
+    )
+
+
+def transcribe_channel(
+    transcriber: WhisperTranscriber, samples: np.ndarray, language: str
+) -> AsrResult:
+    """ASR of one channel with the guards: silence/music → no text; suspect spans marked."""
+    if not has_speech_energy(samples):
+        return AsrResult(
+            (),
+            language if language != "auto" else "",
+            duration_s=samples.size / 16000,
+            model=transcriber.model_name,
+            model_version=transcriber.model_version,
+            notes=("no speech energy: ASR skipped",),
+        )
+    result = transcriber.transcribe(samples, language)
+    return replace(result, segments=tuple(guard_segments(result.segments)))
+
+
+def _words_of(segments: Sequence[AsrSegment]) -> list[Word]:
+    return [
+        Word(w.text, w.start, w.end, round(w.probability, 4)) for s in segments for w in s.words
+    ]
+
+
+def _stereo_layout(
+    audio: DecodedAudio,
+    asr: Sequence[AsrResult],
+    activities: Sequence[Activity],
+    agent_channel: int,
+    clock: _Stopwatch,
+) -> tuple[list[Segment], list[Turn], list[SpeakerRole], str]:
+    with clock.stage("diarization"):
+        turns = stereo_turns(audio.samples, agent_channel=agent_channel, activities=activities)
+        roles = roles_from_channels(audio.channels, agent_channel)
+        segments: list[Segment] = []
+        for channel, result in enumerate(asr):
+            role = Role.AGENT if channel == agent_channel else Role.CUSTOMER
+            whole = [Turn(str(role), 0.0, audio.duration_s)]
+            words = _words_of(result.segments)
+            grouped = assign_words_to_turns(words, whole, roles={str(role): role})
+            segments.extend(_carry_unreliable(grouped, result.segments))
+        segments.sort(key=lambda s: (s.start, s.speaker))
+    return segments, turns, roles, "channel"
+
+
+def _mono_layout(
+    audio: DecodedAudio, asr: AsrResult, diarizer: Diarizer, clock: _Stopwatch
+) -> tuple[list[Segment], list[Turn], list[SpeakerRole], str]:
+    with clock.stage("diarization"):
+        turns = diarizer.diarize(audio.samples[0])
+        segments = assign_words_to_turns(_words_of(asr.segments), turns)
+        segments = _carry_unreliable(segments, asr.segments)
+    with clock.stage("roles"):
+        roles = roles_from_cues([(s.speaker, s.start, s.text) for s in segments])
+        by_speaker = {r.speaker: r.role for r in roles}
+        for seg in segments:
+            seg.role = by_speaker.get(seg.speaker, Role.UNKNOWN)
+        known = set(by_speaker)
+        roles += [
+            SpeakerRole(t.speaker, Role.UNKNOWN, 0.0) for t in turns if t.speaker not in known
+        ]
+        roles = list({r.speaker: r for r in roles}.values())
+    return segments, turns, roles, diarizer.name
+
+
+def _carry_unreliable(segments: list[Segment], asr_segments: Sequence[AsrSegment]) -> list[Segment]:
+    """A transcript segment overlapping a suspect ASR span inherits its reason."""
+    suspects = [s for s in asr_segments if s.unreliable]
+    for seg in segments:
+        for s in suspects:
+            if min(seg.end, s.end) - max(seg.start, s.start) > 0:
+                seg.unreliable = s.unreliable
+                break
+    return segments
+
+
+def mask_segments(segments: Sequence[Segment]) -> list[Segment]:
+    """Personal data masked in every segment's words and text (text rebuilt from the words)."""
+    out = []
+    for seg in segments:
+        words = mask_words(seg.words)
+        text = "".join(w.text for w in words).strip() if words else mask_pii(seg.text).text
+        out.append(replace(seg, words=words, text=text))
+    return out
+
+
+def _speaker_records(roles: Sequence[SpeakerRole], turns: Sequence[Turn]) -> list[dict[str, Any]]:
+    talk: dict[str, float] = {}
+    for t in turns:
+        talk[t.speaker] = talk.get(t.speaker, 0.0) + t.duration
+    records = []
+    for r in roles:
+        record = r.to_dict()
+        record["talk_time_s"] = round(talk.get(r.speaker, 0.0), 3)
+        records.append(record)
+    return records
