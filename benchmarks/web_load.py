@@ -43,7 +43,8 @@ def setup(home: Path):  # type: ignore[no-untyped-def]
 
 
 SERVER = """
-import socket, sys
+import logging, socket, sys
+logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 from waitress import serve
 from web import create_app
 sock = socket.socket(); sock.bind(("127.0.0.1", 0)); sock.listen(1024)
@@ -103,7 +104,8 @@ def measure(
     def one(_: int) -> float:
         if not hasattr(local, "conn"):
             local.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        h = {"Cookie": cookie, **(headers or {})}
+            local.cookie = cookie
+        h = {"Cookie": local.cookie, **(headers or {})}
         if size:
             start = random.randrange(0, size - 65536)
             h["Range"] = f"bytes={start}-{start + 65535}"
@@ -113,6 +115,8 @@ def measure(
         r.read()
         elapsed = time.perf_counter() - t0
         assert r.status in (200, 206), (path, r.status)
+        if r.getheader("Set-Cookie"):  # a browser keeps its updated session cookie
+            local.cookie = r.getheader("Set-Cookie").split(";")[0]
         return elapsed
 
     with ThreadPoolExecutor(users) as pool:
@@ -132,28 +136,34 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         _platform, world = setup(Path(tmp))
         proc, port = serve(Path(tmp), args.threads)
-        insp = login(port, "insp")
-        size = world.audio_path.stat().st_size
-        targets = [
-            ("/healthz (baseline)", "/healthz", {}, 0),
-            ("queue page", "/queue", {}, 0),
-            ("evaluation page", f"/evaluations/{world.evaluation_id}", {}, 0),
-            ("audio range 64 KiB", f"/calls/{world.call_id}/audio", {}, size),
-        ]
-        print(f"users={args.users} requests={args.requests} per endpoint")
-        print("| endpoint | p50 ms | p95 ms | req/s | p95 / baseline p95 |")
-        print("|---|---|---|---|---|")
-        base = None
-        for label, path, headers, sz in targets:
-            measure(port, path, insp, args.users, min(100, args.requests), headers, sz)  # warm-up
-            t0 = time.perf_counter()
-            lat = measure(port, path, insp, args.users, args.requests, headers, sz)
-            rate = len(lat) / (time.perf_counter() - t0)
-            p95 = pct(lat, 95)
-            base = base or p95
-            print(f"| {label} | {pct(lat, 50):.1f} | {p95:.1f} | {rate:.0f} | {p95 / base:.1f} |")
-        proc.terminate()
-        proc.wait(10)
+        try:
+            insp = login(port, "insp")
+            size = world.audio_path.stat().st_size
+            targets = [
+                ("/healthz (baseline)", "/healthz", {}, 0),
+                ("queue page", "/queue", {}, 0),
+                ("evaluation page", f"/evaluations/{world.evaluation_id}", {}, 0),
+                ("audio range 64 KiB", f"/calls/{world.call_id}/audio", {}, size),
+            ]
+            print(f"users={args.users} requests={args.requests} per endpoint")
+            print("| endpoint | p50 ms | p95 ms | req/s | p95 / baseline p95 |")
+            print("|---|---|---|---|---|")
+            base = None
+            for label, path, headers, sz in targets:
+                measure(
+                    port, path, insp, args.users, min(100, args.requests), headers, sz
+                )  # warm-up
+                t0 = time.perf_counter()
+                lat = measure(port, path, insp, args.users, args.requests, headers, sz)
+                rate = len(lat) / (time.perf_counter() - t0)
+                p95 = pct(lat, 95)
+                base = base or p95
+                print(
+                    f"| {label} | {pct(lat, 50):.1f} | {p95:.1f} | {rate:.0f} | {p95 / base:.1f} |"
+                )
+        finally:
+            proc.terminate()
+            proc.wait(10)
 
 
 if __name__ == "__main__":

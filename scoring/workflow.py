@@ -74,6 +74,8 @@ class Actor:
 
 SYSTEM = Actor(0, ActorRole.SYSTEM)
 REVIEWER_ROLES = frozenset({ActorRole.SUPERVISOR, ActorRole.ADMIN})
+# Who a supervisor may name to re-review an appeal (复议): another inspector, or a supervisor.
+APPEAL_REVIEWER_ROLES = REVIEWER_ROLES | {ActorRole.INSPECTOR}
 
 
 class WorkflowError(QaError):
@@ -433,12 +435,15 @@ class Evaluation:
 
     def _check_decider(self, by: Actor) -> None:
         action = "decide the appeal of"
-        self._require_reviewer_role(action, by)
         if by.user_id in (self.inspector_id, self.agent_id):
             raise self._fail(
                 action, by, "the original inspector (or the agent) cannot decide the appeal"
             )
         assigned = self.appeals[-1].reviewer_id
+        if by.role is ActorRole.INSPECTOR and assigned != by.user_id:
+            raise self._fail(action, by, "an inspector may decide only an appeal assigned to them")
+        if by.role is not ActorRole.INSPECTOR:
+            self._require_reviewer_role(action, by)
         if assigned is not None and assigned != by.user_id:
             raise self._fail(action, by, f"the appeal is assigned to reviewer user {assigned}")
 

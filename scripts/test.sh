@@ -13,4 +13,4 @@ redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || {
 echo "== PostgreSQL: full suite =="
 QA_TEST_DATABASE=postgres .venv/bin/pytest "$@"
 echo "== SQLite: all but slow =="
-QA_TEST_DATABASE=sqlite .venv/bin/pytest -m "not slow" -q "$@"
+QA_TEST_DATABASE=sqlite .venv/bin/pytest -m "not slow" "$@"

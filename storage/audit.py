@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from storage.models import AuditEvent, AuditHead
@@ -46,16 +46,22 @@ def append_audit(
     details: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> AuditEvent:
-    """Add one event in the caller's transaction (the unit of work commits it)."""
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
+    """Add one event in the caller's transaction (the unit of work commits it).
+
+    The head row is *written* before it is read: the UPDATE takes the row lock on PostgreSQL
+    and the write lock on SQLite (which ignores FOR UPDATE), so the read that follows sees the
+    last committed head and two concurrent appends queue instead of forking the chain.
+    """
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1))
+    seq, prev_hash = session.execute(
+        select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
     at = at or datetime.now(UTC)
     details = json.loads(json.dumps(details or {}, ensure_ascii=False, default=str))
-    seq = head.seq + 1
-    digest = event_hash(head.hash, seq, at, actor, action, object_type, str(object_id), details)
+    digest = event_hash(prev_hash, seq, at, actor, action, object_type, str(object_id), details)
     event = AuditEvent(seq=seq, at=at, actor=actor, action=action, object_type=object_type,
-                       object_id=str(object_id), details=details, prev_hash=head.hash, hash=digest)
+                       object_id=str(object_id), details=details, prev_hash=prev_hash, hash=digest)
     session.add(event)
-    head.seq, head.hash = seq, digest
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=digest))
     return event
 
 

@@ -6,6 +6,7 @@ from storage import (
     models_pipeline,  # noqa: F401
     models_reports,  # noqa: F401
     models_scoring,  # noqa: F401
+    models_web,  # noqa: F401
 )
 from storage.models import Base
 

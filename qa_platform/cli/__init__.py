@@ -53,13 +53,14 @@ def main() -> None:
 
 
 def _register() -> None:
-    from qa_platform.cli import core, flags, pipeline, reports, scoring
+    from qa_platform.cli import core, flags, pipeline, reports, scoring, web
 
-    for module in (core, pipeline, scoring):
+    for module in (core, pipeline, scoring, web):
         for command in module.COMMANDS:
             main.add_command(command)
     main.add_command(flags.flags)
     main.add_command(reports.report)
+    core.users.add_command(web.token_command)
 
 
 _register()

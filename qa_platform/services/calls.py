@@ -76,14 +76,15 @@ def show_call(platform: Platform, call_id: int) -> dict[str, Any]:
             "retention": {"classes": sorted(parse_classes(call.retention_class)),
                           "retain_until": _iso(call.retain_until),
                           "legal_hold": call.legal_hold, "purged_at": _iso(call.purged_at)},
-            "flags": _flags(uow.session, call.id),
+            "flags": call_flags(uow.session, call.id),
         }
         for section in _sections():
             detail.update(section(uow.session, call))
         return detail
 
 
-def _flags(session: Session, call_id: int) -> list[dict[str, Any]]:
+def call_flags(session: Session, call_id: int) -> list[dict[str, Any]]:
+    """The call's flags (异常) with their evidence, by start time."""
     rows = session.scalars(select(CallFlag).where(CallFlag.call_id == call_id)
                            .order_by(CallFlag.start, CallFlag.type))
     return [{"type": f.type, "severity": f.severity, "role": f.role, "start": f.start,

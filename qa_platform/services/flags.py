@@ -78,8 +78,16 @@ def import_rule_set(
         content = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise RuleSetInvalid(f"{path}: cannot read rule set: {exc.strerror or exc}") from None
+    return import_rule_set_text(platform, content, str(path), created_by=created_by,
+                                activate=activate)
+
+
+def import_rule_set_text(
+    platform: Platform, content: str, source: str, *, created_by: str, activate: bool = True
+) -> dict[str, Any]:
+    """Validate YAML text (``source`` names it in errors) and store it as a new version."""
     try:
-        rules = parse_rule_set(content, source=str(path))
+        rules = parse_rule_set(content, source=source)
     except RuleSetError as exc:
         raise RuleSetInvalid(str(exc)) from None
     with platform.uow() as uow:

@@ -83,10 +83,14 @@ def ingest_many(
     return results
 
 
-def ingest_file(platform: Platform, path: Path, meta: CallMetadata,
-                actor: str = "cli") -> IngestResult:
-    """Ingest one file; never raises for bad input, returns a ``rejected`` result instead."""
-    name = str(path)
+def ingest_file(platform: Platform, path: Path, meta: CallMetadata, actor: str = "cli",
+                display_name: str | None = None) -> IngestResult:
+    """Ingest one file; never raises for bad input, returns a ``rejected`` result instead.
+
+    ``display_name`` is the user's own file name when ``path`` is a server temp file (uploads):
+    it is what messages and the stored ``original_filename`` show.
+    """
+    name = display_name or str(path)
     try:
         if not path.is_file():
             raise IngestRejected(f"{name}: no such file, or not a regular file")
@@ -98,7 +102,7 @@ def ingest_file(platform: Platform, path: Path, meta: CallMetadata,
         if existing is not None:
             return IngestResult(name, existing, "duplicate")
         _check_external_id(platform, meta, name)
-        return _store(platform, path, info, digest, meta, actor)
+        return _store(platform, path, info, digest, meta, actor, name)
     except (AudioRejected, IngestRejected, MetadataError) as exc:
         return IngestResult(name, None, "rejected", str(exc))
 
@@ -119,7 +123,7 @@ def _check_external_id(platform: Platform, meta: CallMetadata, name: str) -> Non
 
 
 def _store(platform: Platform, path: Path, info: AudioInfo, digest: str,
-           meta: CallMetadata, actor: str) -> IngestResult:
+           meta: CallMetadata, actor: str, name: str) -> IngestResult:
     blob_id = new_blob_id()
     data_key = new_data_key()
     chunk_size = platform.settings.chunk_size
@@ -128,27 +132,27 @@ def _store(platform: Platform, path: Path, info: AudioInfo, digest: str,
             blob_id, encrypt_stream(source, data_key, blob_id, chunk_size))
     try:
         kek_id, wrapped = platform.keyring.wrap(data_key, blob_id)
-        call_id = _insert_rows(platform, path, info, digest, meta, actor,
+        call_id = _insert_rows(platform, path, info, digest, meta, actor, name,
                                blob_id, kek_id, wrapped, encrypted_size)
     except BaseException as exc:
         platform.store.delete(blob_id)  # no blob without a row
         if isinstance(exc, IntegrityError):
             existing = _existing_call(platform, digest)
             if existing is not None:  # the same audio arrived concurrently
-                return IngestResult(str(path), existing, "duplicate")
-            _check_external_id(platform, meta, str(path))
+                return IngestResult(name, existing, "duplicate")
+            _check_external_id(platform, meta, name)
         raise
-    return IngestResult(str(path), call_id, "created")
+    return IngestResult(name, call_id, "created")
 
 
 def _insert_rows(platform: Platform, path: Path, info: AudioInfo, digest: str,
-                 meta: CallMetadata, actor: str, blob_id: str, kek_id: str,
+                 meta: CallMetadata, actor: str, name: str, blob_id: str, kek_id: str,
                  wrapped: bytes, encrypted_size: int) -> int:
     now = datetime.now(UTC)
     started = meta.started_at or now
     classes = {"standard", "complaint"} if meta.complaint else {"standard"}
     with platform.uow() as uow:
-        agent, team = _resolve_people(uow.session, meta, platform.settings.ingest_strict, path)
+        agent, team = _resolve_people(uow.session, meta, platform.settings.ingest_strict, name)
         call = Call(
             external_id=meta.external_id, agent_code=meta.agent_code,
             agent_id=agent.id if agent else None,
@@ -158,7 +162,7 @@ def _insert_rows(platform: Platform, path: Path, info: AudioInfo, digest: str,
             agent_channel=meta.agent_channel, satisfaction=meta.satisfaction,
             status=str(CallStatus.INGESTED), duration_s=info.duration_s,
             channels=info.channels, sample_rate=info.sample_rate,
-            audio_format=f"{info.format}/{info.codec}", original_filename=path.name[:255],
+            audio_format=f"{info.format}/{info.codec}", original_filename=Path(name).name[:255],
             retention_class=format_classes(classes),
             retain_until=platform.retention_rules.retain_until(started, classes),
             legal_hold=False, created_at=now, updated_at=now,
@@ -170,24 +174,24 @@ def _insert_rows(platform: Platform, path: Path, info: AudioInfo, digest: str,
             encrypted_size=encrypted_size, chunk_size=platform.settings.chunk_size,
             kek_id=kek_id, wrapped_key=wrapped, created_at=now))
         append_audit(uow.session, actor=actor, action="call.ingest", object_type="call",
-                     object_id=call.id, details={"file": path.name, "sha256": digest,
+                     object_id=call.id, details={"file": Path(name).name, "sha256": digest,
                                                  "duration_s": info.duration_s})
         uow.commit()
         return call.id
 
 
 def _resolve_people(session, meta: CallMetadata, strict: bool,  # type: ignore[no-untyped-def]
-                    path: Path) -> tuple[User | None, Team | None]:
+                    name: str) -> tuple[User | None, Team | None]:
     agent = None
     if meta.agent_code:
         agent = session.scalar(select(User).where(User.agent_code == meta.agent_code))
         if agent is None and strict:
-            raise IngestRejected(f"{path}: unknown agent {meta.agent_code!r} (strict mode)")
+            raise IngestRejected(f"{name}: unknown agent {meta.agent_code!r} (strict mode)")
     team = None
     if meta.team:
         team = session.scalar(select(Team).where(Team.name == meta.team))
         if team is None and strict:
-            raise IngestRejected(f"{path}: unknown team {meta.team!r} (strict mode)")
+            raise IngestRejected(f"{name}: unknown team {meta.team!r} (strict mode)")
         if team is None:
             team = Team(name=meta.team, created_at=datetime.now(UTC))
             session.add(team)

@@ -484,14 +484,25 @@ def mark_analysed(session: Session, call_id: int) -> bool:
 
 
 # --------------------------------------------------------------------------- read model
-def pipeline_detail(session: Session, call: Call) -> dict[str, Any]:
-    """``qa call show`` keys: segments, speakers, features, transcript_model, jobs."""
-    transcript = session.scalars(
+def latest_transcript(session: Session, call_id: int) -> TranscriptRow | None:
+    """The call's most recent transcript run (a re-run under a new model version wins)."""
+    return session.scalars(
         select(TranscriptRow)
-        .where(TranscriptRow.call_id == call.id)
+        .where(TranscriptRow.call_id == call_id)
         .order_by(TranscriptRow.updated_at.desc(), TranscriptRow.id.desc())
         .limit(1)
     ).first()
+
+
+def transcript_segments(session: Session, call_id: int) -> list[dict[str, Any]]:
+    """The masked segments of the call's latest transcript, in order (empty if none)."""
+    transcript = latest_transcript(session, call_id)
+    return _segments(session, transcript.id) if transcript else []
+
+
+def pipeline_detail(session: Session, call: Call) -> dict[str, Any]:
+    """``qa call show`` keys: segments, speakers, features, transcript_model, jobs."""
+    transcript = latest_transcript(session, call.id)
     return {
         "segments": _segments(session, transcript.id) if transcript else [],
         "speakers": _speakers(session, call.id),

@@ -97,6 +97,24 @@ def test_full_lifecycle_without_appeal() -> None:
     assert ev.final_version is ev.versions[0] and len(ev.versions) == 1
 
 
+def test_another_inspector_assigned_to_an_appeal_may_decide_it() -> None:
+    """复议 by a different inspector: allowed once assigned, refused when not assigned."""
+    other = Actor(11, ActorRole.INSPECTOR)
+    stranger = Actor(12, ActorRole.INSPECTOR)
+    ev = published()
+    ev.file_appeal("答复与知识库一致", ["answer_accuracy"], AGENT, T0 + timedelta(hours=1))
+    with pytest.raises(WorkflowError, match="only an appeal assigned to them"):
+        ev.decide_appeal(Decision.UPHELD, other, T0)
+    ev.assign_reviewer(other.user_id, SUPERVISOR, T0)
+    with pytest.raises(WorkflowError, match="only an appeal assigned to them"):
+        ev.decide_appeal(Decision.UPHELD, stranger, T0)
+    with pytest.raises(WorkflowError, match="original inspector"):
+        ev.decide_appeal(Decision.UPHELD, INSPECTOR, T0)
+    event = ev.decide_appeal(Decision.REVISED, other, T0 + timedelta(hours=2), "部分采纳",
+                             results_from_mapping({"answer_accuracy": 18.0}))
+    assert event.to_state is State.FINAL and ev.appeals[-1].decided_by == other.user_id
+
+
 def test_return_and_rework() -> None:
     ev = new_eval()
     ev.start(INSPECTOR, T0)

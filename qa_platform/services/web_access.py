@@ -1,0 +1,115 @@
+"""Object-level access (数据权限) for the web layer, and the scoped lists each role sees.
+
+Rules: admins see everything; supervisors (质检主管) the calls of their team (a supervisor with
+no team is centre-wide); inspectors (质检员) the calls assigned to them, as evaluator, appeal
+reviewer or calibration participant; agents (客服代表) their own calls and their published results.
+A denial is audited by the caller and answered as "not found".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
+
+from qa_platform.services.context import Platform
+from qa_platform.services.web_auth import SessionUser
+from storage.audit import append_audit
+from storage.models import Call, User
+from storage.models_scoring import AppealRow, CalibrationSessionRow, EvaluationRow
+
+AGENT_VISIBLE_STATES = ("published", "appealed", "final")
+
+
+def _inspector_call_ids(s: Session, user: SessionUser) -> set[int]:
+    ids = set(s.scalars(select(EvaluationRow.call_id).where(EvaluationRow.inspector_id == user.id)))
+    ids |= set(
+        s.scalars(
+            select(EvaluationRow.call_id)
+            .join(AppealRow, AppealRow.evaluation_id == EvaluationRow.id)
+            .where(AppealRow.reviewer_id == user.id)
+        )
+    )
+    for row in s.scalars(select(CalibrationSessionRow)):
+        if user.id in (row.inspector_ids or []) or row.reference_by == user.id:
+            ids |= set(row.call_ids or [])
+    return ids
+
+
+def scope_calls(s: Session, user: SessionUser, stmt: Select[Any]) -> Select[Any]:
+    """Restrict a query over ``Call`` to what ``user`` may see."""
+    if user.role == "admin":
+        return stmt
+    if user.role == "supervisor":
+        return stmt if user.team_id is None else stmt.where(Call.team_id == user.team_id)
+    if user.role == "agent":
+        return stmt.where(Call.agent_id == user.id)
+    if user.role == "inspector":
+        return stmt.where(Call.id.in_(sorted(_inspector_call_ids(s, user)) or [-1]))
+    return stmt.where(Call.id == -1)
+
+
+def can_see_call(s: Session, user: SessionUser, call_id: int) -> bool:
+    """True when the call exists and ``user`` may see it."""
+    return s.scalar(scope_calls(s, user, select(Call.id).where(Call.id == call_id))) is not None
+
+
+def can_see_evaluation(s: Session, user: SessionUser, evaluation_id: int) -> bool:
+    """True when the evaluation exists and ``user`` may see it."""
+    row = s.get(EvaluationRow, evaluation_id)
+    if row is None:
+        return False
+    if user.role == "agent":
+        return row.agent_id == user.id and row.state in AGENT_VISIBLE_STATES
+    if user.role == "inspector":
+        reviewer = s.scalar(
+            select(AppealRow.id).where(
+                AppealRow.evaluation_id == row.id, AppealRow.reviewer_id == user.id
+            )
+        )
+        return row.inspector_id == user.id or reviewer is not None
+    return can_see_call(s, user, row.call_id)
+
+
+CHECKS = {"call": can_see_call, "evaluation": can_see_evaluation}
+
+
+def check_object(platform: Platform, user: SessionUser, kind: str, object_id: int) -> bool:
+    """Run the object check; a denial is written to the audit log (``access.denied``)."""
+    with platform.uow() as uow:
+        if CHECKS[kind](uow.session, user, object_id):
+            return True
+        append_audit(
+            uow.session,
+            actor=user.actor,
+            action="access.denied",
+            object_type=kind,
+            object_id=object_id,
+            details={"role": user.role},
+        )
+        uow.commit()
+        return False
+
+
+def team_user_ids(s: Session, user: SessionUser) -> list[int] | None:
+    """Users a supervisor manages (None: everyone)."""
+    if user.role == "admin" or user.team_id is None:
+        return None
+    return list(s.scalars(select(User.id).where(User.team_id == user.team_id)))
+
+
+def scope_evaluations(s: Session, user: SessionUser, stmt: Select[Any]) -> Select[Any]:
+    """Restrict a query over ``EvaluationRow`` (joined with ``Call``) to ``user``."""
+    if user.role == "agent":
+        return stmt.where(
+            EvaluationRow.agent_id == user.id, EvaluationRow.state.in_(AGENT_VISIBLE_STATES)
+        )
+    if user.role == "inspector":
+        reviewer_of = select(AppealRow.evaluation_id).where(AppealRow.reviewer_id == user.id)
+        return stmt.where(
+            or_(EvaluationRow.inspector_id == user.id, EvaluationRow.id.in_(reviewer_of))
+        )
+    if user.role == "supervisor" and user.team_id is not None:
+        return stmt.where(Call.team_id == user.team_id)
+    return stmt

@@ -1,0 +1,204 @@
+"""Audio Range requests against the original file; the REST API with tokens; upload limits."""
+
+from __future__ import annotations
+
+import io
+
+from sqlalchemy import func, select
+
+from qa_platform.services.web_auth import create_token
+from storage.models import AuditEvent, Call
+from tests.web.conftest import as_user
+from web import create_app
+
+
+def _plays(platform) -> int:
+    with platform.uow() as uow:
+        return uow.session.scalar(
+            select(func.count(AuditEvent.id)).where(AuditEvent.action == "call.audio_play")
+        )
+
+
+def test_range_requests_return_the_original_bytes(app, world, platform):
+    original = world.audio_path.read_bytes()
+    b = as_user(app, "insp")
+    url = f"/calls/{world.call_id}/audio"
+    r = b.get(url, headers={"Range": "bytes=0-99"})
+    assert r.status_code == 206 and r.data == original[:100]
+    assert r.headers["Content-Range"] == f"bytes 0-99/{len(original)}"
+    assert r.headers["Cache-Control"] == "no-store" and r.mimetype == "audio/wav"
+    r = b.get(url, headers={"Range": "bytes=10000-"})  # seeking to the middle
+    assert r.status_code == 206 and r.data == original[10000:]
+    r = b.get(url, headers={"Range": "bytes=-500"})
+    assert r.data == original[-500:]
+    r = b.get(url, headers={"Range": "bytes=5000-5099"})  # crosses a 4 KiB chunk boundary
+    assert r.data == original[5000:5100]
+
+
+def test_bad_ranges_are_416(app, world):
+    b = as_user(app, "insp")
+    url = f"/calls/{world.call_id}/audio"
+    size = world.audio_path.stat().st_size
+    assert b.get(url, headers={"Range": f"bytes={size}-"}).status_code == 416
+    assert b.get(url, headers={"Range": "bytes=abc"}).status_code == 416
+    assert b.get(url, headers={"Range": "bytes=50-10"}).status_code == 416
+
+
+def test_one_audit_event_per_playback_not_per_range(app, world, platform):
+    b = as_user(app, "insp")
+    url = f"/calls/{world.call_id}/audio"
+    before = _plays(platform)
+    b.get(url, headers={"Range": "bytes=0-"})
+    for start in (1000, 20000, 30000):
+        b.get(url, headers={"Range": f"bytes={start}-"})
+    assert _plays(platform) == before + 1
+
+
+def test_seek_without_a_start_still_audits_once(app, world, platform):
+    b = as_user(app, "sup")
+    url = f"/calls/{world.call_id}/audio"
+    before = _plays(platform)
+    b.get(url, headers={"Range": "bytes=20000-"})  # no request from byte 0 first
+    b.get(url, headers={"Range": "bytes=30000-"})
+    assert _plays(platform) == before + 1
+
+
+def test_download_is_audited_and_complete(app, world, platform):
+    b = as_user(app, "sup")
+    r = b.get(f"/calls/{world.call_id}/audio?download=1")
+    assert r.status_code == 200 and r.data == world.audio_path.read_bytes()
+    with platform.uow() as uow:
+        assert uow.session.scalar(
+            select(AuditEvent.id).where(AuditEvent.action == "call.audio_download")
+        )
+
+
+def test_waveform_peaks(app, world):
+    b = as_user(app, "insp")
+    peaks = b.get(f"/calls/{world.call_id}/waveform.json").get_json()["peaks"]
+    assert len(peaks) == 600 and max(peaks) == 1.0 and min(peaks) > 0.1
+
+
+def test_api_token_reads_call_transcript_and_flags(app, world, platform):
+    token = create_token(platform, "sup", "test")
+    h = {"Authorization": f"Bearer {token}"}
+    c = app.test_client()
+    assert c.get(f"/api/v1/calls/{world.call_id}", headers=h).get_json()["status"] == "analysed"
+    segs = c.get(f"/api/v1/calls/{world.call_id}/transcript", headers=h).get_json()["segments"]
+    assert segs[0]["role"] == "agent" and "工号" in segs[0]["text"]
+    flags = c.get(f"/api/v1/calls/{world.call_id}/flags", headers=h).get_json()["flags"]
+    assert flags[0]["type"] == "long_silence"
+    ev = c.get(f"/api/v1/evaluations/{world.evaluation_id}", headers=h).get_json()
+    assert ev["state"] == "assigned"
+    r = c.get("/api/v1/calls/1", headers={"Authorization": "Bearer nope"})
+    assert r.status_code == 401 and "token" in r.get_json()["error"]
+
+
+def test_api_agent_token_cannot_read_other_calls(app, world, platform):
+    h = {"Authorization": f"Bearer {create_token(platform, 'agent2')}"}
+    r = app.test_client().get(f"/api/v1/calls/{world.call_id}", headers=h)
+    assert r.status_code == 404 and r.get_json()["error"]
+
+
+def test_api_upload_creates_call_and_rejects_bad_input(app, world, platform):
+    h = {"Authorization": f"Bearer {create_token(platform, 'sup')}"}
+    c = app.test_client()
+    data = world.audio_path.read_bytes()
+    from tests.web.story_data import _tone_call
+
+    silence_free = _tone_call(world.audio_path.with_name("new.wav"), 5.0, 440.0).read_bytes()
+    r = c.post(
+        "/api/v1/calls",
+        headers=h,
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(silence_free), "客户录音.wav"), "agent": "A001", "team": "一组"},
+    )
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["file"] == "客户录音.wav"
+    with platform.uow() as uow:  # the user's name is kept as metadata, not the temp file's
+        stored = uow.session.get(Call, r.get_json()["call_id"]).original_filename
+    assert stored == "客户录音.wav"
+    r = c.post(
+        "/api/v1/calls", headers=h, content_type="multipart/form-data", data={"agent": "A001"}
+    )
+    assert r.status_code == 400 and "'file'" in r.get_json()["error"]
+    r = c.post(
+        "/api/v1/calls",
+        headers=h,
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(b"not audio"), "x.wav")},
+    )
+    assert r.status_code == 400 and r.get_json()["error"].startswith("x.wav")
+    r = c.post(
+        "/api/v1/calls",
+        headers=h,
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(data), "x.wav"), "direction": "sideways"},
+    )
+    assert r.status_code == 400 and "direction" in r.get_json()["error"]
+    r = c.post(
+        "/api/v1/calls",
+        headers=h,
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(data), "x.wav"), "colour": "red"},
+    )
+    assert r.status_code == 400 and "colour" in r.get_json()["error"]
+    with platform.uow() as uow:
+        assert uow.session.scalar(select(func.count(Call.id))) == 3
+
+
+def test_api_oversize_upload_is_413_json(world, platform):
+    app = create_app({"TESTING": True, "MAX_CONTENT_LENGTH": 1000})
+    app.extensions["qa_platform"] = platform
+    h = {"Authorization": f"Bearer {create_token(platform, 'sup')}"}
+    r = app.test_client().post(
+        "/api/v1/calls",
+        headers=h,
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(b"x" * 5000), "big.wav")},
+    )
+    assert r.status_code == 413 and "larger than the limit" in r.get_json()["error"]
+
+
+def test_security_headers_and_cookie_flags(app, world):
+    b = as_user(app, "insp")
+    r = b.get("/queue")
+    assert r.headers["X-Frame-Options"] == "DENY"
+    assert "default-src 'self'" in r.headers["Content-Security-Policy"]
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert r.headers["Cache-Control"] == "no-store"
+    r = app.test_client().get("/login")
+    assert app.config["SESSION_COOKIE_HTTPONLY"] and app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_idle_timeout_signs_out(app, world):
+    b = as_user(app, "insp")
+    with b.client.session_transaction() as sess:
+        sess["seen"] = sess["seen"] - 31 * 60
+    assert b.get("/queue").status_code == 302
+
+
+def test_concurrent_playback_audits_all_land_and_chain_verifies(world, platform):
+    import threading
+
+    from qa_platform.services.web_media import audit_playback
+    from storage.audit import verify_chain
+
+    before = _plays(platform)
+    errors: list[Exception] = []
+
+    def play() -> None:
+        for _ in range(10):
+            try:
+                audit_playback(platform, "user:1", world.call_id)
+            except Exception as exc:
+                errors.append(exc)
+
+    threads = [threading.Thread(target=play) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and _plays(platform) == before + 60
+    with platform.uow() as uow:
+        assert verify_chain(uow.session).ok

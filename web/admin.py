@@ -1,0 +1,100 @@
+"""Administration: users, teams, key status, retention and legal hold."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template, request, url_for
+
+from qa_platform.services import keys, retention, users, web_admin
+from web.policy import policy, user
+from web.views import act, form_int, form_text, platform
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.get("/users")
+@policy(roles="admin")
+def users_page() -> Any:
+    return render_template(
+        "admin/users.html",
+        users=web_admin.list_users_full(platform()),
+        teams=web_admin.list_teams(platform()),
+        created=None,
+    )
+
+
+@bp.post("/users")
+@policy(roles="admin")
+def users_add() -> Any:
+    def run() -> None:
+        created = users.add_user(
+            platform(),
+            form_text("username"),
+            form_text("role"),
+            team=request.form.get("team") or None,
+            agent_code=request.form.get("agent_code") or None,
+            password=request.form.get("password") or None,
+            display_name=request.form.get("display_name", ""),
+            actor=user().actor,
+        )
+        if created.password:
+            from flask import flash
+
+            flash(f"{created.username}: {created.password}", "secret")
+
+    return act(run, url_for("admin.users_page"))
+
+
+@bp.post("/users/<int:user_id>")
+@policy(roles="admin")
+def users_update(user_id: int) -> Any:
+    active = {"1": True, "0": False}.get(request.form.get("active", ""))
+    return act(
+        lambda: web_admin.update_user(
+            platform(),
+            user_id,
+            user().actor,
+            role=request.form.get("role") or None,
+            team=request.form.get("team"),
+            active=active,
+        ),
+        url_for("admin.users_page"),
+    )
+
+
+@bp.get("/teams")
+@policy(roles="admin")
+def teams() -> Any:
+    return render_template("admin/teams.html", teams=web_admin.list_teams(platform()))
+
+
+@bp.get("/keys")
+@policy(roles="admin")
+def keys_page() -> Any:
+    return render_template("admin/keys.html", status=keys.key_status(platform()))
+
+
+@bp.post("/calls/hold")
+@policy(roles="admin")
+def legal_hold() -> Any:
+    """Place or release a legal hold (法律保全) on a call."""
+    hold = request.form.get("hold") == "1"
+    return act(
+        lambda: retention.set_legal_hold(
+            platform(), form_int("call_id"), hold, user().actor, request.form.get("reason", "")
+        ),
+        url_for("admin.keys_page"),
+    )
+
+
+@bp.post("/calls/retention-class")
+@policy(roles="admin")
+def retention_class() -> Any:
+    """Link a call to a complaint or dispute: retention is extended."""
+    return act(
+        lambda: retention.add_retention_class(
+            platform(), form_int("call_id"), form_text("klass"), user().actor
+        ),
+        url_for("admin.keys_page"),
+    )

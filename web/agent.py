@@ -1,0 +1,46 @@
+"""Agent portal (客服代表): my published results, their moments, appeals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template, request, url_for
+
+from qa_platform.services import web_workbench as wb
+from web.policy import policy, user
+from web.views import act, form_int, form_text, platform
+
+bp = Blueprint("agent", __name__)
+EVAL = ("evaluation", "evaluation_id")
+
+
+@bp.get("/my/results")
+@policy(roles="agent")
+def results() -> Any:
+    return render_template("agent/results.html", results=wb.agent_results(platform(), user()))
+
+
+@bp.get("/my/results/<int:evaluation_id>")
+@policy(roles="agent", obj=EVAL)
+def result(evaluation_id: int) -> Any:
+    return render_template(
+        "agent/result.html", page=wb.evaluation_page(platform(), user(), evaluation_id)
+    )
+
+
+@bp.post("/my/results/<int:evaluation_id>/appeal")
+@policy(roles="agent", obj=EVAL)
+def appeal(evaluation_id: int) -> Any:
+    """File an appeal (申诉) on the ticked items."""
+    return act(
+        lambda: wb.file_appeal(
+            platform(),
+            user(),
+            evaluation_id,
+            form_int("row_version"),
+            form_text("reason"),
+            request.form.getlist("items"),
+        ),
+        url_for("agent.result", evaluation_id=evaluation_id),
+        "msg.appealed",
+    )

@@ -1,0 +1,117 @@
+"""Calls: search, call page, audio streaming with HTTP Range, waveform peaks."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, render_template, request, session
+
+from qa_platform.services import web_media
+from qa_platform.services import web_workbench as wb
+from qa_platform.services.recordings import plaintext_size, read_range
+from web.policy import ALL_ROLES, policy, user
+from web.views import FieldError, platform
+
+bp = Blueprint("calls", __name__)
+CALL = ("call", "call_id")
+STREAM_BLOCK = 1024 * 1024
+PLAYBACK_SESSION_S = 30 * 60
+
+
+def search_args() -> dict[str, Any]:
+    """Search filters from the query string; bad values are a clear 400."""
+    a = request.args
+    q: dict[str, Any] = {
+        k: (a.get(k) or "").strip() or None for k in ("agent", "team", "flag_type", "text")
+    }
+    for key in ("date_from", "date_to"):
+        if a.get(key):
+            try:
+                q[key] = datetime.fromisoformat(a[key])
+            except ValueError:
+                raise FieldError(f"{key}={a[key]!r} is not a date (YYYY-MM-DD)") from None
+    for key in ("score_min", "score_max"):
+        if a.get(key):
+            try:
+                q[key] = float(a[key])
+            except ValueError:
+                raise FieldError(f"{key}={a[key]!r} is not a number") from None
+    return q
+
+
+@bp.get("/calls")
+@policy(roles=ALL_ROLES)
+def search() -> Any:
+    q = search_args()
+    searched = any(v is not None for v in q.values())
+    rows = wb.search_calls(platform(), user(), q) if searched or request.args else []
+    return render_template(
+        "calls/search.html", rows=rows, args=request.args, searched=bool(request.args)
+    )
+
+
+@bp.get("/calls/<int:call_id>")
+@policy(roles=("admin", "supervisor", "inspector"), obj=CALL)
+def show(call_id: int) -> Any:
+    return render_template("calls/show.html", page=wb.call_page(platform(), call_id))
+
+
+@bp.get("/calls/<int:call_id>/audio")
+@policy(roles=ALL_ROLES, obj=CALL)
+def audio(call_id: int) -> Any:
+    """The decrypted audio; Range → 206 (only the chunks needed are decrypted)."""
+    p, rng = platform(), request.headers.get("Range")
+    if request.args.get("download") == "1":
+        return _download(call_id)
+    part = web_media.audio_slice(p, call_id, rng)
+    if _new_playback(call_id, part.start):
+        web_media.audit_playback(p, user().actor, call_id, "play")
+    resp = Response(part.data, status=206 if rng else 200, mimetype=part.mime)
+    if rng:
+        resp.headers["Content-Range"] = f"bytes {part.start}-{part.end - 1}/{part.total}"
+    resp.headers["Accept-Ranges"] = "bytes"
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def _new_playback(call_id: int, start: int) -> bool:
+    """One audit event per playback session: a request from byte 0 starts one; a seek
+    (range elsewhere) is part of it unless this session has not played the call lately."""
+    now, played = int(time.time()), dict(session.get("played", {}))
+    recent = now - int(played.get(str(call_id), 0)) < PLAYBACK_SESSION_S
+    if start == 0 or not recent:
+        played[str(call_id)] = now
+        session["played"] = {k: v for k, v in played.items() if now - v < PLAYBACK_SESSION_S}
+        return True
+    return False
+
+
+def _download(call_id: int) -> Response:
+    p = platform()
+    total = plaintext_size(p, call_id)
+    web_media.audit_playback(p, user().actor, call_id, "download")
+
+    def body() -> Iterator[bytes]:
+        for start in range(0, total, STREAM_BLOCK):
+            yield read_range(p, call_id, start, min(total, start + STREAM_BLOCK))
+
+    with p.uow() as uow:
+        from storage.models import Call
+
+        fmt = uow.session.get(Call, call_id).audio_format  # type: ignore[union-attr]
+    resp = Response(body(), mimetype=web_media.mime_for(fmt))
+    resp.headers["Content-Length"] = str(total)
+    resp.headers["Content-Disposition"] = (
+        f'attachment; filename="call-{call_id}.{fmt.split("/")[0]}"'
+    )
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.get("/calls/<int:call_id>/waveform.json")
+@policy(roles=ALL_ROLES, obj=CALL)
+def waveform(call_id: int) -> Any:
+    return jsonify({"call_id": call_id, "peaks": web_media.waveform(platform(), call_id)})

@@ -1,0 +1,98 @@
+"""Errors: JSON for ``/api/*``, friendly pages otherwise; domain errors map to 4xx."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask, render_template
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from qa_platform.domain.errors import QaError
+from web.i18n import gettext
+from web.policy import is_api, json_error
+
+MESSAGES = {
+    400: "error.bad_request",
+    401: "error.unauthorized",
+    403: "error.forbidden",
+    404: "error.not_found",
+    405: "error.method",
+    409: "error.conflict",
+    413: "error.too_large",
+    416: "error.range",
+    429: "error.too_many",
+}
+
+
+def status_of(exc: QaError) -> int:
+    """HTTP status of a domain error: not found → 404, conflicts → 409, the rest → 400."""
+    name = type(exc).__name__
+    if isinstance(exc, LookupError) or name in ("NotFoundError", "CallNotFound"):
+        return 404
+    if name in ("StaleForm", "ConcurrentUpdateError", "WorkflowError"):
+        return 409
+    if name == "LoginThrottled":
+        return 429
+    if name == "RangeNotSatisfiable":
+        return 416
+    return 400
+
+
+def _page(status: int, message: str) -> Any:
+    return render_template("error.html", status=status, message=message), status
+
+
+def handle_http(exc: HTTPException) -> Any:
+    status = exc.code or 500
+    if isinstance(exc, RequestEntityTooLarge):
+        message = "upload is larger than the limit (QA_MAX_UPLOAD_BYTES)"
+    elif exc.description == "csrf":
+        message = "missing or wrong CSRF token; reload the page and try again"
+    else:
+        message = exc.description if status in (400, 401, 409, 416) else ""
+    if is_api():
+        return json_error(status, message or exc.name)
+    return _page(
+        status,
+        gettext(MESSAGES.get(status, "error.generic"))
+        + (f" ({message})" if message and status != 404 else ""),
+    )
+
+
+def handle_domain(exc: QaError) -> Any:
+    status = status_of(exc)
+    if is_api():
+        return json_error(status, str(exc))
+    return _page(status, str(exc))
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http)
+    app.register_error_handler(QaError, handle_domain)
+
+
+def _dt(value: Any) -> str:
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(_centre_tz()).strftime("%Y-%m-%d %H:%M")
+
+
+def _centre_tz() -> ZoneInfo:
+    """Times are shown in the centre's time zone (default Asia/Shanghai)."""
+    from qa_platform.settings import get_settings
+
+    return ZoneInfo(getattr(get_settings(), "centre_timezone", "Asia/Shanghai"))
+
+
+def _clock(seconds: Any) -> str:
+    s = int(float(seconds or 0))
+    return f"{s // 60:02d}:{s % 60:02d}"
+
+
+FILTERS = {"dt": _dt, "clock": _clock}

@@ -1,0 +1,36 @@
+"""Translations (界面语言): catalogs are data (``web/i18n/<lang>.yaml``); Chinese by default."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import yaml
+from flask import g, request
+
+LANGS = ("zh", "en")
+DEFAULT = "zh"
+COOKIE = "qa_lang"
+_DIR = Path(__file__).with_name("i18n")
+
+
+@cache
+def catalog(lang: str) -> dict[str, str]:
+    """The flat ``key → text`` catalog of ``lang`` (read once per process)."""
+    data = yaml.safe_load((_DIR / f"{lang}.yaml").read_text(encoding="utf-8")) or {}
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def current_lang() -> str:
+    """The language of this request: the user's cookie choice, else Chinese."""
+    lang = getattr(g, "lang", None)
+    if lang is None:
+        lang = request.cookies.get(COOKIE, DEFAULT)
+        g.lang = lang = lang if lang in LANGS else DEFAULT
+    return lang
+
+
+def gettext(key: str, **values: object) -> str:
+    """Translate ``key`` into the request's language; ``{name}`` placeholders are filled."""
+    text = catalog(current_lang()).get(key) or catalog(DEFAULT).get(key) or key
+    return text.format(**values) if values else text

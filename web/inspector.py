@@ -1,0 +1,107 @@
+"""Inspector workspace (质检工作台): my queue and the evaluation page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template, request, url_for
+
+from qa_platform.services import web_workbench as wb
+from web.policy import policy, user
+from web.views import act, form_int, form_text, platform
+
+bp = Blueprint("inspector", __name__)
+STAFF = ("inspector", "supervisor", "admin")
+EVAL = ("evaluation", "evaluation_id")
+
+
+@bp.get("/queue")
+@policy(roles="inspector")
+def queue() -> Any:
+    return render_template("inspector/queue.html", queue=wb.inspector_queue(platform(), user()))
+
+
+@bp.get("/evaluations/<int:evaluation_id>")
+@policy(roles=STAFF, obj=EVAL)
+def evaluation(evaluation_id: int) -> Any:
+    page = wb.evaluation_page(platform(), user(), evaluation_id)
+    return render_template(
+        "inspector/evaluation.html", page=page, me=user(), reviewers=_reviewers(page)
+    )
+
+
+def _reviewers(page: dict[str, Any]) -> list[dict[str, Any]]:
+    ev = page["evaluation"]
+    if ev["state"] != "appealed":
+        return []
+    return wb.reviewers(platform(), {page["inspector_id"], ev["agent_id"]})
+
+
+def _back(evaluation_id: int) -> str:
+    return url_for("inspector.evaluation", evaluation_id=evaluation_id)
+
+
+@bp.post("/evaluations/<int:evaluation_id>/save")
+@policy(roles="inspector", obj=EVAL)
+def save(evaluation_id: int) -> Any:
+    """Save the draft scores, or save and submit (``action=submit``)."""
+
+    def run() -> None:
+        page_card = wb.scorecard_of(platform(), evaluation_id)
+        scores = wb.parse_scores(page_card, request.form)
+        wb.save_draft(
+            platform(),
+            user(),
+            evaluation_id,
+            form_int("row_version"),
+            scores,
+            submit=request.form.get("action") == "submit",
+        )
+
+    ok = "msg.submitted" if request.form.get("action") == "submit" else "msg.saved"
+    return act(run, _back(evaluation_id), ok)
+
+
+@bp.post("/evaluations/<int:evaluation_id>/comment")
+@policy(roles="inspector", obj=EVAL)
+def comment(evaluation_id: int) -> Any:
+    """Pin a comment to the current playback time."""
+
+    def run() -> None:
+        try:
+            at_s = float(request.form.get("at_s") or "")
+        except ValueError:
+            raise wb.FormError("field 'at_s' must be a time in seconds") from None
+        wb.add_comment(
+            platform(),
+            user(),
+            evaluation_id,
+            form_int("row_version"),
+            at_s,
+            form_text("text"),
+            request.form.get("item_code") or None,
+        )
+
+    return act(run, _back(evaluation_id))
+
+
+@bp.post("/evaluations/<int:evaluation_id>/decide")
+@policy(roles=STAFF, obj=EVAL)
+def decide(evaluation_id: int) -> Any:
+    """The assigned re-reviewer decides the appeal (维持 / 改判)."""
+
+    def run() -> None:
+        card = wb.scorecard_of(platform(), evaluation_id)
+        decision = form_text("decision")
+        revised = wb.parse_scores(card, request.form) if decision == "revised" else None
+        wb.decide_appeal(
+            platform(),
+            user(),
+            evaluation_id,
+            form_int("row_version"),
+            decision,
+            request.form.get("note", "").strip(),
+            revised,
+        )
+
+    return act(run, _back(evaluation_id), "msg.decided")

@@ -1,0 +1,110 @@
+"""Deny by default: every view declares who may call it with ``@policy``.
+
+``before_request`` finds the view's policy; a view without one answers 404 (and a test fails).
+Object-level checks (``obj=("call", "call_id")``) run the service check with the URL argument;
+a user who may not see the object gets 404 and the denial is audited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from flask import Flask, abort, current_app, g, jsonify, redirect, request, url_for
+
+from qa_platform.services.web_access import check_object
+from qa_platform.services.web_auth import SessionUser, TokenInvalid, load_user, user_for_token
+from web import security
+
+F = TypeVar("F", bound=Callable[..., Any])
+ALL_ROLES = ("admin", "supervisor", "inspector", "agent")
+
+
+@dataclass(frozen=True)
+class Policy:
+    roles: tuple[str, ...] = ()
+    obj: tuple[str, str] | None = None
+    public: bool = False
+
+
+def policy(
+    roles: tuple[str, ...] | str = ALL_ROLES,
+    obj: tuple[str, str] | None = None,
+    public: bool = False,
+) -> Callable[[F], F]:
+    """Declare the access policy of a view: roles allowed, object check, or public."""
+    roles = (roles,) if isinstance(roles, str) else tuple(roles)
+
+    def mark(view: F) -> F:
+        view.qa_policy = Policy(roles, obj, public)  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def policy_of(app: Flask, endpoint: str) -> Policy | None:
+    view = app.view_functions.get(endpoint)
+    return getattr(view, "qa_policy", None) if view else None
+
+
+def current_user() -> SessionUser | None:
+    return getattr(g, "user", None)
+
+
+def user() -> SessionUser:
+    """The signed-in user (views with a non-public policy always have one)."""
+    u = current_user()
+    assert u is not None
+    return u
+
+
+def is_api() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _load_user() -> None:
+    g.user, g.token_auth = None, False
+    platform = current_app.extensions["qa_platform"]
+    auth = request.headers.get("Authorization", "")
+    if auth.startswith("Bearer "):
+        try:
+            g.user, g.token_auth = user_for_token(platform, auth[7:].strip()), True
+        except TokenInvalid as exc:
+            abort(401, description=str(exc))
+        return
+    uid = security.session_user_id()
+    if uid is not None:
+        g.user = load_user(platform, uid)
+
+
+def enforce() -> Any:
+    """``before_request``: authenticate, apply the view's policy, then CSRF for sessions."""
+    if request.endpoint is None or request.endpoint == "static":
+        return None
+    _load_user()
+    pol = policy_of(current_app, request.endpoint)
+    if pol is None:
+        abort(404)
+    if not g.token_auth:
+        security.check_csrf()
+    if pol.public:
+        return None
+    if g.user is None:
+        if is_api():
+            abort(401, description="sign in or send an API token (Authorization: Bearer …)")
+        return redirect(url_for("auth.login", next=request.full_path))
+    if g.user.role not in pol.roles:
+        abort(403)
+    if pol.obj is not None:
+        kind, arg = pol.obj
+        object_id = (request.view_args or {}).get(arg)
+        if not check_object(current_app.extensions["qa_platform"], g.user, kind, int(object_id)):
+            abort(404)
+    return None
+
+
+def json_error(status: int, message: str) -> Any:
+    response = jsonify({"error": message, "status": status})
+    response.status_code = status
+    return response

@@ -1,0 +1,110 @@
+"""Quality reports in the browser (品质报表): list, report page with charts, exports, publish.
+
+Who sees what is decided by ``scoring.reports.visible_report``: supervisors and admins every
+version; inspectors published versions; agents published versions reduced to the centre and
+their own line. Anything a user may not see answers 404, like an unknown id.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, Response, abort, render_template, request, url_for
+
+from qa_platform import report_render as render
+from scoring import reports as svc
+from scoring.periods import parse_period
+from web.policy import ALL_ROLES, policy, user
+from web.views import act, form_text, platform
+
+bp = Blueprint("reports", __name__)
+SUP = ("supervisor", "admin")
+
+
+def _visible(snapshot_id: int) -> dict[str, Any]:
+    try:
+        snap = svc.get_snapshot(platform().uow(), snapshot_id)
+    except svc.ReportNotFound:
+        abort(404)
+    shown = svc.visible_report(user(), snap)
+    if shown is None:
+        abort(404)
+    return shown
+
+
+@bp.get("/")
+@policy(roles=ALL_ROLES)
+def index() -> Any:
+    """Stored reports: every version for supervisors, published ones for everyone else."""
+    published_only = user().role not in SUP
+    rows = svc.list_snapshots(platform().uow(), request.args.get("kind") or None, published_only)
+    return render_template(
+        "reports/index.html",
+        rows=rows,
+        can_compute=not published_only,
+        today=date.today().isoformat(),
+    )
+
+
+@bp.post("/compute")
+@policy(roles=SUP)
+def compute() -> Any:
+    """Compute (or recompute) the report of a period now."""
+    kind, day = form_text("kind"), form_text("date")
+
+    def run() -> None:
+        period = parse_period(kind, day)
+        svc.compute_report(platform().uow(), kind, period.start, actor=user().username)
+
+    return act(run, url_for("reports.index"), "msg.saved")
+
+
+@bp.get("/<int:snapshot_id>")
+@policy(roles=ALL_ROLES)
+def show(snapshot_id: int) -> Any:
+    snap = _visible(snapshot_id)
+    return render_template(
+        "reports/report.html",
+        snap=snap,
+        p=snap["payload"],
+        label=render.label,
+        fmt=render.fmt_value,
+        flag_title=render.flag_title,
+        can_publish=user().role in SUP,
+        charts=list(render.CHARTS),
+        columns=render.GROUP_COLUMNS,
+    )
+
+
+@bp.post("/<int:snapshot_id>/publish")
+@policy(roles=SUP)
+def publish(snapshot_id: int) -> Any:
+    back = url_for("reports.show", snapshot_id=snapshot_id)
+    return act(
+        lambda: svc.publish_report(platform().uow(), snapshot_id, user().id), back, "msg.saved"
+    )
+
+
+@bp.get("/<int:snapshot_id>/chart/<name>.png")
+@policy(roles=ALL_ROLES)
+def chart(snapshot_id: int, name: str) -> Any:
+    if name not in render.CHARTS:
+        abort(404)
+    data = render.chart_bytes(_visible(snapshot_id)["payload"], name, "png")
+    return Response(data, mimetype="image/png", headers={"Cache-Control": "private, max-age=300"})
+
+
+@bp.get("/<int:snapshot_id>/export.<fmt>")
+@policy(roles=ALL_ROLES)
+def export(snapshot_id: int, fmt: str) -> Any:
+    if fmt not in render.EXPORTS:
+        abort(404)
+    snap = _visible(snapshot_id)
+    _fn, mimetype, ext = render.EXPORTS[fmt]
+    name = f"report-{snap['kind']}-{snap['period_label']}-v{snap['version']}.{ext}"
+    return Response(
+        render.export(snap["payload"], fmt, snap),
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -1,0 +1,93 @@
+// Evaluation player: waveform, seek on click, transcript highlight, comment time. No libraries.
+(function () {
+  "use strict";
+  var audio = document.getElementById("audio");
+  var box = document.getElementById("player");
+  if (!audio || !box) { return; }
+  var duration = parseFloat(box.dataset.duration) || 0;
+  var canvas = document.getElementById("waveform");
+  var peaks = [];
+  var segs = Array.prototype.slice.call(document.querySelectorAll(".seg"));
+  var nowEl = document.getElementById("now");
+  var atField = document.getElementById("comment-at");
+  var atLabel = document.getElementById("comment-time");
+
+  function clock(t) {
+    t = Math.max(0, Math.floor(t));
+    var m = Math.floor(t / 60), s = t % 60;
+    return (m < 10 ? "0" : "") + m + ":" + (s < 10 ? "0" : "") + s;
+  }
+  function total() { return (audio.duration && isFinite(audio.duration)) ? audio.duration : duration; }
+
+  function draw() {
+    var ctx = canvas.getContext("2d");
+    var w = canvas.width, h = canvas.height, mid = h / 2;
+    ctx.clearRect(0, 0, w, h);
+    var played = total() ? audio.currentTime / total() : 0;
+    var n = peaks.length || 1;
+    for (var i = 0; i < peaks.length; i++) {
+      var x = i / n * w, amp = Math.max(1, peaks[i] * (mid - 6));
+      ctx.fillStyle = (i / n) <= played ? "#1663c7" : "#9fb3c8";
+      ctx.fillRect(x, mid - amp, Math.max(1, w / n - 0.5), amp * 2);
+    }
+    ctx.fillStyle = "#c53030";
+    ctx.fillRect(played * w - 1, 0, 2, h);
+  }
+
+  function seek(t) {
+    t = Math.max(0, Math.min(t, total() || t));
+    audio.currentTime = t;
+    update();
+  }
+
+  function update() {
+    var t = audio.currentTime;
+    if (nowEl) { nowEl.textContent = clock(t); }
+    if (atField) { atField.value = t.toFixed(2); }
+    if (atLabel) { atLabel.textContent = clock(t); }
+    segs.forEach(function (el) {
+      var on = t >= parseFloat(el.dataset.start) && t < parseFloat(el.dataset.end);
+      if (on && !el.classList.contains("active")) {
+        el.classList.add("active");
+        var list = el.parentNode;
+        if (list.scrollTop > el.offsetTop || el.offsetTop > list.scrollTop + list.clientHeight - 30) {
+          list.scrollTop = el.offsetTop - 40;
+        }
+      } else if (!on) { el.classList.remove("active"); }
+    });
+    draw();
+  }
+
+  function placeFlags() {
+    var d = total();
+    if (!d) { return; }
+    document.querySelectorAll(".flag-mark").forEach(function (el) {
+      var s = parseFloat(el.dataset.start), e = parseFloat(el.dataset.end);
+      el.style.left = (s / d * 100) + "%";
+      el.style.width = Math.max(0.4, (e - s) / d * 100) + "%";
+    });
+  }
+
+  canvas.addEventListener("click", function (ev) {
+    var r = canvas.getBoundingClientRect();
+    seek((ev.clientX - r.left) / r.width * total());
+  });
+  document.addEventListener("click", function (ev) {
+    var el = ev.target.closest("[data-seek]");
+    if (el) { seek(parseFloat(el.dataset.seek)); }
+  });
+  ["timeupdate", "seeked", "loadedmetadata", "play"].forEach(function (name) {
+    audio.addEventListener(name, update);
+  });
+  audio.addEventListener("loadedmetadata", placeFlags);
+  placeFlags();
+
+  var xhr = new XMLHttpRequest();
+  xhr.open("GET", box.dataset.waveform);
+  xhr.responseType = "json";
+  xhr.onload = function () {
+    if (xhr.status === 200 && xhr.response) { peaks = xhr.response.peaks || []; draw(); }
+  };
+  xhr.send();
+  draw();
+}());

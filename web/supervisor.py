@@ -1,0 +1,220 @@
+"""Supervisor console (质检主管): review, publish, appeals, sampling, calibration, config."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from qa_platform.services import web_workbench as wb
+from qa_platform.services.web_console import (
+    assign_run,
+    calibration_detail,
+    calibration_list,
+    config_versions,
+    create_calibration,
+    plan_overview,
+    run_detail,
+    run_plan,
+    save_plan_yaml,
+    upload_rule_set_yaml,
+    upload_scorecard_yaml,
+)
+from web.policy import policy, user
+from web.views import act, form_int, form_text, platform
+
+bp = Blueprint("supervisor", __name__)
+SUP = ("supervisor", "admin")
+EVAL = ("evaluation", "evaluation_id")
+
+
+@bp.get("/review")
+@policy(roles=SUP)
+def review() -> Any:
+    p, u = platform(), user()
+    return render_template(
+        "supervisor/review.html",
+        submitted=wb.evaluations_in(p, u, ("submitted",)),
+        approved=wb.evaluations_in(p, u, ("approved",)),
+        open_work=wb.evaluations_in(p, u, ("assigned", "draft", "returned")),
+    )
+
+
+@bp.post("/evaluations/<int:evaluation_id>/review")
+@policy(roles=SUP, obj=EVAL)
+def review_action(evaluation_id: int) -> Any:
+    """Approve, return (with a comment) or publish."""
+    action = request.form.get("action", "")
+    back = request.form.get("back") or url_for("supervisor.review")
+    back = (
+        back if back.startswith("/") and not back.startswith("//") else url_for("supervisor.review")
+    )
+    return act(
+        lambda: wb.review(
+            platform(),
+            user(),
+            evaluation_id,
+            form_int("row_version"),
+            action,
+            request.form.get("reason", ""),
+        ),
+        back,
+        f"msg.{action or 'saved'}",
+    )
+
+
+@bp.get("/appeals")
+@policy(roles=SUP)
+def appeals() -> Any:
+    p, u = platform(), user()
+    return render_template(
+        "supervisor/appeals.html",
+        open_appeals=wb.evaluations_in(p, u, ("appealed",)),
+        decided=wb.evaluations_in(p, u, ("final", "published")),
+    )
+
+
+@bp.post("/evaluations/<int:evaluation_id>/assign-reviewer")
+@policy(roles=SUP, obj=EVAL)
+def assign_reviewer(evaluation_id: int) -> Any:
+    return act(
+        lambda: wb.assign_reviewer(
+            platform(), user(), evaluation_id, form_int("row_version"), form_int("reviewer_id")
+        ),
+        url_for("inspector.evaluation", evaluation_id=evaluation_id),
+        "msg.assigned",
+    )
+
+
+@bp.get("/plans")
+@policy(roles=SUP)
+def plans() -> Any:
+    return render_template(
+        "supervisor/plans.html", data=plan_overview(platform()), draft=request.args.get("draft", "")
+    )
+
+
+@bp.post("/plans")
+@policy(roles=SUP)
+def plans_save() -> Any:
+    text = request.form.get("plan_yaml", "")
+    try:
+        save_plan_yaml(platform(), user(), text)
+    except (wb.QaError, yaml.YAMLError) as exc:
+        flash(str(exc), "error")
+        return render_template(
+            "supervisor/plans.html", data=plan_overview(platform()), draft=text
+        ), 400
+    flash(wb_msg("msg.saved"), "ok")
+    return redirect(url_for("supervisor.plans"), code=303)
+
+
+def wb_msg(key: str) -> str:
+    from web.i18n import gettext
+
+    return gettext(key)
+
+
+@bp.post("/plans/run")
+@policy(roles=SUP)
+def plans_run() -> Any:
+    name = request.form.get("name", "")
+    holder: dict[str, int] = {}
+
+    def run() -> None:
+        holder["run"] = run_plan(platform(), user(), name, request.form.get("seed") or None)
+
+    response = act(run, url_for("supervisor.plans"), "msg.sampled")
+    return (
+        redirect(url_for("supervisor.run", run_id=holder["run"]), 303)
+        if "run" in holder
+        else response
+    )
+
+
+@bp.get("/runs/<int:run_id>")
+@policy(roles=SUP)
+def run(run_id: int) -> Any:
+    return render_template("supervisor/run.html", run=run_detail(platform(), run_id))
+
+
+@bp.post("/runs/<int:run_id>/assign")
+@policy(roles=SUP)
+def run_assign(run_id: int) -> Any:
+    return act(
+        lambda: assign_run(platform(), user(), run_id),
+        url_for("supervisor.run", run_id=run_id),
+        "msg.assigned",
+    )
+
+
+@bp.get("/calibration")
+@policy(roles=SUP)
+def calibration() -> Any:
+    return render_template(
+        "supervisor/calibration.html",
+        sessions=calibration_list(platform()),
+        inspectors=wb.inspectors(platform()),
+    )
+
+
+@bp.post("/calibration")
+@policy(roles=SUP)
+def calibration_create() -> Any:
+    def run() -> None:
+        calls = [int(x) for x in form_text("call_ids").replace(",", " ").split() if x.isdigit()]
+        create_calibration(
+            platform(),
+            user(),
+            form_text("name"),
+            calls,
+            [int(x) for x in request.form.getlist("inspector_ids") if x.isdigit()],
+        )
+
+    return act(run, url_for("supervisor.calibration"))
+
+
+@bp.get("/calibration/<int:session_id>")
+@policy(roles=SUP)
+def calibration_show(session_id: int) -> Any:
+    return render_template(
+        "supervisor/calibration_show.html", data=calibration_detail(platform(), session_id)
+    )
+
+
+@bp.get("/config")
+@policy(roles=SUP)
+def config() -> Any:
+    return render_template("supervisor/config.html", data=config_versions(platform()), draft="")
+
+
+@bp.post("/config/scorecard")
+@policy(roles=SUP)
+def config_scorecard() -> Any:
+    text = request.form.get("scorecard_yaml", "")
+    try:
+        upload_scorecard_yaml(platform(), text)
+    except (wb.QaError, yaml.YAMLError) as exc:
+        flash(str(exc), "error")
+        return render_template(
+            "supervisor/config.html", data=config_versions(platform()), draft=text
+        ), 400
+    flash(wb_msg("msg.saved"), "ok")
+    return redirect(url_for("supervisor.config"), code=303)
+
+
+@bp.post("/config/rules")
+@policy(roles=SUP)
+def config_rules() -> Any:
+    """A new rule-set version (flag thresholds, lexicon choices) becomes the active one."""
+    text = request.form.get("rules_yaml", "")
+    try:
+        upload_rule_set_yaml(platform(), text, actor=user().actor)
+    except wb.QaError as exc:
+        flash(str(exc), "error")
+        return render_template(
+            "supervisor/config.html", data=config_versions(platform()), draft="", rules_draft=text
+        ), 400
+    flash(wb_msg("msg.saved"), "ok")
+    return redirect(url_for("supervisor.config"), code=303)

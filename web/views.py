@@ -1,0 +1,48 @@
+"""Helpers every blueprint uses: the platform, form parsing, act-then-redirect."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import current_app, flash, redirect, request
+from werkzeug.wrappers import Response
+
+from qa_platform.domain.errors import QaError
+from qa_platform.services.context import Platform
+
+
+def platform() -> Platform:
+    return current_app.extensions["qa_platform"]
+
+
+def form_int(name: str) -> int:
+    """A required integer form field; a clear 400 when missing or not a number."""
+    raw = (request.form.get(name) or "").strip()
+    if not raw.lstrip("-").isdigit():
+        raise FieldError(f"field {name!r} must be a whole number (got {raw!r})")
+    return int(raw)
+
+
+def form_text(name: str, required: bool = True) -> str:
+    value = (request.form.get(name) or "").strip()
+    if required and not value:
+        raise FieldError(f"field {name!r} is required")
+    return value
+
+
+class FieldError(QaError, ValueError):
+    """A form or query field is missing or malformed."""
+
+
+def act(fn: Callable[[], Any], back: str, ok: str = "msg.saved") -> Response:
+    """Run a state change; flash its error (nothing saved) or ``ok``; redirect to ``back``."""
+    from web.i18n import gettext
+
+    try:
+        fn()
+    except QaError as exc:
+        flash(str(exc), "error")
+        return redirect(back, code=303)
+    flash(gettext(ok), "ok")
+    return redirect(back, code=303)
