@@ -36,8 +36,10 @@ def main() -> None:
         root = Path(tmp)
         src = root / "src"
         src.mkdir()
-        files = [make_audio(src / f"c{i}.wav", seconds=args.seconds, rate=8000, channels=2, seed=i)
-                 for i in range(args.files)]
+        files = [
+            make_audio(src / f"c{i}.wav", seconds=args.seconds, rate=8000, channels=2, seed=i)
+            for i in range(args.files)
+        ]
         total_mb = sum(f.stat().st_size for f in files) / 1e6
         copy_dir = root / "copy"
         copy_dir.mkdir()
@@ -53,12 +55,16 @@ def main() -> None:
         results = ingest_many(platform, items)
         t_ingest = time.perf_counter() - t0
         assert all(r.status == "created" for r in results), results
-    print(f"{args.files} files × {args.seconds:.0f} s stereo 8 kHz WAV, {total_mb:.1f} MB, "
-          f"database {'sqlite' if not args.database else args.database.split(':')[0]}")
+    print(
+        f"{args.files} files × {args.seconds:.0f} s stereo 8 kHz WAV, {total_mb:.1f} MB, "
+        f"database {'sqlite' if not args.database else args.database.split(':')[0]}"
+    )
     print(f"{'':12}{'files/s':>10}{'MB/s':>10}{'ratio':>8}")
     print(f"{'copy':12}{args.files / t_copy:10.1f}{total_mb / t_copy:10.1f}{1:8.1f}")
-    print(f"{'ingest':12}{args.files / t_ingest:10.1f}{total_mb / t_ingest:10.1f}"
-          f"{t_ingest / t_copy:8.1f}")
+    print(
+        f"{'ingest':12}{args.files / t_ingest:10.1f}{total_mb / t_ingest:10.1f}"
+        f"{t_ingest / t_copy:8.1f}"
+    )
 
 
 if __name__ == "__main__":

@@ -66,8 +66,9 @@ def _wav_header(path: Path, data: bytes, name: str) -> tuple[int, int, int]:
         raise AudioRejected(f"{name}: WAV file has no audio data chunk")
     tag, rate, channels = fmt
     if tag not in _WAV_CODECS:
-        raise AudioRejected(f"{name}: WAV encoding {tag:#x} is not supported "
-                            "(PCM, float, μ-law, A-law only)")
+        raise AudioRejected(
+            f"{name}: WAV encoding {tag:#x} is not supported (PCM, float, μ-law, A-law only)"
+        )
     if rate <= 0:
         raise AudioRejected(f"{name}: WAV header declares a sample rate of {rate}")
     if channels <= 0:
@@ -81,8 +82,14 @@ def _wav_header(path: Path, data: bytes, name: str) -> tuple[int, int, int]:
     return tag, rate, size
 
 
-def probe(path: Path, *, max_duration_s: float, min_duration_s: float = 0.0,
-          max_bytes: int | None = None, display_name: str | None = None) -> AudioInfo:
+def probe(
+    path: Path,
+    *,
+    max_duration_s: float,
+    min_duration_s: float = 0.0,
+    max_bytes: int | None = None,
+    display_name: str | None = None,
+) -> AudioInfo:
     """Validate ``path`` and measure it by decoding; raise ``AudioRejected`` with the reason."""
     name = display_name or path.name
     size = path.stat().st_size
@@ -99,15 +106,15 @@ def probe(path: Path, *, max_duration_s: float, min_duration_s: float = 0.0,
         _wav_header(path, head, name)
     info = _decode_measure(path, container, name, max_duration_s)
     if info.duration_s < min_duration_s:
-        raise AudioRejected(f"{name}: only {info.duration_s:.2f} s of audio "
-                            f"(minimum {min_duration_s} s)")
+        raise AudioRejected(
+            f"{name}: only {info.duration_s:.2f} s of audio (minimum {min_duration_s} s)"
+        )
     return info
 
 
 def _decode_measure(path: Path, container: str, name: str, max_duration_s: float) -> AudioInfo:
     try:
-        with av.open(str(path), format=container,
-                     options={"protocol_whitelist": "file"}) as box:
+        with av.open(str(path), format=container, options={"protocol_whitelist": "file"}) as box:
             streams = [s for s in box.streams if s.type == "audio"]
             if not streams:
                 raise AudioRejected(f"{name}: the {container} file holds no audio stream")
@@ -127,8 +134,9 @@ def _decode_measure(path: Path, container: str, name: str, max_duration_s: float
     if samples == 0:
         raise AudioRejected(f"{name}: no audio could be decoded (truncated or corrupt)")
     if declared and duration < declared * 0.98 - 0.25:
-        raise AudioRejected(f"{name}: truncated: {duration:.2f} s decoded of "
-                            f"{declared:.2f} s declared")
+        raise AudioRejected(
+            f"{name}: truncated: {duration:.2f} s decoded of {declared:.2f} s declared"
+        )
     return AudioInfo(container, codec, round(duration, 3), channels, rate)
 
 

@@ -66,14 +66,18 @@ def read_mono(path: Path, rate: int = SAMPLE_RATE) -> np.ndarray:
     """Decode any audio file to mono float32 at ``rate``."""
     with av.open(str(path)) as box:
         resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
-        frames = [f.to_ndarray().reshape(-1) for frame in box.decode(audio=0)
-                  for f in resampler.resample(frame)]
+        frames = [
+            f.to_ndarray().reshape(-1)
+            for frame in box.decode(audio=0)
+            for f in resampler.resample(frame)
+        ]
         frames += [f.to_ndarray().reshape(-1) for f in resampler.resample(None)]
     return np.concatenate(frames).astype(np.float32)
 
 
-def split_by_speaker(mono: np.ndarray, turns: list[Turn], agent: str = AGENT_SPEAKER,
-                     rate: int = SAMPLE_RATE) -> np.ndarray:
+def split_by_speaker(
+    mono: np.ndarray, turns: list[Turn], agent: str = AGENT_SPEAKER, rate: int = SAMPLE_RATE
+) -> np.ndarray:
     """Two channels: the agent's turns on 0, everyone else's on 1, silence elsewhere."""
     stereo = np.zeros((2, mono.size), dtype=np.float32)
     for turn in turns:
@@ -83,15 +87,17 @@ def split_by_speaker(mono: np.ndarray, turns: list[Turn], agent: str = AGENT_SPE
     return stereo
 
 
-def insert_silence(audio: np.ndarray, at_s: float, seconds: float,
-                   rate: int = SAMPLE_RATE) -> np.ndarray:
+def insert_silence(
+    audio: np.ndarray, at_s: float, seconds: float, rate: int = SAMPLE_RATE
+) -> np.ndarray:
     cut = int(at_s * rate)
     gap = np.zeros((audio.shape[0], int(seconds * rate)), dtype=audio.dtype)
     return np.concatenate([audio[:, :cut], gap, audio[:, cut:]], axis=1)
 
 
-def write_audio(path: Path, audio: np.ndarray, rate: int, codec: str = "pcm_s16le",
-                out_rate: int | None = None) -> Path:
+def write_audio(
+    path: Path, audio: np.ndarray, rate: int, codec: str = "pcm_s16le", out_rate: int | None = None
+) -> Path:
     """Write (channels, n) float audio as WAV with ``codec`` (pcm_s16le, pcm_mulaw, pcm_alaw),
     or as MP3/FLAC/OGG when the suffix says so."""
     audio = np.atleast_2d(audio)
@@ -104,8 +110,9 @@ def write_audio(path: Path, audio: np.ndarray, rate: int, codec: str = "pcm_s16l
     with av.open(str(path), "w", format=container) as box:
         stream = box.add_stream(codec, rate=target, layout=layout)
         resampler = av.AudioResampler(format=stream.format.name, layout=layout, rate=target)
-        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(audio.T.reshape(1, -1)),
-                                           format="flt", layout=layout)
+        frame = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(audio.T.reshape(1, -1)), format="flt", layout=layout
+        )
         frame.sample_rate = rate
         for out in resampler.resample(frame) + resampler.resample(None):
             for packet in stream.encode(out):
@@ -117,14 +124,50 @@ def write_audio(path: Path, audio: np.ndarray, rate: int, codec: str = "pcm_s16l
 
 DEMO_CALLS = [
     # file, agent, team, direction, business_type, started_at, external_id, phone, channel
-    ("call_stereo.wav", "A1001", "一组", "in", "理赔咨询", "2026-11-23T09:15:00+08:00",
-     "DEMO-0001", "13812345678", "0"),
-    ("call_mono.wav", "A1002", "一组", "in", "保单查询", "2026-11-23T10:02:00+08:00",
-     "DEMO-0002", "13987654321", ""),
-    ("call_8k_mulaw.wav", "A2001", "二组", "out", "续期缴费", "2026-11-23T14:30:00+08:00",
-     "DEMO-0003", "13700001111", "0"),
-    ("call_hold_silence.wav", "A2002", "二组", "in", "退保", "2026-11-24T11:45:00+08:00",
-     "DEMO-0004", "13600002222", "0"),
+    (
+        "call_stereo.wav",
+        "A1001",
+        "一组",
+        "in",
+        "理赔咨询",
+        "2026-11-23T09:15:00+08:00",
+        "DEMO-0001",
+        "13812345678",
+        "0",
+    ),
+    (
+        "call_mono.wav",
+        "A1002",
+        "一组",
+        "in",
+        "保单查询",
+        "2026-11-23T10:02:00+08:00",
+        "DEMO-0002",
+        "13987654321",
+        "",
+    ),
+    (
+        "call_8k_mulaw.wav",
+        "A2001",
+        "二组",
+        "out",
+        "续期缴费",
+        "2026-11-23T14:30:00+08:00",
+        "DEMO-0003",
+        "13700001111",
+        "0",
+    ),
+    (
+        "call_hold_silence.wav",
+        "A2002",
+        "二组",
+        "in",
+        "退保",
+        "2026-11-24T11:45:00+08:00",
+        "DEMO-0004",
+        "13600002222",
+        "0",
+    ),
 ]
 
 
@@ -141,7 +184,18 @@ def build_demo_calls(out_dir: Path) -> Path:
     manifest = out_dir / "manifest.csv"
     with open(manifest, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["file", "agent", "team", "direction", "business_type", "started_at",
-                         "external_id", "customer_phone", "agent_channel"])
+        writer.writerow(
+            [
+                "file",
+                "agent",
+                "team",
+                "direction",
+                "business_type",
+                "started_at",
+                "external_id",
+                "customer_phone",
+                "agent_channel",
+            ]
+        )
         writer.writerows(DEMO_CALLS)
     return manifest

@@ -41,8 +41,9 @@ class RetentionRules:
     def period_years(self, classes: set[str]) -> int:
         unknown = classes - self.years.keys()
         if unknown:
-            raise RetentionRuleError(f"unknown retention class {sorted(unknown)}; "
-                                     f"known: {sorted(self.years)}")
+            raise RetentionRuleError(
+                f"unknown retention class {sorted(unknown)}; known: {sorted(self.years)}"
+            )
         return max(self.years[c] for c in classes | {"standard"})
 
     def retain_until(self, started_at: datetime, classes: set[str]) -> datetime:

@@ -27,11 +27,22 @@ def _canonical_time(at: datetime) -> str:
     return at.isoformat(timespec="microseconds")
 
 
-def event_hash(prev_hash: str, seq: int, at: datetime, actor: str, action: str,
-               object_type: str, object_id: str, details: dict[str, Any]) -> str:
+def event_hash(
+    prev_hash: str,
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    details: dict[str, Any],
+) -> str:
     body = json.dumps(
         [seq, _canonical_time(at), actor, action, object_type, object_id, details],
-        sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str,
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=str,
     )
     return hashlib.sha256((prev_hash + body).encode()).hexdigest()
 
@@ -54,12 +65,22 @@ def append_audit(
     """
     session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1))
     seq, prev_hash = session.execute(
-        select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
+        select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)
+    ).one()
     at = at or datetime.now(UTC)
     details = json.loads(json.dumps(details or {}, ensure_ascii=False, default=str))
     digest = event_hash(prev_hash, seq, at, actor, action, object_type, str(object_id), details)
-    event = AuditEvent(seq=seq, at=at, actor=actor, action=action, object_type=object_type,
-                       object_id=str(object_id), details=details, prev_hash=prev_hash, hash=digest)
+    event = AuditEvent(
+        seq=seq,
+        at=at,
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        details=details,
+        prev_hash=prev_hash,
+        hash=digest,
+    )
     session.add(event)
     session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=digest))
     return event
@@ -73,8 +94,12 @@ class ChainReport:
     reason: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "checked": self.checked,
-                "first_broken_seq": self.first_broken_seq, "reason": self.reason}
+        return {
+            "ok": self.ok,
+            "checked": self.checked,
+            "first_broken_seq": self.first_broken_seq,
+            "reason": self.reason,
+        }
 
 
 def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
@@ -88,9 +113,13 @@ def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
         prev, expected_seq, checked = ev.hash, ev.seq + 1, checked + 1
     head = session.get(AuditHead, 1)
     if head is not None and (head.seq != checked or head.hash != prev):
-        return ChainReport(False, checked, checked + 1,
-                           f"chain head says {head.seq} events but {checked} are stored "
-                           "(events removed from the end)")
+        return ChainReport(
+            False,
+            checked,
+            checked + 1,
+            f"chain head says {head.seq} events but {checked} are stored "
+            "(events removed from the end)",
+        )
     return ChainReport(True, checked)
 
 
@@ -99,8 +128,9 @@ def _check(ev: AuditEvent, prev: str, expected_seq: int) -> str:
         return f"event {expected_seq} is missing (next stored is {ev.seq})"
     if ev.prev_hash != prev:
         return f"event {ev.seq} does not link to the event before it"
-    digest = event_hash(ev.prev_hash, ev.seq, ev.at, ev.actor, ev.action, ev.object_type,
-                        ev.object_id, ev.details)
+    digest = event_hash(
+        ev.prev_hash, ev.seq, ev.at, ev.actor, ev.action, ev.object_type, ev.object_id, ev.details
+    )
     if digest != ev.hash:
         return f"event {ev.seq} ({ev.action} {ev.object_type} {ev.object_id}) was altered"
     return ""

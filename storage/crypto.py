@@ -51,7 +51,9 @@ class BlobHeader:
     algorithm: int = ALG_AES_256_GCM
 
     def pack(self) -> bytes:
-        return HEADER.pack(MAGIC, self.version, self.algorithm, self.chunk_size, self.nonce_prefix, 0)
+        return HEADER.pack(
+            MAGIC, self.version, self.algorithm, self.chunk_size, self.nonce_prefix, 0
+        )
 
     @classmethod
     def unpack(cls, raw: bytes, recording_id: str) -> BlobHeader:

@@ -134,7 +134,9 @@ class Keyring:
         try:
             return AESGCM(kek.key).decrypt(wrapped[:12], wrapped[12:], _wrap_aad(kek_id, context))
         except InvalidTag:
-            raise KeyringError(f"wrapped data key for {context} does not open with {kek_id}") from None
+            raise KeyringError(
+                f"wrapped data key for {context} does not open with {kek_id}"
+            ) from None
 
 
 def _now() -> str:

@@ -58,8 +58,9 @@ def upload() -> Any:
     try:
         with os.fdopen(fd, "wb") as out:
             f.save(out)
-        result = ingest_file(platform(), Path(name), meta, actor=user().actor,
-                             display_name=f.filename)  # the temp path is never shown
+        result = ingest_file(
+            platform(), Path(name), meta, actor=user().actor, display_name=f.filename
+        )  # the temp path is never shown
     finally:
         Path(name).unlink(missing_ok=True)
     body = result.to_dict()

@@ -182,9 +182,7 @@ def run_stage(task: Task, stage_name: str, call_id: int, version: str, work: Sta
         return _fail(platform, key, f"{stage_name}: {exc}")
     except TRANSIENT as exc:
         _release_transient(platform, key, f"{type(exc).__name__}: {exc}")
-        countdown = retry_countdown(
-            claim.attempts, settings.task_retry_backoff_s
-        )
+        countdown = retry_countdown(claim.attempts, settings.task_retry_backoff_s)
         raise task.retry(
             exc=exc, countdown=countdown, max_retries=settings.job_max_attempts
         ) from exc

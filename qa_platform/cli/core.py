@@ -31,11 +31,19 @@ def init(as_json: bool) -> None:
 @click.option("--external-id")
 @click.option("--customer-phone", help="Stored masked (138****5678).")
 @click.option("--agent-channel", help="Stereo: which channel is the agent (0/left, 1/right).")
-@click.option("--complaint", is_flag=True, help="The call is linked to a complaint (5-year retention).")
+@click.option(
+    "--complaint", is_flag=True, help="The call is linked to a complaint (5-year retention)."
+)
 @click.option("--strict", is_flag=True, default=None, help="Reject unknown agents and teams.")
 @click.option("--json", "as_json", is_flag=True)
-def ingest(files: tuple[Path, ...], manifest: Path | None, as_json: bool, strict: bool | None,
-           complaint: bool, **meta: str | None) -> None:
+def ingest(
+    files: tuple[Path, ...],
+    manifest: Path | None,
+    as_json: bool,
+    strict: bool | None,
+    complaint: bool,
+    **meta: str | None,
+) -> None:
     """Ingest recordings: validate, encrypt, store. Exit 1 if any file was rejected."""
     from dataclasses import replace
 
@@ -47,15 +55,16 @@ def ingest(files: tuple[Path, ...], manifest: Path | None, as_json: bool, strict
     plat = platform()
     if strict is not None:
         plat.settings = replace(plat.settings, ingest_strict=strict)
-    raw = {k: v for k, v in meta.items()} | {"agent": meta.get("agent"),
-                                             "complaint": "yes" if complaint else None}
+    raw = {k: v for k, v in meta.items()} | {
+        "agent": meta.get("agent"),
+        "complaint": "yes" if complaint else None,
+    }
     items = list(read_manifest(manifest)) if manifest else []
     if files:
         shared = CallMetadata.parse(raw)
         items += [IngestItem(path, shared) for path in files]
     results = _run_with_progress(plat, items, show=not as_json)
-    emit([r.to_dict() for r in results], as_json,
-         "\n".join(_line(r) for r in results))
+    emit([r.to_dict() for r in results], as_json, "\n".join(_line(r) for r in results))
     if any(r.status == "rejected" for r in results):
         sys.exit(1)
 
@@ -65,8 +74,13 @@ def _run_with_progress(plat, items, show: bool):  # type: ignore[no-untyped-def]
 
     from qa_platform.services.ingest import ingest_many
 
-    with tqdm(total=len(items), unit="file", desc="ingest", disable=not show or len(items) < 2,
-              file=sys.stderr) as bar:
+    with tqdm(
+        total=len(items),
+        unit="file",
+        desc="ingest",
+        disable=not show or len(items) < 2,
+        file=sys.stderr,
+    ) as bar:
         return ingest_many(plat, items, on_done=lambda _r: bar.update(1))
 
 
@@ -89,9 +103,15 @@ def calls_list(status: str | None, limit: int, as_json: bool) -> None:
     from qa_platform.services.calls import list_calls
 
     rows = list_calls(platform(), status=status, limit=limit)
-    emit(rows, as_json, "\n".join(
-        f"{r['id']:>6}  {r['status']:<10} {r['duration_s']:>7.1f}s  {r['agent'] or '-':<8} "
-        f"{r['started_at']}" for r in rows))
+    emit(
+        rows,
+        as_json,
+        "\n".join(
+            f"{r['id']:>6}  {r['status']:<10} {r['duration_s']:>7.1f}s  {r['agent'] or '-':<8} "
+            f"{r['started_at']}"
+            for r in rows
+        ),
+    )
 
 
 @click.group()
@@ -106,8 +126,11 @@ def call_show(call_id: int, as_json: bool) -> None:
     from qa_platform.services.calls import show_call
 
     detail = show_call(platform(), call_id)
-    emit(detail, as_json, "\n".join(f"{k}: {v}" for k, v in detail.items()
-                                    if not isinstance(v, list | dict)))
+    emit(
+        detail,
+        as_json,
+        "\n".join(f"{k}: {v}" for k, v in detail.items() if not isinstance(v, list | dict)),
+    )
 
 
 @call.command("audio")
@@ -137,7 +160,9 @@ def call_hold(call_id: int, release: bool, reason: str, actor: str) -> None:
 
 @call.command("retention")
 @click.argument("call_id", type=int)
-@click.option("--add-class", "klass", required=True, help="complaint, dispute, or a configured class.")
+@click.option(
+    "--add-class", "klass", required=True, help="complaint, dispute, or a configured class."
+)
 @click.option("--actor", default="cli")
 def call_retention(call_id: int, klass: str, actor: str) -> None:
     """Link a call to a complaint or dispute (extends retention to the longest rule)."""
@@ -161,8 +186,11 @@ def keys_rotate(as_json: bool) -> None:
     from qa_platform.services.keys import rotate
 
     report = rotate(platform())
-    emit(asdict(report), as_json,
-         f"active key {report.new_kek_id}; re-wrapped {report.rewrapped} data keys")
+    emit(
+        asdict(report),
+        as_json,
+        f"active key {report.new_kek_id}; re-wrapped {report.rewrapped} data keys",
+    )
 
 
 @keys.command("status")
@@ -171,9 +199,14 @@ def keys_status(as_json: bool) -> None:
     from qa_platform.services.keys import key_status
 
     status = key_status(platform())
-    emit(status, as_json, "\n".join(
-        f"{'*' if k['active'] else ' '} {k['id']}  {k['recordings']} recordings  {k['created_at']}"
-        for k in status["keys"]))  # type: ignore[union-attr]
+    emit(
+        status,
+        as_json,
+        "\n".join(
+            f"{'*' if k['active'] else ' '} {k['id']}  {k['recordings']} recordings  {k['created_at']}"
+            for k in status["keys"]
+        ),
+    )  # type: ignore[union-attr]
 
 
 @keys.command("retire")
@@ -199,8 +232,11 @@ def retention_purge(dry_run: bool, as_json: bool) -> None:
     from qa_platform.services.retention import purge
 
     items = purge(platform(), dry_run=dry_run)
-    emit([i.to_dict() for i in items], as_json,
-         f"{'would purge' if dry_run else 'purged'} {len(items)} recordings")
+    emit(
+        [i.to_dict() for i in items],
+        as_json,
+        f"{'would purge' if dry_run else 'purged'} {len(items)} recordings",
+    )
 
 
 @click.group()
@@ -216,8 +252,13 @@ def audit_verify(as_json: bool) -> None:
 
     with platform().uow() as uow:
         report = verify_chain(uow.session)
-    emit(report.to_dict(), as_json, f"audit chain intact: {report.checked} events" if report.ok
-         else f"audit chain BROKEN at event {report.first_broken_seq}: {report.reason}")
+    emit(
+        report.to_dict(),
+        as_json,
+        f"audit chain intact: {report.checked} events"
+        if report.ok
+        else f"audit chain BROKEN at event {report.first_broken_seq}: {report.reason}",
+    )
     if not report.ok:
         sys.exit(1)
 
@@ -229,22 +270,42 @@ def users() -> None:
 
 @users.command("add")
 @click.argument("username")
-@click.option("--role", required=True, type=click.Choice(["admin", "supervisor", "inspector", "agent"]))
+@click.option(
+    "--role", required=True, type=click.Choice(["admin", "supervisor", "inspector", "agent"])
+)
 @click.option("--team")
 @click.option("--agent-code", help="工号 (agents).")
 @click.option("--name", "display_name", default="")
 @click.option("--password", help="Generated and printed once when omitted.")
 @click.option("--json", "as_json", is_flag=True)
-def users_add(username: str, role: str, team: str | None, agent_code: str | None,
-              display_name: str, password: str | None, as_json: bool) -> None:
+def users_add(
+    username: str,
+    role: str,
+    team: str | None,
+    agent_code: str | None,
+    display_name: str,
+    password: str | None,
+    as_json: bool,
+) -> None:
     from dataclasses import asdict
 
     from qa_platform.services.users import add_user
 
-    user = add_user(platform(), username, role, team=team, agent_code=agent_code,
-                    password=password, display_name=display_name)
-    emit(asdict(user), as_json, f"user {user.id} {user.username} ({user.role})"
-         + (f"  password: {user.password}" if user.password else ""))
+    user = add_user(
+        platform(),
+        username,
+        role,
+        team=team,
+        agent_code=agent_code,
+        password=password,
+        display_name=display_name,
+    )
+    emit(
+        asdict(user),
+        as_json,
+        f"user {user.id} {user.username} ({user.role})"
+        + (f"  password: {user.password}" if user.password else ""),
+    )
 
 
 @users.command("list")
@@ -253,14 +314,23 @@ def users_list(as_json: bool) -> None:
     from qa_platform.services.users import list_users
 
     rows = list_users(platform())
-    emit(rows, as_json, "\n".join(f"{r['id']:>4} {r['username']:<16} {r['role']:<10} "
-                                  f"{r['team'] or '-'}" for r in rows))
+    emit(
+        rows,
+        as_json,
+        "\n".join(
+            f"{r['id']:>4} {r['username']:<16} {r['role']:<10} {r['team'] or '-'}" for r in rows
+        ),
+    )
 
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True)
-@click.option("--serve/--no-serve", default=True, show_default=True,
-              help="Serve the web UI on 127.0.0.1 at the end.")
+@click.option(
+    "--serve/--no-serve",
+    default=True,
+    show_default=True,
+    help="Serve the web UI on 127.0.0.1 at the end.",
+)
 @click.option("--port", default=8000, show_default=True)
 def demo(as_json: bool, serve: bool, port: int) -> None:
     """The main job: set up, ingest and analyse real demo calls, sample, then serve the UI."""
@@ -270,8 +340,16 @@ def demo(as_json: bool, serve: bool, port: int) -> None:
     plat = platform()
     report = run_demo(plat)
     rows = [show_call(plat, r["id"]) for r in list_calls(plat)]
-    emit({"ingested": [r.to_dict() for r in report.ingested], "calls": rows,
-          "samples": report.samples, "users": report.credentials}, as_json, _demo_text(report, rows))
+    emit(
+        {
+            "ingested": [r.to_dict() for r in report.ingested],
+            "calls": rows,
+            "samples": report.samples,
+            "users": report.credentials,
+        },
+        as_json,
+        _demo_text(report, rows),
+    )
     if serve and not as_json:
         from qa_platform.cli.web import web_command
 
@@ -282,12 +360,16 @@ def _demo_text(report, rows) -> str:  # type: ignore[no-untyped-def]
     lines = [_line(r) for r in report.ingested] + [""]
     for r in rows:
         flags = ", ".join(sorted({f["type"] for f in r.get("flags", [])})) or "-"
-        lines.append(f"call {r['id']:>3}  {r['status']:<9} {r['duration_s']:>5.1f}s "
-                     f"{r['channels']}ch {r['sample_rate']}Hz  {r['agent']} {r['team']} "
-                     f"{r['business_type']}  segments={len(r.get('segments', []))}  flags: {flags}")
+        lines.append(
+            f"call {r['id']:>3}  {r['status']:<9} {r['duration_s']:>5.1f}s "
+            f"{r['channels']}ch {r['sample_rate']}Hz  {r['agent']} {r['team']} "
+            f"{r['business_type']}  segments={len(r.get('segments', []))}  flags: {flags}"
+        )
     for run in report.samples:
-        lines.append(f"sample run {run['run_id']} ({run['stream']}): frame {run['frame_size']}, "
-                     f"seed {run['seed']}, calls {run['call_ids']}")
+        lines.append(
+            f"sample run {run['run_id']} ({run['stream']}): frame {run['frame_size']}, "
+            f"seed {run['seed']}, calls {run['call_ids']}"
+        )
     lines.append("\ndemo users (also in $QA_HOME/demo/credentials.json, mode 0600):")
     lines += [f"  {user:<16} {password}" for user, password in report.credentials.items()]
     return "\n".join(lines)

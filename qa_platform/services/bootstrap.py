@@ -14,9 +14,13 @@ def initialise(platform: Platform) -> dict[str, str]:
     upgrade(settings.database)
     ring = Keyring.load_or_create(settings.keyring)
     platform.reload_keyring()
-    return {"home": str(settings.home), "database": _redact(settings.database),
-            "blobs": str(settings.blobs), "keyring": str(settings.keyring),
-            "active_kek": ring.active_id}
+    return {
+        "home": str(settings.home),
+        "database": _redact(settings.database),
+        "blobs": str(settings.blobs),
+        "keyring": str(settings.keyring),
+        "active_kek": ring.active_id,
+    }
 
 
 def _redact(url: str) -> str:

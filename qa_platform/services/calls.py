@@ -50,7 +50,9 @@ def call_summary(call: Call, team: str | None = None) -> dict[str, Any]:
     }
 
 
-def list_calls(platform: Platform, status: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+def list_calls(
+    platform: Platform, status: str | None = None, limit: int = 1000
+) -> list[dict[str, Any]]:
     with platform.uow() as uow:
         stmt = select(Call, Team.name).outerjoin(Team, Call.team_id == Team.id)
         if status:
@@ -61,8 +63,11 @@ def list_calls(platform: Platform, status: str | None = None, limit: int = 1000)
 
 def show_call(platform: Platform, call_id: int) -> dict[str, Any]:
     with platform.uow() as uow:
-        row = uow.session.execute(select(Call, Team.name).outerjoin(Team, Call.team_id == Team.id)
-                                  .where(Call.id == call_id)).first()
+        row = uow.session.execute(
+            select(Call, Team.name)
+            .outerjoin(Team, Call.team_id == Team.id)
+            .where(Call.id == call_id)
+        ).first()
         if row is None:
             raise CallNotFound(f"no call {call_id}")
         call, team = row
@@ -73,9 +78,12 @@ def show_call(platform: Platform, call_id: int) -> dict[str, Any]:
             "customer_phone": call.customer_phone_masked,
             "agent_channel": call.agent_channel,
             "satisfaction": call.satisfaction,
-            "retention": {"classes": sorted(parse_classes(call.retention_class)),
-                          "retain_until": _iso(call.retain_until),
-                          "legal_hold": call.legal_hold, "purged_at": _iso(call.purged_at)},
+            "retention": {
+                "classes": sorted(parse_classes(call.retention_class)),
+                "retain_until": _iso(call.retain_until),
+                "legal_hold": call.legal_hold,
+                "purged_at": _iso(call.purged_at),
+            },
             "flags": call_flags(uow.session, call.id),
         }
         for section in _sections():
@@ -85,8 +93,18 @@ def show_call(platform: Platform, call_id: int) -> dict[str, Any]:
 
 def call_flags(session: Session, call_id: int) -> list[dict[str, Any]]:
     """The call's flags (异常) with their evidence, by start time."""
-    rows = session.scalars(select(CallFlag).where(CallFlag.call_id == call_id)
-                           .order_by(CallFlag.start, CallFlag.type))
-    return [{"type": f.type, "severity": f.severity, "role": f.role, "start": f.start,
-             "end": f.end, "evidence": f.evidence, "rule_set_version": f.rule_set_version}
-            for f in rows]
+    rows = session.scalars(
+        select(CallFlag).where(CallFlag.call_id == call_id).order_by(CallFlag.start, CallFlag.type)
+    )
+    return [
+        {
+            "type": f.type,
+            "severity": f.severity,
+            "role": f.role,
+            "start": f.start,
+            "end": f.end,
+            "evidence": f.evidence,
+            "rule_set_version": f.rule_set_version,
+        }
+        for f in rows
+    ]

@@ -55,14 +55,16 @@ def ensure_demo_people(platform: Platform) -> dict[str, str]:
     known = json.loads(path.read_text()) if path.exists() else {}
     with platform.uow() as uow:
         existing = set(uow.session.scalars(select(User.username)).all())
-    people = STAFF + [(f"agent_{row[1].lower()}", "agent", row[2], f"客服{row[1]}")
-                      for row in DEMO_CALLS]
+    people = STAFF + [
+        (f"agent_{row[1].lower()}", "agent", row[2], f"客服{row[1]}") for row in DEMO_CALLS
+    ]
     for username, role, team, name in people:
         if username in existing:
             continue
         code = username.removeprefix("agent_").upper() if role == "agent" else None
-        user = add_user(platform, username, role, team=team, agent_code=code,
-                        display_name=name, actor="demo")
+        user = add_user(
+            platform, username, role, team=team, agent_code=code, display_name=name, actor="demo"
+        )
         known[username] = user.password
     _save_private(path, known)
     return known
@@ -82,11 +84,16 @@ def _demo_samples(platform: Platform) -> list[dict[str, Any]]:
 
     period = PlanFilters(period_start=date(2026, 11, 20), period_end=date(2026, 11, 30))
     plans = [
-        SamplingPlan(name="demo-random", stream="random", method="simple_random",
-                     filters=period, size=2),
-        SamplingPlan(name="demo-targeted", stream="targeted", method="targeted",
-                     filters=period, flag_types=("long_silence", "ultra_short",
-                                                 "missing_greeting", "abuse_agent")),
+        SamplingPlan(
+            name="demo-random", stream="random", method="simple_random", filters=period, size=2
+        ),
+        SamplingPlan(
+            name="demo-targeted",
+            stream="targeted",
+            method="targeted",
+            filters=period,
+            flag_types=("long_silence", "ultra_short", "missing_greeting", "abuse_agent"),
+        ),
     ]
     runs = []
     for plan in plans:

@@ -78,8 +78,9 @@ def import_rule_set(
         content = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise RuleSetInvalid(f"{path}: cannot read rule set: {exc.strerror or exc}") from None
-    return import_rule_set_text(platform, content, str(path), created_by=created_by,
-                                activate=activate)
+    return import_rule_set_text(
+        platform, content, str(path), created_by=created_by, activate=activate
+    )
 
 
 def import_rule_set_text(

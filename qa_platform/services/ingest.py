@@ -29,8 +29,17 @@ from storage.crypto import encrypt_stream, new_data_key
 from storage.models import Call, Recording, Team, User
 
 MANIFEST_COLUMNS = {
-    "file", "agent", "team", "direction", "business_type", "started_at", "external_id",
-    "customer_phone", "agent_channel", "satisfaction", "complaint",
+    "file",
+    "agent",
+    "team",
+    "direction",
+    "business_type",
+    "started_at",
+    "external_id",
+    "customer_phone",
+    "agent_channel",
+    "satisfaction",
+    "complaint",
 }
 
 
@@ -67,7 +76,9 @@ def sha256_file(path: Path, block: int = 1 << 20) -> str:
 
 
 def ingest_many(
-    platform: Platform, items: Iterable[IngestItem], actor: str = "cli",
+    platform: Platform,
+    items: Iterable[IngestItem],
+    actor: str = "cli",
     on_done: Callable[[IngestResult], None] | None = None,
 ) -> list[IngestResult]:
     """Ingest each item; a bad one is reported and the batch goes on."""
@@ -83,8 +94,13 @@ def ingest_many(
     return results
 
 
-def ingest_file(platform: Platform, path: Path, meta: CallMetadata, actor: str = "cli",
-                display_name: str | None = None) -> IngestResult:
+def ingest_file(
+    platform: Platform,
+    path: Path,
+    meta: CallMetadata,
+    actor: str = "cli",
+    display_name: str | None = None,
+) -> IngestResult:
     """Ingest one file; never raises for bad input, returns a ``rejected`` result instead.
 
     ``display_name`` is the user's own file name when ``path`` is a server temp file (uploads):
@@ -94,9 +110,13 @@ def ingest_file(platform: Platform, path: Path, meta: CallMetadata, actor: str =
     try:
         if not path.is_file():
             raise IngestRejected(f"{name}: no such file, or not a regular file")
-        info = probe(path, max_duration_s=platform.settings.max_duration_s,
-                     min_duration_s=platform.settings.min_duration_s,
-                     max_bytes=platform.settings.max_upload_bytes, display_name=name)
+        info = probe(
+            path,
+            max_duration_s=platform.settings.max_duration_s,
+            min_duration_s=platform.settings.min_duration_s,
+            max_bytes=platform.settings.max_upload_bytes,
+            display_name=name,
+        )
         digest = sha256_file(path)
         existing = _existing_call(platform, digest)
         if existing is not None:
@@ -118,22 +138,43 @@ def _check_external_id(platform: Platform, meta: CallMetadata, name: str) -> Non
     with platform.uow() as uow:
         other = uow.session.scalar(select(Call.id).where(Call.external_id == meta.external_id))
     if other is not None:
-        raise IngestRejected(f"{name}: external id {meta.external_id!r} is already used by "
-                             f"call {other} with different audio")
+        raise IngestRejected(
+            f"{name}: external id {meta.external_id!r} is already used by "
+            f"call {other} with different audio"
+        )
 
 
-def _store(platform: Platform, path: Path, info: AudioInfo, digest: str,
-           meta: CallMetadata, actor: str, name: str) -> IngestResult:
+def _store(
+    platform: Platform,
+    path: Path,
+    info: AudioInfo,
+    digest: str,
+    meta: CallMetadata,
+    actor: str,
+    name: str,
+) -> IngestResult:
     blob_id = new_blob_id()
     data_key = new_data_key()
     chunk_size = platform.settings.chunk_size
     with open(path, "rb") as source:
         encrypted_size = platform.store.write(
-            blob_id, encrypt_stream(source, data_key, blob_id, chunk_size))
+            blob_id, encrypt_stream(source, data_key, blob_id, chunk_size)
+        )
     try:
         kek_id, wrapped = platform.keyring.wrap(data_key, blob_id)
-        call_id = _insert_rows(platform, path, info, digest, meta, actor, name,
-                               blob_id, kek_id, wrapped, encrypted_size)
+        call_id = _insert_rows(
+            platform,
+            path,
+            info,
+            digest,
+            meta,
+            actor,
+            name,
+            blob_id,
+            kek_id,
+            wrapped,
+            encrypted_size,
+        )
     except BaseException as exc:
         platform.store.delete(blob_id)  # no blob without a row
         if isinstance(exc, IntegrityError):
@@ -145,43 +186,80 @@ def _store(platform: Platform, path: Path, info: AudioInfo, digest: str,
     return IngestResult(name, call_id, "created")
 
 
-def _insert_rows(platform: Platform, path: Path, info: AudioInfo, digest: str,
-                 meta: CallMetadata, actor: str, name: str, blob_id: str, kek_id: str,
-                 wrapped: bytes, encrypted_size: int) -> int:
+def _insert_rows(
+    platform: Platform,
+    path: Path,
+    info: AudioInfo,
+    digest: str,
+    meta: CallMetadata,
+    actor: str,
+    name: str,
+    blob_id: str,
+    kek_id: str,
+    wrapped: bytes,
+    encrypted_size: int,
+) -> int:
     now = datetime.now(UTC)
     started = meta.started_at or now
     classes = {"standard", "complaint"} if meta.complaint else {"standard"}
     with platform.uow() as uow:
         agent, team = _resolve_people(uow.session, meta, platform.settings.ingest_strict, name)
         call = Call(
-            external_id=meta.external_id, agent_code=meta.agent_code,
+            external_id=meta.external_id,
+            agent_code=meta.agent_code,
             agent_id=agent.id if agent else None,
             team_id=team.id if team else (agent.team_id if agent else None),
-            direction=str(meta.direction), business_type=meta.business_type,
-            started_at=started, customer_phone_masked=mask_phone(meta.customer_phone),
-            agent_channel=meta.agent_channel, satisfaction=meta.satisfaction,
-            status=str(CallStatus.INGESTED), duration_s=info.duration_s,
-            channels=info.channels, sample_rate=info.sample_rate,
-            audio_format=f"{info.format}/{info.codec}", original_filename=Path(name).name[:255],
+            direction=str(meta.direction),
+            business_type=meta.business_type,
+            started_at=started,
+            customer_phone_masked=mask_phone(meta.customer_phone),
+            agent_channel=meta.agent_channel,
+            satisfaction=meta.satisfaction,
+            status=str(CallStatus.INGESTED),
+            duration_s=info.duration_s,
+            channels=info.channels,
+            sample_rate=info.sample_rate,
+            audio_format=f"{info.format}/{info.codec}",
+            original_filename=Path(name).name[:255],
             retention_class=format_classes(classes),
             retain_until=platform.retention_rules.retain_until(started, classes),
-            legal_hold=False, created_at=now, updated_at=now,
+            legal_hold=False,
+            created_at=now,
+            updated_at=now,
         )
         uow.session.add(call)
         uow.flush()
-        uow.session.add(Recording(
-            call_id=call.id, blob_id=blob_id, sha256=digest, size_bytes=path.stat().st_size,
-            encrypted_size=encrypted_size, chunk_size=platform.settings.chunk_size,
-            kek_id=kek_id, wrapped_key=wrapped, created_at=now))
-        append_audit(uow.session, actor=actor, action="call.ingest", object_type="call",
-                     object_id=call.id, details={"file": Path(name).name, "sha256": digest,
-                                                 "duration_s": info.duration_s})
+        uow.session.add(
+            Recording(
+                call_id=call.id,
+                blob_id=blob_id,
+                sha256=digest,
+                size_bytes=path.stat().st_size,
+                encrypted_size=encrypted_size,
+                chunk_size=platform.settings.chunk_size,
+                kek_id=kek_id,
+                wrapped_key=wrapped,
+                created_at=now,
+            )
+        )
+        append_audit(
+            uow.session,
+            actor=actor,
+            action="call.ingest",
+            object_type="call",
+            object_id=call.id,
+            details={"file": Path(name).name, "sha256": digest, "duration_s": info.duration_s},
+        )
         uow.commit()
         return call.id
 
 
-def _resolve_people(session, meta: CallMetadata, strict: bool,  # type: ignore[no-untyped-def]
-                    name: str) -> tuple[User | None, Team | None]:
+def _resolve_people(
+    session,
+    meta: CallMetadata,
+    strict: bool,  # type: ignore[no-untyped-def]
+    name: str,
+) -> tuple[User | None, Team | None]:
     agent = None
     if meta.agent_code:
         agent = session.scalar(select(User).where(User.agent_code == meta.agent_code))

@@ -34,9 +34,16 @@ def rotate(platform: Platform, actor: str = "cli", batch: int = 500) -> Rotation
     while True:
         with platform.uow() as uow:
             rows = uow.session.scalars(
-                select(Recording).where(Recording.kek_id.is_not(None), Recording.kek_id != kek.id,
-                                        Recording.wrapped_key.is_not(None))
-                .order_by(Recording.id).limit(batch).with_for_update()).all()
+                select(Recording)
+                .where(
+                    Recording.kek_id.is_not(None),
+                    Recording.kek_id != kek.id,
+                    Recording.wrapped_key.is_not(None),
+                )
+                .order_by(Recording.id)
+                .limit(batch)
+                .with_for_update()
+            ).all()
             if not rows:
                 break
             for rec in rows:
@@ -46,8 +53,14 @@ def rotate(platform: Platform, actor: str = "cli", batch: int = 500) -> Rotation
             rewrapped += len(rows)
             uow.commit()
     with platform.uow() as uow:
-        append_audit(uow.session, actor=actor, action="keys.rotate", object_type="kek",
-                     object_id=kek.id, details={"rewrapped": rewrapped, "previous": previous})
+        append_audit(
+            uow.session,
+            actor=actor,
+            action="keys.rotate",
+            object_type="kek",
+            object_id=kek.id,
+            details={"rewrapped": rewrapped, "previous": previous},
+        )
         uow.commit()
     return RotationReport(kek.id, rewrapped, previous)
 
@@ -56,12 +69,20 @@ def key_status(platform: Platform) -> dict[str, object]:
     """Which KEKs exist, which is active, and how many data keys each wraps."""
     ring = platform.reload_keyring()
     with platform.uow() as uow:
-        counts = Counter(uow.session.scalars(
-            select(Recording.kek_id).where(Recording.kek_id.is_not(None))).all())
+        counts = Counter(
+            uow.session.scalars(select(Recording.kek_id).where(Recording.kek_id.is_not(None))).all()
+        )
     return {
         "active": ring.active_id,
-        "keys": [{"id": k.id, "created_at": k.created_at, "active": k.id == ring.active_id,
-                  "recordings": counts.get(k.id, 0)} for k in ring.keks.values()],
+        "keys": [
+            {
+                "id": k.id,
+                "created_at": k.created_at,
+                "active": k.id == ring.active_id,
+                "recordings": counts.get(k.id, 0),
+            }
+            for k in ring.keks.values()
+        ],
     }
 
 
@@ -69,13 +90,15 @@ def retire(platform: Platform, kek_id: str, actor: str = "cli") -> None:
     """Remove an old KEK from the keyring once no data key depends on it."""
     ring = platform.reload_keyring()
     with platform.uow() as uow:
-        still = uow.session.scalar(
-            select(Recording.id).where(Recording.kek_id == kek_id).limit(1))
+        still = uow.session.scalar(select(Recording.id).where(Recording.kek_id == kek_id).limit(1))
         if still is not None:
-            raise KeyringError(f"{kek_id} still wraps data keys (e.g. recording {still}); "
-                               "run `qa keys rotate` first")
+            raise KeyringError(
+                f"{kek_id} still wraps data keys (e.g. recording {still}); "
+                "run `qa keys rotate` first"
+            )
         ring.retire(kek_id)
         ring.save()
-        append_audit(uow.session, actor=actor, action="keys.retire", object_type="kek",
-                     object_id=kek_id)
+        append_audit(
+            uow.session, actor=actor, action="keys.retire", object_type="kek", object_id=kek_id
+        )
         uow.commit()

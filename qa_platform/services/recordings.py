@@ -73,8 +73,14 @@ def export_audio(platform: Platform, call_id: int, out: Path, actor: str) -> int
     tmp = out.with_name(f".{out.name}.partial")
     key = _key_for(platform, call_id)
     with platform.uow() as uow:  # audited before any plaintext leaves the store
-        append_audit(uow.session, actor=actor, action="call.audio_export", object_type="call",
-                     object_id=call_id, details={"out": out.name})
+        append_audit(
+            uow.session,
+            actor=actor,
+            action="call.audio_export",
+            object_type="call",
+            object_id=call_id,
+            details={"out": out.name},
+        )
         uow.commit()
     size = 0
     try:

@@ -31,13 +31,20 @@ def _aware(at: datetime) -> datetime:
 def expired_calls(platform: Platform, now: datetime) -> list[Call]:
     """Calls past their retention date, not held, not yet purged."""
     with platform.uow() as uow:
-        return list(uow.session.scalars(
-            select(Call).where(Call.retain_until < now, Call.legal_hold.is_(False),
-                               Call.purged_at.is_(None)).order_by(Call.id)))
+        return list(
+            uow.session.scalars(
+                select(Call)
+                .where(
+                    Call.retain_until < now, Call.legal_hold.is_(False), Call.purged_at.is_(None)
+                )
+                .order_by(Call.id)
+            )
+        )
 
 
-def purge(platform: Platform, now: datetime | None = None, dry_run: bool = False,
-          actor: str = "retention") -> list[PurgeItem]:
+def purge(
+    platform: Platform, now: datetime | None = None, dry_run: bool = False, actor: str = "retention"
+) -> list[PurgeItem]:
     """Crypto-shred every expired, unheld recording: key destroyed, row tombstoned, blob gone.
 
     Each call is its own transaction; the legal-hold check is repeated under a row lock, so
@@ -64,22 +71,35 @@ def _shred(platform: Platform, call_id: int, now: datetime, actor: str) -> bool:
         if rec is not None:
             rec.wrapped_key, rec.kek_id = None, None
         call.status, call.purged_at, call.updated_at = str(CallStatus.PURGED), now, now
-        append_audit(uow.session, actor=actor, action="call.purge", object_type="call",
-                     object_id=call_id, details={"retain_until": _aware(call.retain_until).isoformat()})
+        append_audit(
+            uow.session,
+            actor=actor,
+            action="call.purge",
+            object_type="call",
+            object_id=call_id,
+            details={"retain_until": _aware(call.retain_until).isoformat()},
+        )
         uow.commit()
     if blob_id:
         platform.store.delete(blob_id)  # the key is already gone: the blob is unreadable anyway
     return True
 
 
-def set_legal_hold(platform: Platform, call_id: int, hold: bool, actor: str,
-                   reason: str = "") -> None:
+def set_legal_hold(
+    platform: Platform, call_id: int, hold: bool, actor: str, reason: str = ""
+) -> None:
     with platform.uow() as uow:
         call = _get(uow.session, call_id)
         call.legal_hold = hold
         call.updated_at = datetime.now(UTC)
-        append_audit(uow.session, actor=actor, action="call.legal_hold" if hold else "call.release_hold",
-                     object_type="call", object_id=call_id, details={"reason": reason})
+        append_audit(
+            uow.session,
+            actor=actor,
+            action="call.legal_hold" if hold else "call.release_hold",
+            object_type="call",
+            object_id=call_id,
+            details={"reason": reason},
+        )
         uow.commit()
 
 
@@ -92,8 +112,14 @@ def add_retention_class(platform: Platform, call_id: int, klass: str, actor: str
         call.retention_class = format_classes(classes)
         call.retain_until = max(_aware(call.retain_until), until)
         call.updated_at = datetime.now(UTC)
-        append_audit(uow.session, actor=actor, action="call.retention_class", object_type="call",
-                     object_id=call_id, details={"class": klass, "retain_until": until.isoformat()})
+        append_audit(
+            uow.session,
+            actor=actor,
+            action="call.retention_class",
+            object_type="call",
+            object_id=call_id,
+            details={"class": klass, "retain_until": until.isoformat()},
+        )
         uow.commit()
         return until
 

@@ -46,9 +46,17 @@ def verify_password(stored: str | None, password: str) -> bool:
         return False
 
 
-def add_user(platform: Platform, username: str, role: str, *, team: str | None = None,
-             agent_code: str | None = None, password: str | None = None,
-             display_name: str = "", actor: str = "cli") -> NewUser:
+def add_user(
+    platform: Platform,
+    username: str,
+    role: str,
+    *,
+    team: str | None = None,
+    agent_code: str | None = None,
+    password: str | None = None,
+    display_name: str = "",
+    actor: str = "cli",
+) -> NewUser:
     """Create a user (and the team if new); a password is generated when none is given."""
     try:
         role = str(UserRole(role))
@@ -65,14 +73,26 @@ def add_user(platform: Platform, username: str, role: str, *, team: str | None =
         if agent_code and s.scalar(select(User.id).where(User.agent_code == agent_code)):
             raise UserError(f"agent code {agent_code!r} already belongs to another user")
         team_row = _team(s, team, now) if team else None
-        user = User(username=username, display_name=display_name or username, role=role,
-                    team_id=team_row.id if team_row else None, agent_code=agent_code,
-                    password_hash=hash_password(password or generated or ""), active=True,
-                    created_at=now)
+        user = User(
+            username=username,
+            display_name=display_name or username,
+            role=role,
+            team_id=team_row.id if team_row else None,
+            agent_code=agent_code,
+            password_hash=hash_password(password or generated or ""),
+            active=True,
+            created_at=now,
+        )
         s.add(user)
         s.flush()
-        append_audit(s, actor=actor, action="user.add", object_type="user", object_id=user.id,
-                     details={"username": username, "role": role, "team": team})
+        append_audit(
+            s,
+            actor=actor,
+            action="user.add",
+            object_type="user",
+            object_id=user.id,
+            details={"username": username, "role": role, "team": team},
+        )
         uow.commit()
         return NewUser(user.id, username, role, team, agent_code, generated)
 
@@ -89,6 +109,16 @@ def _team(session, name: str, now: datetime) -> Team:  # type: ignore[no-untyped
 def list_users(platform: Platform) -> list[dict[str, object]]:
     with platform.uow() as uow:
         rows = uow.session.execute(
-            select(User, Team.name).outerjoin(Team, User.team_id == Team.id).order_by(User.id)).all()
-        return [{"id": u.id, "username": u.username, "role": u.role, "team": team,
-                 "agent_code": u.agent_code, "active": u.active} for u, team in rows]
+            select(User, Team.name).outerjoin(Team, User.team_id == Team.id).order_by(User.id)
+        ).all()
+        return [
+            {
+                "id": u.id,
+                "username": u.username,
+                "role": u.role,
+                "team": team,
+                "agent_code": u.agent_code,
+                "active": u.active,
+            }
+            for u, team in rows
+        ]

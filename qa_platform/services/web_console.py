@@ -170,7 +170,9 @@ def config_versions(platform: Platform) -> dict[str, Any]:
             )
         ]
         in_use = set(s.scalars(select(CallFlag.rule_set_version).distinct()))
-    rule_sets = [r | {"in_use": r["version"] in in_use} for r in flag_service.list_rule_sets(platform)]
+    rule_sets = [
+        r | {"in_use": r["version"] in in_use} for r in flag_service.list_rule_sets(platform)
+    ]
     active = next((r["version"] for r in rule_sets if r["active"]), None)
     active_yaml = flag_service.show_rule_set(platform, active)["yaml"] if active else ""
     return {"scorecards": cards, "rule_sets": rule_sets, "active_rule_yaml": active_yaml}

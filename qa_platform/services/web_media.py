@@ -97,8 +97,14 @@ def audio_slice(platform: Platform, call_id: int, range_header: str | None) -> A
 def audit_playback(platform: Platform, actor: str, call_id: int, kind: str = "play") -> None:
     """One audit event per playback session (放音) or download."""
     with platform.uow() as uow:
-        append_audit(uow.session, actor=actor, action=f"call.audio_{kind}", object_type="call",
-                     object_id=call_id, details={})
+        append_audit(
+            uow.session,
+            actor=actor,
+            action=f"call.audio_{kind}",
+            object_type="call",
+            object_id=call_id,
+            details={},
+        )
         uow.commit()
 
 
