@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
-from qa_platform.domain.calls import CallMetadata
+from qa_platform.domain.calls import METADATA_FIELDS, CallMetadata
 from qa_platform.services import calls as call_service
 from qa_platform.services import web_workbench as wb
 from qa_platform.services.ingest import ingest_file
@@ -21,18 +21,7 @@ from web.views import platform
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 CALL = ("call", "call_id")
 EVAL = ("evaluation", "evaluation_id")
-META_FIELDS = (
-    "agent",
-    "team",
-    "direction",
-    "business_type",
-    "started_at",
-    "external_id",
-    "customer_phone",
-    "agent_channel",
-    "satisfaction",
-    "complaint",
-)
+META_FIELDS = METADATA_FIELDS
 
 
 @bp.get("/openapi.json")

@@ -39,6 +39,13 @@ class MetadataError(QaError, ValueError):
     """A call's metadata is malformed; the message names the field."""
 
 
+# The fields a manifest row, a CLI call or an API upload may give about a call.
+METADATA_FIELDS = (
+    "agent", "team", "direction", "business_type", "started_at", "external_id",
+    "customer_phone", "agent_channel", "satisfaction", "complaint",
+)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class CallMetadata:
     """What the telephony system tells us about a call (manifest row or CLI flags)."""

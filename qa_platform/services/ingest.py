@@ -19,7 +19,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from qa_platform.audio_probe import AudioInfo, AudioRejected, probe
-from qa_platform.domain.calls import CallMetadata, CallStatus, MetadataError, mask_phone
+from qa_platform.domain.calls import (
+    METADATA_FIELDS,
+    CallMetadata,
+    CallStatus,
+    MetadataError,
+    mask_phone,
+)
 from qa_platform.domain.errors import QaError
 from qa_platform.retention import format_classes
 from qa_platform.services.context import Platform
@@ -28,19 +34,7 @@ from storage.blobs import new_blob_id
 from storage.crypto import encrypt_stream, new_data_key
 from storage.models import Call, Recording, Team, User
 
-MANIFEST_COLUMNS = {
-    "file",
-    "agent",
-    "team",
-    "direction",
-    "business_type",
-    "started_at",
-    "external_id",
-    "customer_phone",
-    "agent_channel",
-    "satisfaction",
-    "complaint",
-}
+MANIFEST_COLUMNS = {"file", *METADATA_FIELDS}
 
 
 @dataclass(frozen=True)
