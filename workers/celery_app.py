@@ -59,21 +59,31 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "worker_proc_alive_timeout": float(settings.worker_proc_alive_timeout_s),
         "enable_utc": True,
         "timezone": settings.centre_timezone,  # beat's 01:00 is the centre's local time
+        "beat_schedule_filename": str(settings.home / "celerybeat-schedule"),
     }
 
 
 def make_celery(settings: Settings) -> Celery:
     """A configured Celery app with the pipeline tasks registered. Connects to nothing."""
-    from workers.report_tasks import beat_schedule, register_report_tasks, task_routes
+    from workers import report_tasks, upkeep_tasks
     from workers.tasks import register_tasks
 
     os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "0")  # pyannote telemetry off
     app = Celery("qa", set_as_current=False)
     app.conf.update(celery_config(settings))
     register_tasks(app)
-    register_report_tasks(app)
-    app.conf.task_routes = {**app.conf.task_routes, **task_routes()}
-    app.conf.beat_schedule = {**(app.conf.beat_schedule or {}), **beat_schedule()}
+    report_tasks.register_report_tasks(app)
+    upkeep_tasks.register_upkeep_tasks(app)
+    app.conf.task_routes = {
+        **app.conf.task_routes,
+        **report_tasks.task_routes(),
+        **upkeep_tasks.task_routes(),
+    }
+    app.conf.beat_schedule = {
+        **(app.conf.beat_schedule or {}),
+        **report_tasks.beat_schedule(),
+        **upkeep_tasks.beat_schedule(),
+    }
     worker_process_init.connect(_load_models_after_fork, weak=False, dispatch_uid="qa-warm-up")
     return app
 

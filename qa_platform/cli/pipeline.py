@@ -44,8 +44,16 @@ from qa_platform.services import pipeline as pipeline_service
 )
 @click.option("--hostname", "-n", default=None, help="Worker node name (name@host).")
 @click.option("--pool", type=click.Choice(["prefork", "solo", "threads"]), default=None)
+@click.option("--beat", is_flag=True,
+              help="Also run the periodic schedule (reconciler, appeal windows, reports); "
+                   "exactly one node of the cluster should.")  # fmt: skip
 def worker(
-    queues: str, concurrency: int | None, loglevel: str, hostname: str | None, pool: str | None
+    queues: str,
+    concurrency: int | None,
+    loglevel: str,
+    hostname: str | None,
+    pool: str | None,
+    beat: bool,
 ) -> None:
     """Start a Celery worker for the speech pipeline (needs QA_BROKER_URL)."""
     plat = platform()
@@ -61,7 +69,9 @@ def worker(
             f"unknown queue(s) {unknown or queues!r}; known: {', '.join(QUEUES)}",
             param_hint="--queues",
         )
-    argv = _worker_argv(wanted, concurrency, loglevel, hostname, pool)
+    argv = _worker_argv(wanted, concurrency, loglevel, hostname, pool) + (
+        ["--beat"] if beat else []
+    )
     from workers.celery_app import get_app  # the worker node is the one place Celery runs
 
     get_app(plat.settings).worker_main(argv)
