@@ -65,6 +65,10 @@ class LocalBlobStore:
         except FileNotFoundError:
             raise BlobNotFound(f"blob {blob_id} is missing from the store") from None
 
+    def modified_at(self, blob_id: str) -> float:
+        """When the blob was written (seconds since the epoch)."""
+        return self._path(blob_id).stat().st_mtime
+
     def exists(self, blob_id: str) -> bool:
         return self._path(blob_id).exists()
 

@@ -240,6 +240,33 @@ def retention_purge(dry_run: bool, as_json: bool) -> None:
 
 
 @click.group()
+def storage() -> None:
+    """The encrypted blob store."""
+
+
+@storage.command("check")
+@click.option("--repair", is_flag=True, help="Delete orphan blobs older than --min-age.")
+@click.option("--min-age", default=3600.0, show_default=True, help="Seconds.")
+@click.option("--json", "as_json", is_flag=True)
+def storage_check(repair: bool, min_age: float, as_json: bool) -> None:
+    """Find blobs no recording points to (crash mid-ingest) and recordings whose blob is gone.
+
+    Exit 1 while a live recording's blob is missing.
+    """
+    from qa_platform.services.storage_check import check_storage
+
+    report = check_storage(platform(), repair=repair, min_age_s=min_age)
+    emit(
+        report.to_dict(),
+        as_json,
+        f"orphan blobs: {len(report.orphans)} (removed {len(report.removed)}); "
+        f"recordings with a missing blob: {report.missing or 'none'}",
+    )
+    if report.missing:
+        sys.exit(1)
+
+
+@click.group()
 def audit() -> None:
     """The hash-chained audit log."""
 
@@ -375,4 +402,4 @@ def _demo_text(report, rows) -> str:  # type: ignore[no-untyped-def]
     return "\n".join(lines)
 
 
-COMMANDS = [demo, init, ingest, calls, call, keys, retention, audit, users]
+COMMANDS = [demo, init, ingest, calls, call, keys, retention, storage, audit, users]
