@@ -12,11 +12,11 @@ the default one comes from ``workers.celery_app`` (loaded only when work is real
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from importlib.metadata import entry_points
 from typing import Any, cast
 
 from sqlalchemy import and_, delete, func, or_, select, update
@@ -65,10 +65,21 @@ def _message_deadline(settings: Settings, now: datetime) -> datetime:
     return now + timedelta(seconds=settings.broker_visibility_timeout_s)
 
 
+DISPATCH_ENTRY_POINTS = "qa_platform.dispatch"
+
+
 def default_dispatch(settings: Settings) -> Dispatch:
-    """The Celery dispatcher from the workers package (imported here, never at module load)."""
-    module = importlib.import_module("workers.celery_app")
-    return module.dispatcher(settings)  # type: ignore[no-any-return]
+    """The dispatcher the installation declares (pyproject entry point ``qa_platform.dispatch``:
+    the Celery one from ``workers``), loaded when work is sent, so services never import the
+    task queue."""
+    found = entry_points(group=DISPATCH_ENTRY_POINTS, name="default")
+    if not found:
+        raise RuntimeError(
+            f"no '{DISPATCH_ENTRY_POINTS}' entry point named 'default': install the project "
+            "(pip install -e .) so its dispatcher is registered"
+        )
+    factory = next(iter(found)).load()
+    return factory(settings)  # type: ignore[no-any-return]
 
 
 # --------------------------------------------------------------------------- enqueue
