@@ -18,7 +18,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 def users_page() -> Any:
     return render_template(
         "admin/users.html",
-        users=web_admin.list_users_full(platform()),
+        users=users.list_users(platform()),
         teams=web_admin.list_teams(platform()),
         created=None,
     )

@@ -29,6 +29,7 @@ from qa_platform.domain.calls import (
 from qa_platform.domain.errors import QaError
 from qa_platform.retention import format_classes
 from qa_platform.services.context import Platform
+from qa_platform.services.users import ensure_team
 from storage.audit import append_audit
 from storage.blobs import new_blob_id
 from storage.crypto import encrypt_stream, new_data_key
@@ -261,13 +262,10 @@ def _resolve_people(
             raise IngestRejected(f"{name}: unknown agent {meta.agent_code!r} (strict mode)")
     team = None
     if meta.team:
-        team = session.scalar(select(Team).where(Team.name == meta.team))
-        if team is None and strict:
+        known = session.scalar(select(Team).where(Team.name == meta.team))
+        if known is None and strict:
             raise IngestRejected(f"{name}: unknown team {meta.team!r} (strict mode)")
-        if team is None:
-            team = Team(name=meta.team, created_at=datetime.now(UTC))
-            session.add(team)
-            session.flush()
+        team = known or ensure_team(session, meta.team)
     return agent, team
 
 

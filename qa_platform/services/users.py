@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from qa_platform.domain.calls import UserRole
 from qa_platform.domain.errors import QaError
@@ -72,7 +73,7 @@ def add_user(
             raise UserError(f"user {username!r} already exists")
         if agent_code and s.scalar(select(User.id).where(User.agent_code == agent_code)):
             raise UserError(f"agent code {agent_code!r} already belongs to another user")
-        team_row = _team(s, team, now) if team else None
+        team_row = ensure_team(s, team) if team else None
         user = User(
             username=username,
             display_name=display_name or username,
@@ -97,10 +98,11 @@ def add_user(
         return NewUser(user.id, username, role, team, agent_code, generated)
 
 
-def _team(session, name: str, now: datetime) -> Team:  # type: ignore[no-untyped-def]
+def ensure_team(session: Session, name: str) -> Team:
+    """The team called ``name``, created in the caller's transaction when new."""
     team = session.scalar(select(Team).where(Team.name == name))
     if team is None:
-        team = Team(name=name, created_at=now)
+        team = Team(name=name, created_at=datetime.now(UTC))
         session.add(team)
         session.flush()
     return team
@@ -115,6 +117,7 @@ def list_users(platform: Platform) -> list[dict[str, object]]:
             {
                 "id": u.id,
                 "username": u.username,
+                "display_name": u.display_name,
                 "role": u.role,
                 "team": team,
                 "agent_code": u.agent_code,

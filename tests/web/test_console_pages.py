@@ -142,11 +142,12 @@ def test_cli_token_command_creates_working_token(app, world, platform):
     assert token not in stored and len(stored) == 1
 
 
-def test_demo_credentials_sign_in(app, world, platform):
-    from qa_platform.services.web_admin import demo_credentials
+def test_demo_people_sign_in_with_the_printed_passwords(app, world, platform):
+    from qa_platform.services.demo import INSPECTORS, SUPERVISOR, ensure_demo_people
 
-    creds = {c["username"]: c for c in demo_credentials(platform)}
-    assert {"admin", "supervisor", "reviewer", "inspector1", "inspector2", "agent"} <= set(creds)
+    creds = ensure_demo_people(platform)
+    assert {SUPERVISOR, *INSPECTORS, "agent_a1001"} <= set(creds)  # "admin" already existed
+    assert ensure_demo_people(platform) == creds  # idempotent: the same passwords again
     b = app.test_client()
     b.get("/login")
     with b.session_transaction() as sess:
@@ -155,8 +156,8 @@ def test_demo_credentials_sign_in(app, world, platform):
         "/login",
         data={
             "csrf_token": token,
-            "username": "inspector1",
-            "password": creds["inspector1"]["password"],
+            "username": INSPECTORS[0],
+            "password": creds[INSPECTORS[0]],
         },
     )
     assert r.status_code == 303 and r.headers["Location"] == "/queue"
