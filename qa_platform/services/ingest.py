@@ -58,6 +58,28 @@ class IngestItem:
     error: str | None = None  # a malformed manifest row
 
 
+@dataclass(frozen=True)
+class _Checked:
+    """A file that passed validation, with what was learnt about it."""
+
+    path: Path
+    name: str  # what messages and original_filename show
+    info: AudioInfo
+    digest: str
+    meta: CallMetadata
+    actor: str
+
+
+@dataclass(frozen=True)
+class _Sealed:
+    """Where the encrypted blob went and its wrapped data key."""
+
+    blob_id: str
+    kek_id: str
+    wrapped_key: bytes
+    encrypted_size: int
+
+
 class IngestRejected(QaError, ValueError):
     """The file or its metadata is unacceptable; the message says why."""
 
@@ -117,7 +139,7 @@ def ingest_file(
         if existing is not None:
             return IngestResult(name, existing, "duplicate")
         _check_external_id(platform, meta, name)
-        return _store(platform, path, info, digest, meta, actor, name)
+        return _store(platform, _Checked(path, name, info, digest, meta, actor))
     except (AudioRejected, IngestRejected, MetadataError) as exc:
         return IngestResult(name, None, "rejected", str(exc))
 
@@ -139,66 +161,33 @@ def _check_external_id(platform: Platform, meta: CallMetadata, name: str) -> Non
         )
 
 
-def _store(
-    platform: Platform,
-    path: Path,
-    info: AudioInfo,
-    digest: str,
-    meta: CallMetadata,
-    actor: str,
-    name: str,
-) -> IngestResult:
-    blob_id = new_blob_id()
-    data_key = new_data_key()
-    chunk_size = platform.settings.chunk_size
-    with open(path, "rb") as source:
+def _store(platform: Platform, item: _Checked) -> IngestResult:
+    blob_id, data_key = new_blob_id(), new_data_key()
+    with open(item.path, "rb") as source:
         encrypted_size = platform.store.write(
-            blob_id, encrypt_stream(source, data_key, blob_id, chunk_size)
+            blob_id, encrypt_stream(source, data_key, blob_id, platform.settings.chunk_size)
         )
     try:
         kek_id, wrapped = platform.keyring.wrap(data_key, blob_id)
-        call_id = _insert_rows(
-            platform,
-            path,
-            info,
-            digest,
-            meta,
-            actor,
-            name,
-            blob_id,
-            kek_id,
-            wrapped,
-            encrypted_size,
-        )
+        call_id = _insert_rows(platform, item, _Sealed(blob_id, kek_id, wrapped, encrypted_size))
     except BaseException as exc:
         platform.store.delete(blob_id)  # no blob without a row
         if isinstance(exc, IntegrityError):
-            existing = _existing_call(platform, digest)
+            existing = _existing_call(platform, item.digest)
             if existing is not None:  # the same audio arrived concurrently
-                return IngestResult(name, existing, "duplicate")
-            _check_external_id(platform, meta, name)
+                return IngestResult(item.name, existing, "duplicate")
+            _check_external_id(platform, item.meta, item.name)
         raise
-    return IngestResult(name, call_id, "created")
+    return IngestResult(item.name, call_id, "created")
 
 
-def _insert_rows(
-    platform: Platform,
-    path: Path,
-    info: AudioInfo,
-    digest: str,
-    meta: CallMetadata,
-    actor: str,
-    name: str,
-    blob_id: str,
-    kek_id: str,
-    wrapped: bytes,
-    encrypted_size: int,
-) -> int:
+def _insert_rows(platform: Platform, item: _Checked, sealed: _Sealed) -> int:
+    meta, info = item.meta, item.info
     now = datetime.now(UTC)
     started = meta.started_at or now
     classes = {"standard", "complaint"} if meta.complaint else {"standard"}
     with platform.uow() as uow:
-        agent, team = _resolve_people(uow.session, meta, platform.settings.ingest_strict, name)
+        agent, team = _resolve_people(uow.session, meta, platform.settings.ingest_strict, item.name)
         call = Call(
             external_id=meta.external_id,
             agent_code=meta.agent_code,
@@ -215,7 +204,7 @@ def _insert_rows(
             channels=info.channels,
             sample_rate=info.sample_rate,
             audio_format=f"{info.format}/{info.codec}",
-            original_filename=Path(name).name[:255],
+            original_filename=Path(item.name).name[:255],
             retention_class=format_classes(classes),
             retain_until=platform.retention_rules.retain_until(started, classes),
             legal_hold=False,
@@ -227,23 +216,27 @@ def _insert_rows(
         uow.session.add(
             Recording(
                 call_id=call.id,
-                blob_id=blob_id,
-                sha256=digest,
-                size_bytes=path.stat().st_size,
-                encrypted_size=encrypted_size,
+                blob_id=sealed.blob_id,
+                sha256=item.digest,
+                size_bytes=item.path.stat().st_size,
+                encrypted_size=sealed.encrypted_size,
                 chunk_size=platform.settings.chunk_size,
-                kek_id=kek_id,
-                wrapped_key=wrapped,
+                kek_id=sealed.kek_id,
+                wrapped_key=sealed.wrapped_key,
                 created_at=now,
             )
         )
         append_audit(
             uow.session,
-            actor=actor,
+            actor=item.actor,
             action="call.ingest",
             object_type="call",
             object_id=call.id,
-            details={"file": Path(name).name, "sha256": digest, "duration_s": info.duration_s},
+            details={
+                "file": Path(item.name).name,
+                "sha256": item.digest,
+                "duration_s": info.duration_s,
+            },
         )
         uow.commit()
         return call.id
