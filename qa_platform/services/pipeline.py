@@ -505,10 +505,15 @@ def latest_transcript(session: Session, call_id: int) -> TranscriptRow | None:
     ).first()
 
 
-def transcript_segments(session: Session, call_id: int) -> list[dict[str, Any]]:
-    """The masked segments of the call's latest transcript, in order (empty if none)."""
+def transcript_segments(
+    session: Session, call_id: int, with_words: bool = True
+) -> list[dict[str, Any]]:
+    """The masked segments of the call's latest transcript, in order (empty if none).
+
+    Pages that show only segment text pass ``with_words=False``: the word timings are the
+    bulk of a transcript row and decoding them is wasted there."""
     transcript = latest_transcript(session, call_id)
-    return _segments(session, transcript.id) if transcript else []
+    return _segments(session, transcript.id, with_words) if transcript else []
 
 
 def pipeline_detail(session: Session, call: Call) -> dict[str, Any]:
@@ -523,25 +528,19 @@ def pipeline_detail(session: Session, call: Call) -> dict[str, Any]:
     }
 
 
-def _segments(session: Session, transcript_id: int) -> list[dict[str, Any]]:
-    rows = session.scalars(
-        select(TranscriptSegment)
+_SEGMENT_COLUMNS = ("speaker", "role", "start", "end", "text", "confidence", "unreliable")
+
+
+def _segments(
+    session: Session, transcript_id: int, with_words: bool = True
+) -> list[dict[str, Any]]:
+    names = _SEGMENT_COLUMNS + (("words",) if with_words else ())
+    rows = session.execute(
+        select(*(getattr(TranscriptSegment, n) for n in names))
         .where(TranscriptSegment.transcript_id == transcript_id)
         .order_by(TranscriptSegment.idx)
     )
-    return [
-        {
-            "speaker": r.speaker,
-            "role": r.role,
-            "start": r.start,
-            "end": r.end,
-            "text": r.text,
-            "words": r.words,
-            "confidence": r.confidence,
-            "unreliable": r.unreliable,
-        }
-        for r in rows
-    ]
+    return [dict(zip(names, row, strict=True)) for row in rows]
 
 
 def _speakers(session: Session, call_id: int) -> list[dict[str, Any]]:

@@ -308,7 +308,7 @@ def evaluation_page(platform: Platform, user: SessionUser, evaluation_id: int) -
             "evaluation": detail,
             "card": card.definition,
             "call": _call_dict(s, call),  # type: ignore[union-attr,arg-type]
-            "segments": transcript_segments(s, call.id),  # type: ignore[union-attr]
+            "segments": transcript_segments(s, call.id, with_words=False),  # type: ignore[union-attr]
             "flags": call_flags(s, call.id),  # type: ignore[union-attr]
             "names": names,
             "row_version": row.row_version,  # type: ignore[union-attr]
@@ -351,7 +351,7 @@ def call_page(platform: Platform, call_id: int) -> dict[str, Any]:
         evals = s.scalars(select(EvaluationRow).where(EvaluationRow.call_id == call_id)).all()
         return {
             "call": _call_dict(s, call),
-            "segments": transcript_segments(s, call_id),
+            "segments": transcript_segments(s, call_id, with_words=False),
             "flags": call_flags(s, call_id),
             "evaluations": [{"id": e.id, "state": e.state, "total": e.total} for e in evals],
         }
