@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -29,9 +29,7 @@ def _sections() -> list[Callable[[Session, Call], dict[str, Any]]]:
 
 
 def _iso(at: datetime | None) -> str | None:
-    if at is None:
-        return None
-    return (at if at.tzinfo else at.replace(tzinfo=UTC)).isoformat()
+    return at.isoformat() if at is not None else None  # stored times read back UTC-aware
 
 
 def call_summary(call: Call, team: str | None = None) -> dict[str, Any]:

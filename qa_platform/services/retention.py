@@ -24,10 +24,6 @@ class PurgeItem:
         return asdict(self)
 
 
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
-
-
 def expired_calls(platform: Platform, now: datetime) -> list[Call]:
     """Calls past their retention date, not held, not yet purged."""
     with platform.uow() as uow:
@@ -53,7 +49,7 @@ def purge(
     now = now or datetime.now(UTC)
     items = []
     for call in expired_calls(platform, now):
-        until = _aware(call.retain_until).isoformat()
+        until = call.retain_until.isoformat()
         purged = False if dry_run else _shred(platform, call.id, now, actor)
         items.append(PurgeItem(call.id, until, purged))
     return items
@@ -64,7 +60,7 @@ def _shred(platform: Platform, call_id: int, now: datetime, actor: str) -> bool:
         call = uow.session.scalar(select(Call).where(Call.id == call_id).with_for_update())
         if call is None or call.legal_hold or call.purged_at is not None:
             return False
-        if _aware(call.retain_until) >= now:
+        if call.retain_until >= now:
             return False
         rec = uow.session.scalar(select(Recording).where(Recording.call_id == call_id))
         blob_id = rec.blob_id if rec else None
@@ -77,7 +73,7 @@ def _shred(platform: Platform, call_id: int, now: datetime, actor: str) -> bool:
             action="call.purge",
             object_type="call",
             object_id=call_id,
-            details={"retain_until": _aware(call.retain_until).isoformat()},
+            details={"retain_until": call.retain_until.isoformat()},
         )
         uow.commit()
     if blob_id:
@@ -108,9 +104,9 @@ def add_retention_class(platform: Platform, call_id: int, klass: str, actor: str
     with platform.uow() as uow:
         call = _get(uow.session, call_id)
         classes = parse_classes(call.retention_class) | {klass}
-        until = platform.retention_rules.retain_until(_aware(call.started_at), classes)
+        until = platform.retention_rules.retain_until(call.started_at, classes)
         call.retention_class = format_classes(classes)
-        call.retain_until = max(_aware(call.retain_until), until)
+        call.retain_until = max(call.retain_until, until)
         call.updated_at = datetime.now(UTC)
         append_audit(
             uow.session,

@@ -136,3 +136,15 @@ def test_external_id_reused_with_other_audio_is_rejected(platform: Platform, tmp
     result = ingest_file(platform, make_audio(tmp_path / "b.wav", seed=2), CallMetadata(external_id="E1"))
     assert result.status == "rejected" and "external id 'E1' is already used" in result.error
     assert counts(platform) == (1, 1, 1)
+
+
+def test_start_time_with_an_offset_keeps_its_instant(platform: Platform, tmp_path: Path) -> None:
+    """09:15 in Shanghai is 01:15 UTC on both databases (SQLite once stored 09:15 UTC)."""
+    from datetime import UTC, datetime
+
+    meta = CallMetadata.parse({"started_at": "2026-11-23T09:15:00+08:00"})
+    call_id = ingest_file(platform, make_audio(tmp_path / "a.wav"), meta).call_id
+    with platform.uow() as uow:
+        started = uow.session.get(Call, call_id).started_at
+    assert started == datetime(2026, 11, 23, 1, 15, tzinfo=UTC)
+    assert started.tzinfo is not None
