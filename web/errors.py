@@ -87,7 +87,7 @@ def _centre_tz() -> ZoneInfo:
     """Times are shown in the centre's time zone (default Asia/Shanghai)."""
     from qa_platform.settings import get_settings
 
-    return ZoneInfo(getattr(get_settings(), "centre_timezone", "Asia/Shanghai"))
+    return ZoneInfo(get_settings().centre_timezone)
 
 
 def _clock(seconds: Any) -> str:
