@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from qa_platform.clock import SYSTEM_CLOCK, Clock
 from qa_platform.retention import RetentionRules
 from qa_platform.settings import Settings, get_settings
 from storage.blobs import LocalBlobStore
@@ -15,6 +16,7 @@ from storage.uow import UnitOfWork
 @dataclass
 class Platform:
     settings: Settings = field(default_factory=get_settings)
+    clock: Clock = SYSTEM_CLOCK
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.settings)
