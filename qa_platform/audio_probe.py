@@ -14,13 +14,13 @@ from pathlib import Path
 
 import av
 
-from qa_platform.domain.errors import QaError
+from qa_platform.domain.errors import Invalid
 
 # container name for PyAV -> human name
 _WAV_CODECS = {1: "pcm", 3: "float", 6: "alaw", 7: "mulaw", 0xFFFE: "extensible"}
 
 
-class AudioRejected(QaError, ValueError):
+class AudioRejected(Invalid):
     """The file is not acceptable audio; the message names the file and the problem."""
 
 

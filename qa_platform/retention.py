@@ -9,10 +9,10 @@ from pathlib import Path
 
 import yaml
 
-from qa_platform.domain.errors import QaError
+from qa_platform.domain.errors import Invalid
 
 
-class RetentionRuleError(QaError, ValueError):
+class RetentionRuleError(Invalid):
     pass
 
 

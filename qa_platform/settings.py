@@ -14,10 +14,10 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from qa_platform.domain.errors import QaError
+from qa_platform.domain.errors import Invalid
 
 
-class SettingsError(QaError, ValueError):
+class SettingsError(Invalid):
     """A configuration value is missing or malformed; the message names the variable."""
 
 

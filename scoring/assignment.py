@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from qa_platform.domain.errors import QaError
+from qa_platform.domain.errors import Invalid
 
 
-class AssignmentError(QaError, ValueError):
+class AssignmentError(Invalid):
     """No inspector can take a call, or the input is inconsistent; names the call."""
 
 

@@ -15,10 +15,10 @@ from typing import Any
 
 import yaml
 
-from qa_platform.domain.errors import QaError
+from qa_platform.domain.errors import Invalid
 
 
-class CalendarError(QaError, ValueError):
+class CalendarError(Invalid):
     """Bad calendar data; the message names the entry."""
 
 

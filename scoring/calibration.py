@@ -21,10 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa_platform.domain.errors import QaError
+from qa_platform.domain.errors import Invalid
 
 
-class CalibrationError(QaError, ValueError):
+class CalibrationError(Invalid):
     """Bad calibration input; the message names the problem."""
 
 

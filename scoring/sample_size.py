@@ -16,10 +16,10 @@ from __future__ import annotations
 import math
 from statistics import NormalDist
 
-from qa_platform.domain.errors import QaError
+from qa_platform.domain.errors import Invalid
 
 
-class SampleSizeError(QaError, ValueError):
+class SampleSizeError(Invalid):
     """An input to the sample-size calculator is out of range; the message names it."""
 
 

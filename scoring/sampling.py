@@ -30,12 +30,12 @@ from enum import StrEnum
 
 import numpy as np
 
-from qa_platform.domain.errors import QaError
+from qa_platform.domain.errors import Invalid
 
 MAX_SEED = 2**63 - 1
 
 
-class SamplingError(QaError, ValueError):
+class SamplingError(Invalid):
     """A sampling plan, frame or request is invalid; the message names the problem."""
 
 

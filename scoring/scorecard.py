@@ -23,10 +23,10 @@ from typing import Any
 
 import yaml
 
-from qa_platform.domain.errors import QaError
+from qa_platform.domain.errors import Invalid
 
 
-class ScorecardError(QaError, ValueError):
+class ScorecardError(Invalid):
     """A scorecard template or a set of item results is invalid; the message names it."""
 
 

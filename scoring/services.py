@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from qa_platform.domain.errors import QaError
+from qa_platform.domain.errors import Conflict, NotFound, QaError
 from scoring import plan as plan_mod
 from scoring.assignment import AssignmentError, CallToAssign, Inspector, assign_calls
 from scoring.calendar import WorkingCalendar
@@ -80,11 +80,11 @@ from storage.uow import UnitOfWork
 OPEN_STATES = (State.ASSIGNED, State.DRAFT, State.RETURNED)
 
 
-class NotFoundError(QaError, LookupError):
+class NotFoundError(NotFound):
     """No row with that id or name."""
 
 
-class ConcurrentUpdateError(QaError):
+class ConcurrentUpdateError(Conflict):
     """Someone else changed the evaluation first; reload and try again."""
 
 
@@ -1346,13 +1346,3 @@ def call_scoring_detail(session: Session, call: Call) -> dict[str, Any]:
             for e in evals
         ],
     }
-
-
-def _register_call_section() -> None:
-    from qa_platform.services import calls as call_service
-
-    if call_scoring_detail not in call_service.DETAIL_SECTIONS:
-        call_service.DETAIL_SECTIONS.append(call_scoring_detail)
-
-
-_register_call_section()

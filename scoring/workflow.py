@@ -26,7 +26,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from qa_platform.domain.errors import QaError
+from qa_platform.domain.errors import Conflict
 from scoring.calendar import WorkingCalendar
 from scoring.scorecard import ItemResult, Scorecard, ScorecardError, ScoreResult
 
@@ -78,7 +78,7 @@ REVIEWER_ROLES = frozenset({ActorRole.SUPERVISOR, ActorRole.ADMIN})
 APPEAL_REVIEWER_ROLES = REVIEWER_ROLES | {ActorRole.INSPECTOR}
 
 
-class WorkflowError(QaError):
+class WorkflowError(Conflict):
     """An action that the lifecycle does not allow: says what, the current state and who."""
 
     def __init__(self, action: str, state: State, actor: Actor, reason: str, evaluation_id=None):

@@ -3,24 +3,34 @@
 from __future__ import annotations
 
 from types import TracebackType
+from typing import Generic, Protocol, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from qa_platform.settings import Settings, get_settings
 from storage.db import session_factory
 
 
-class UnitOfWork:
-    """``with UnitOfWork() as uow: ...; uow.commit()`` — leaving without commit rolls back."""
+class DatabaseConfig(Protocol):
+    """What storage needs of the configuration: the database URL (storage imports no settings
+    module; the caller's settings object rides along for the services that read it)."""
 
-    def __init__(
-        self, settings: Settings | None = None, factory: sessionmaker[Session] | None = None
-    ) -> None:
-        self.settings = settings or get_settings()
-        self._factory = factory or session_factory(self.settings.database)
+    @property
+    def database(self) -> str: ...
+
+
+S = TypeVar("S", bound=DatabaseConfig)
+
+
+class UnitOfWork(Generic[S]):
+    """``with UnitOfWork(settings) as uow: ...; uow.commit()`` — leaving without commit rolls
+    back."""
+
+    def __init__(self, settings: S, factory: sessionmaker[Session] | None = None) -> None:
+        self.settings = settings
+        self._factory = factory or session_factory(settings.database)
         self.session: Session
 
-    def __enter__(self) -> UnitOfWork:
+    def __enter__(self) -> UnitOfWork[S]:
         self.session = self._factory()
         return self
 

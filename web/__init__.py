@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from flask import Flask
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the Flask app from ``qa_platform.settings`` (``config`` overrides Flask keys)."""
+    """Build the Flask app from ``qa_platform.settings`` (``config`` overrides Flask keys).
+
+    The web node's composition root: one ``Platform`` without pipeline dispatch (pages never
+    send speech work; uploads hand calls to ``qa process`` / the workers through the database).
+    """
     from qa_platform.services.context import Platform
     from qa_platform.settings import get_settings
     from web import errors, i18n, policy, security
@@ -29,29 +32,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         lang=i18n.current_lang,
     )
     app.jinja_env.filters.update(errors.FILTERS)
-    _register_blueprints(app)
+    for blueprint, prefix in _blueprints():
+        app.register_blueprint(blueprint, url_prefix=prefix)
     app.jinja_env.globals["url_endpoints"] = frozenset(app.view_functions)
     return app
 
 
-BLUEPRINTS = (
-    "web.auth",
-    "web.inspector",
-    "web.supervisor",
-    "web.agent",
-    "web.admin",
-    "web.calls",
-    "web.api",
-)
+def _blueprints() -> list[tuple[Any, str | None]]:
+    from web import admin, agent, api, auth, calls, inspector, reports, supervisor
 
-
-def _register_blueprints(app: Flask) -> None:
-    for name in BLUEPRINTS:
-        app.register_blueprint(importlib.import_module(name).bp)
-    try:
-        reports = importlib.import_module("web.reports")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("web.reports",):
-            raise
-        return
-    app.register_blueprint(reports.bp, url_prefix="/reports")
+    modules = (auth, inspector, supervisor, agent, admin, calls, api)
+    return [(m.bp, None) for m in modules] + [(reports.bp, "/reports")]

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
 
-from qa_platform.services import keys, retention, users, web_admin
+from qa_platform.services import keys, retention, users
 from web.policy import policy, user
 from web.views import act, form_int, form_text, platform
 
@@ -19,7 +19,7 @@ def users_page() -> Any:
     return render_template(
         "admin/users.html",
         users=users.list_users(platform()),
-        teams=web_admin.list_teams(platform()),
+        teams=users.list_teams(platform()),
         created=None,
     )
 
@@ -51,7 +51,7 @@ def users_add() -> Any:
 def users_update(user_id: int) -> Any:
     active = {"1": True, "0": False}.get(request.form.get("active", ""))
     return act(
-        lambda: web_admin.update_user(
+        lambda: users.update_user(
             platform(),
             user_id,
             user().actor,
@@ -66,7 +66,7 @@ def users_update(user_id: int) -> Any:
 @bp.get("/teams")
 @policy(roles="admin")
 def teams() -> Any:
-    return render_template("admin/teams.html", teams=web_admin.list_teams(platform()))
+    return render_template("admin/teams.html", teams=users.list_teams(platform()))
 
 
 @bp.get("/keys")

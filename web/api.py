@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 
 from qa_platform.domain.calls import METADATA_FIELDS, CallMetadata
-from qa_platform.services import calls as call_service
+from qa_platform.queries import calls as call_service
 from qa_platform.services import web_workbench as wb
 from qa_platform.services.ingest import ingest_file
 from scoring import services as scoring

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
 
-from qa_platform.services.web_auth import LoginFailed, LoginThrottled, authenticate
+from qa_platform.services.auth import LoginFailed, LoginThrottled, authenticate
 from web import i18n, security
 from web.policy import current_user, policy
 from web.views import platform

@@ -9,10 +9,11 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request, session
 
-from qa_platform.services import web_media
+from qa_platform.services import media
 from qa_platform.services import web_workbench as wb
-from qa_platform.services.recordings import plaintext_size, read_range
+from qa_platform.services.recordings import read_range
 from web.policy import ALL_ROLES, policy, user
+from web.ranges import MAX_RANGE_BYTES, mime_for, parse_range
 from web.views import FieldError, platform
 
 bp = Blueprint("calls", __name__)
@@ -66,12 +67,15 @@ def audio(call_id: int) -> Any:
     p, rng = platform(), request.headers.get("Range")
     if request.args.get("download") == "1":
         return _download(call_id)
-    part = web_media.audio_slice(p, call_id, rng)
-    if _new_playback(call_id, part.start):
-        web_media.audit_playback(p, user().actor, call_id, "play")
-    resp = Response(part.data, status=206 if rng else 200, mimetype=part.mime)
+    info = media.audio_info(p, call_id)
+    span = parse_range(rng, info.size)
+    start, end = span if span else (0, min(info.size, MAX_RANGE_BYTES))
+    data = read_range(p, call_id, start, end)
+    if _new_playback(call_id, start):
+        media.audit_playback(p, user().actor, call_id, "play")
+    resp = Response(data, status=206 if rng else 200, mimetype=mime_for(info.audio_format))
     if rng:
-        resp.headers["Content-Range"] = f"bytes {part.start}-{part.end - 1}/{part.total}"
+        resp.headers["Content-Range"] = f"bytes {start}-{end - 1}/{info.size}"
     resp.headers["Accept-Ranges"] = "bytes"
     resp.headers["Cache-Control"] = "no-store"
     return resp
@@ -91,18 +95,15 @@ def _new_playback(call_id: int, start: int) -> bool:
 
 def _download(call_id: int) -> Response:
     p = platform()
-    total = plaintext_size(p, call_id)
-    web_media.audit_playback(p, user().actor, call_id, "download")
+    info = media.audio_info(p, call_id)
+    total, fmt = info.size, info.audio_format
+    media.audit_playback(p, user().actor, call_id, "download")
 
     def body() -> Iterator[bytes]:
         for start in range(0, total, STREAM_BLOCK):
             yield read_range(p, call_id, start, min(total, start + STREAM_BLOCK))
 
-    with p.uow() as uow:
-        from storage.models import Call
-
-        fmt = uow.session.get(Call, call_id).audio_format  # type: ignore[union-attr]
-    resp = Response(body(), mimetype=web_media.mime_for(fmt))
+    resp = Response(body(), mimetype=mime_for(fmt))
     resp.headers["Content-Length"] = str(total)
     resp.headers["Content-Disposition"] = (
         f'attachment; filename="call-{call_id}.{fmt.split("/")[0]}"'
@@ -114,4 +115,4 @@ def _download(call_id: int) -> Response:
 @bp.get("/calls/<int:call_id>/waveform.json")
 @policy(roles=ALL_ROLES, obj=CALL)
 def waveform(call_id: int) -> Any:
-    return jsonify({"call_id": call_id, "peaks": web_media.waveform(platform(), call_id)})
+    return jsonify({"call_id": call_id, "peaks": media.waveform(platform(), call_id)})

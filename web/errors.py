@@ -6,12 +6,13 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, render_template
+from flask import Flask, current_app, render_template
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from qa_platform.domain.errors import QaError
+from qa_platform.domain.errors import Conflict, Forbidden, NotFound, QaError, Throttled
 from web.i18n import gettext
 from web.policy import is_api, json_error
+from web.ranges import RangeNotSatisfiable
 
 MESSAGES = {
     400: "error.bad_request",
@@ -26,18 +27,18 @@ MESSAGES = {
 }
 
 
+STATUS_OF_KIND: tuple[tuple[type[QaError], int], ...] = (
+    (RangeNotSatisfiable, 416),
+    (NotFound, 404),
+    (Conflict, 409),
+    (Forbidden, 403),
+    (Throttled, 429),
+)
+
+
 def status_of(exc: QaError) -> int:
-    """HTTP status of a domain error: not found → 404, conflicts → 409, the rest → 400."""
-    name = type(exc).__name__
-    if isinstance(exc, LookupError) or name in ("NotFoundError", "CallNotFound"):
-        return 404
-    if name in ("StaleForm", "ConcurrentUpdateError", "WorkflowError"):
-        return 409
-    if name == "LoginThrottled":
-        return 429
-    if name == "RangeNotSatisfiable":
-        return 416
-    return 400
+    """HTTP status of a domain error by its kind (``qa_platform.domain.errors``); else 400."""
+    return next((status for kind, status in STATUS_OF_KIND if isinstance(exc, kind)), 400)
 
 
 def _page(status: int, message: str) -> Any:
@@ -85,9 +86,7 @@ def _dt(value: Any) -> str:
 
 def _centre_tz() -> ZoneInfo:
     """Times are shown in the centre's time zone (default Asia/Shanghai)."""
-    from qa_platform.settings import get_settings
-
-    return ZoneInfo(get_settings().centre_timezone)
+    return ZoneInfo(current_app.extensions["qa_platform"].settings.centre_timezone)
 
 
 def _clock(seconds: Any) -> str:

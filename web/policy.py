@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 
 from flask import Flask, abort, current_app, g, jsonify, redirect, request, url_for
 
-from qa_platform.services.web_access import check_object
-from qa_platform.services.web_auth import SessionUser, TokenInvalid, load_user, user_for_token
+from qa_platform.services.access import check_object
+from qa_platform.services.auth import SessionUser, TokenInvalid, load_user, user_for_token
 from web import security
 
 F = TypeVar("F", bound=Callable[..., Any])

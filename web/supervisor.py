@@ -4,24 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
+from qa_platform.domain.errors import QaError
+from qa_platform.queries.calibration import calibration_detail, calibration_list
+from qa_platform.queries.configuration import config_versions
+from qa_platform.queries.sampling import plan_overview, run_detail
+from qa_platform.services import flags as flag_service
 from qa_platform.services import web_workbench as wb
-from qa_platform.services.web_console import (
-    assign_run,
-    calibration_detail,
-    calibration_list,
-    config_versions,
-    create_calibration,
-    plan_overview,
-    run_detail,
-    run_plan,
-    save_plan_yaml,
-    upload_rule_set_yaml,
-    upload_scorecard_yaml,
-)
+from scoring import services as scoring
+from scoring.scorecard import scorecard_from_mapping
 from web.policy import policy, user
+from web.uploads import seed_field, yaml_mapping
 from web.views import act, form_int, form_text, platform
 
 bp = Blueprint("supervisor", __name__)
@@ -100,8 +94,10 @@ def plans() -> Any:
 def plans_save() -> Any:
     text = request.form.get("plan_yaml", "")
     try:
-        save_plan_yaml(platform(), user(), text)
-    except (wb.QaError, yaml.YAMLError) as exc:
+        data = yaml_mapping(text, "sampling plan")
+        data.pop("version", None)
+        scoring.save_plan(platform().uow(), data, actor=user().id)
+    except QaError as exc:
         flash(str(exc), "error")
         return render_template(
             "supervisor/plans.html", data=plan_overview(platform()), draft=text
@@ -123,7 +119,9 @@ def plans_run() -> Any:
     holder: dict[str, int] = {}
 
     def run() -> None:
-        holder["run"] = run_plan(platform(), user(), name, request.form.get("seed") or None)
+        seed = seed_field(request.form.get("seed"))
+        result = scoring.run_sampling(platform().uow(), name, seed=seed, actor=user().id)
+        holder["run"] = int(result["run_id"])
 
     response = act(run, url_for("supervisor.plans"), "msg.sampled")
     return (
@@ -142,11 +140,11 @@ def run(run_id: int) -> Any:
 @bp.post("/runs/<int:run_id>/assign")
 @policy(roles=SUP)
 def run_assign(run_id: int) -> Any:
-    return act(
-        lambda: assign_run(platform(), user(), run_id),
-        url_for("supervisor.run", run_id=run_id),
-        "msg.assigned",
-    )
+    def run() -> None:
+        scoring.ensure_scorecard(platform().uow())
+        scoring.assign_run(platform().uow(), run_id, actor=user().id)
+
+    return act(run, url_for("supervisor.run", run_id=run_id), "msg.assigned")
 
 
 @bp.get("/calibration")
@@ -164,12 +162,10 @@ def calibration() -> Any:
 def calibration_create() -> Any:
     def run() -> None:
         calls = [int(x) for x in form_text("call_ids").replace(",", " ").split() if x.isdigit()]
-        create_calibration(
-            platform(),
-            user(),
-            form_text("name"),
-            calls,
-            [int(x) for x in request.form.getlist("inspector_ids") if x.isdigit()],
+        inspectors = [int(x) for x in request.form.getlist("inspector_ids") if x.isdigit()]
+        scoring.ensure_scorecard(platform().uow())
+        scoring.create_calibration(
+            platform().uow(), form_text("name"), calls, inspectors, actor=user().id
         )
 
     return act(run, url_for("supervisor.calibration"))
@@ -194,8 +190,9 @@ def config() -> Any:
 def config_scorecard() -> Any:
     text = request.form.get("scorecard_yaml", "")
     try:
-        upload_scorecard_yaml(platform(), text)
-    except (wb.QaError, yaml.YAMLError) as exc:
+        card = scorecard_from_mapping(yaml_mapping(text, "scorecard"))
+        scoring.ensure_scorecard(platform().uow(), card)
+    except QaError as exc:
         flash(str(exc), "error")
         return render_template(
             "supervisor/config.html", data=config_versions(platform()), draft=text
@@ -210,8 +207,10 @@ def config_rules() -> Any:
     """A new rule-set version (flag thresholds, lexicon choices) becomes the active one."""
     text = request.form.get("rules_yaml", "")
     try:
-        upload_rule_set_yaml(platform(), text, actor=user().actor)
-    except wb.QaError as exc:
+        flag_service.import_rule_set_text(
+            platform(), text, "rule set form", created_by=user().actor
+        )
+    except QaError as exc:
         flash(str(exc), "error")
         return render_template(
             "supervisor/config.html", data=config_versions(platform()), draft="", rules_draft=text

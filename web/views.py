@@ -8,7 +8,7 @@ from typing import Any
 from flask import current_app, flash, redirect, request
 from werkzeug.wrappers import Response
 
-from qa_platform.domain.errors import QaError
+from qa_platform.domain.errors import Invalid, QaError
 from qa_platform.services.context import Platform
 
 
@@ -31,7 +31,7 @@ def form_text(name: str, required: bool = True) -> str:
     return value
 
 
-class FieldError(QaError, ValueError):
+class FieldError(Invalid):
     """A form or query field is missing or malformed."""
 
 

@@ -7,10 +7,10 @@ backoff (a storage hiccup, a model file briefly unavailable).
 
 from __future__ import annotations
 
-from qa_platform.domain.errors import QaError
+from qa_platform.domain.errors import Invalid
 
 
-class BadAudio(QaError, ValueError):
+class BadAudio(Invalid):
     """The input audio is corrupt, unsupported or out of bounds; retrying cannot help."""
 
 

@@ -21,9 +21,12 @@ _diarizers: dict[str, Any] = {}
 
 
 def platform(settings: Settings) -> Platform:
-    """One ``Platform`` (database engine, blob store, keyring) per settings per process."""
+    """The worker's composition root: one ``Platform`` per settings per process, sending the
+    next stages through this process's Celery app."""
     if settings not in _platforms:
-        _platforms[settings] = Platform(settings)
+        from workers.celery_app import dispatcher
+
+        _platforms[settings] = Platform(settings, dispatch=dispatcher(settings))
     return _platforms[settings]
 
 

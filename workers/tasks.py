@@ -10,7 +10,6 @@ The decrypted audio exists only in a temp file for the duration of the computati
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import random
@@ -27,6 +26,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from qa_platform.domain.pipeline import STAGES
+from qa_platform.services import flags as flag_service
 from qa_platform.services import pipeline as pipeline_service
 from qa_platform.services.context import Platform
 from qa_platform.services.recordings import RecordingUnavailable, plaintext_tempfile
@@ -115,17 +115,8 @@ def save_transcribe_stage(session: Session, call_id: int, version: str, result: 
 
 
 def run_flag_rules(platform: Platform, call_id: int) -> Any:
-    """Hook for the abnormal-call rules (异常监控): ``qa_platform.services.flags.compute_flags``.
-
-    The flags service stores the call's flags itself; until that module exists this stage
-    records nothing and the call still completes.
-    """
-    try:
-        module = importlib.import_module("qa_platform.services.flags")
-    except ModuleNotFoundError:
-        log.warning("call %s: qa_platform.services.flags not installed; no flags computed", call_id)
-        return None
-    return module.compute_flags(platform, call_id)
+    """The abnormal-call rules (异常监控); the flags service stores the call's flags itself."""
+    return flag_service.compute_flags(platform, call_id)
 
 
 def _nothing_to_save(session: Session, call_id: int, version: str, result: Any) -> None:

@@ -14,9 +14,9 @@ from typing import Any
 from celery import Celery
 
 from qa_platform.services import pipeline as pipeline_service
-from qa_platform.services.context import Platform
 from qa_platform.settings import get_settings
 from scoring import services as scoring
+from workers import runtime
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def task_routes() -> dict[str, dict[str, str]]:
 
 def reconcile_jobs() -> dict[str, Any]:
     """Re-send lost or stuck pipeline jobs; dead letters are logged as errors (alerting)."""
-    result = pipeline_service.reconcile(Platform(get_settings())).to_dict()
+    result = pipeline_service.reconcile(runtime.platform(get_settings())).to_dict()
     for dead in result["dead_letters"]:
         log.error("dead-lettered job: %s", dead)
     return result
@@ -49,7 +49,7 @@ def reconcile_jobs() -> dict[str, Any]:
 
 def close_appeal_windows() -> dict[str, Any]:
     """Make every published evaluation whose appeal window has passed final."""
-    return scoring.close_appeal_windows(Platform(get_settings()).uow())
+    return scoring.close_appeal_windows(runtime.platform(get_settings()).uow())
 
 
 def register_upkeep_tasks(app: Celery) -> None:

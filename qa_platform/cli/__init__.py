@@ -12,7 +12,8 @@ from typing import Any
 
 import click
 
-from qa_platform.settings import SettingsError, get_settings
+from qa_platform.domain.pipeline import Dispatch, Stage
+from qa_platform.settings import Settings, SettingsError, get_settings
 
 
 def emit(data: Any, as_json: bool, text: str | None = None) -> None:
@@ -24,13 +25,27 @@ def emit(data: Any, as_json: bool, text: str | None = None) -> None:
 
 
 def platform() -> Any:
-    """The service context for this process (settings read and validated once)."""
+    """The composition root of a ``qa`` command: settings read and validated once, pipeline
+    work sent through the Celery app of ``workers`` (eager in the embedded default)."""
     from qa_platform.services.context import Platform
 
     try:
-        return Platform(get_settings())
+        settings = get_settings()
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
+    return Platform(settings, dispatch=_celery_dispatch(settings))
+
+
+def _celery_dispatch(settings: Settings) -> Dispatch:
+    """Send a stage through the worker package's Celery app, imported on first send only
+    (commands that send nothing never load Celery)."""
+
+    def dispatch(stage: Stage, call_id: int, pipeline_version: str) -> None:
+        from workers.celery_app import dispatcher
+
+        dispatcher(settings)(stage, call_id, pipeline_version)
+
+    return dispatch
 
 
 class QaGroup(click.Group):

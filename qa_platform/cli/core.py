@@ -100,7 +100,7 @@ def calls() -> None:
 @click.option("--limit", default=1000, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 def calls_list(status: str | None, limit: int, as_json: bool) -> None:
-    from qa_platform.services.calls import list_calls
+    from qa_platform.queries.calls import list_calls
 
     rows = list_calls(platform(), status=status, limit=limit)
     emit(
@@ -123,7 +123,7 @@ def call() -> None:
 @click.argument("call_id", type=int)
 @click.option("--json", "as_json", is_flag=True)
 def call_show(call_id: int, as_json: bool) -> None:
-    from qa_platform.services.calls import show_call
+    from qa_platform.queries.calls import show_call
 
     detail = show_call(platform(), call_id)
     emit(
@@ -361,7 +361,7 @@ def users_list(as_json: bool) -> None:
 @click.option("--port", default=8000, show_default=True)
 def demo(as_json: bool, serve: bool, port: int) -> None:
     """The main job: set up, ingest and analyse real demo calls, sample, then serve the UI."""
-    from qa_platform.services.calls import list_calls, show_call
+    from qa_platform.queries.calls import list_calls, show_call
     from qa_platform.services.demo import run_demo
 
     plat = platform()

@@ -15,8 +15,6 @@ import click
 
 from qa_platform.cli import emit, platform
 from qa_platform.domain.pipeline import QUEUES
-
-# Importing the service registers the transcript/features section of ``qa call show``.
 from qa_platform.services import pipeline as pipeline_service
 
 

@@ -28,7 +28,7 @@ def web_command(host: str, port: int, threads: int) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def token_command(username: str, name: str, as_json: bool) -> None:
     """Create an API token for USERNAME; it is shown once."""
-    from qa_platform.services.web_auth import create_token
+    from qa_platform.services.auth import create_token
 
     token = create_token(platform(), username, name)
     emit({"username": username, "token": token}, as_json, token)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from qa_platform.domain.errors import QaError
+from qa_platform.domain.errors import Invalid, NotFound
 
 
 class CallStatus(StrEnum):
@@ -31,11 +31,11 @@ class UserRole(StrEnum):
     AGENT = "agent"  # 客服代表
 
 
-class CallNotFound(QaError, LookupError):
+class CallNotFound(NotFound):
     """No call with that id (or the caller may not know of it)."""
 
 
-class MetadataError(QaError, ValueError):
+class MetadataError(Invalid):
     """A call's metadata is malformed; the message names the field."""
 
 

@@ -10,6 +10,7 @@ A call's analysis is a chain of stages; each stage is one Celery task and one ro
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -35,6 +36,10 @@ class Stage:
     name: str
     task: str  # explicit, stable Celery task name (queued messages survive deploys)
     queue: str  # cpu | gpu
+
+
+Dispatch = Callable[[Stage, int, str], None]
+"""Send one stage of one call: ``dispatch(stage, call_id, pipeline_version)`` (ids only)."""
 
 
 STAGES: tuple[Stage, ...] = (

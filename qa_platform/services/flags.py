@@ -19,7 +19,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from qa_platform.domain.calls import CallNotFound, CallStatus
-from qa_platform.domain.errors import QaError
+from qa_platform.domain.errors import Invalid, NotFound
 from qa_platform.domain.transcript import AudioFeatures, Flag, Segment, Transcript
 from qa_platform.flags import RuleSet, RuleSetError, default_rule_set, evaluate, parse_rule_set
 from qa_platform.services.context import Platform
@@ -32,11 +32,11 @@ from storage.models_pipeline import Transcript as TranscriptRow
 RERUN_BATCH = 500
 
 
-class RuleSetInvalid(QaError, ValueError):
+class RuleSetInvalid(Invalid):
     """A rule set file or stored rule set failed validation (the message names the key)."""
 
 
-class RuleSetNotFound(QaError, LookupError):
+class RuleSetNotFound(NotFound):
     """No rule set with that version."""
 
 
@@ -368,7 +368,7 @@ def list_flagged(
         return _group_by_call(uow.session.execute(query), limit)
 
 
-class FlagTypeUnknown(QaError, ValueError):
+class FlagTypeUnknown(Invalid):
     """A flag type that is not in the catalogue."""
 
 

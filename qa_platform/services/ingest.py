@@ -26,7 +26,7 @@ from qa_platform.domain.calls import (
     MetadataError,
     mask_phone,
 )
-from qa_platform.domain.errors import QaError
+from qa_platform.domain.errors import Invalid
 from qa_platform.retention import format_classes
 from qa_platform.services.context import Platform
 from qa_platform.services.users import ensure_team
@@ -80,7 +80,7 @@ class _Sealed:
     encrypted_size: int
 
 
-class IngestRejected(QaError, ValueError):
+class IngestRejected(Invalid):
     """The file or its metadata is unacceptable; the message says why."""
 
 

@@ -6,17 +6,16 @@ result is upserted under a unique key in the same transaction as its job's state
 running a stage twice leaves one result. The periodic ``reconcile`` re-sends work whose
 message was lost (broker restart, hard time limit, a crash between commit and send).
 
-Messages are sent through a ``Dispatch`` callable so that this package never imports Celery;
-the default one comes from ``workers.celery_app`` (loaded only when work is really sent).
+Messages are sent through a ``Dispatch`` callable so that this package never imports Celery:
+each entry point puts the one it uses on its ``Platform`` (the composition root).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from importlib.metadata import entry_points
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import and_, delete, func, or_, select, update
@@ -25,11 +24,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.orm import Session
 
+from qa_platform.clock import utc_now
 from qa_platform.domain.calls import CallStatus
 from qa_platform.domain.pipeline import (
     PIPELINE_VERSION,
     STAGE_NAMES,
     STAGES,
+    Dispatch,
     JobStatus,
     Stage,
     next_stage,
@@ -37,7 +38,6 @@ from qa_platform.domain.pipeline import (
     stage,
 )
 from qa_platform.domain.transcript import AudioFeatures, Transcript
-from qa_platform.services import calls as call_service
 from qa_platform.services.context import Platform
 from qa_platform.settings import Settings
 from storage.models import Call, Job
@@ -46,8 +46,6 @@ from storage.models_pipeline import Transcript as TranscriptRow
 
 log = logging.getLogger(__name__)
 
-Dispatch = Callable[[Stage, int, str], None]
-"""Send one stage of one call: ``dispatch(stage, call_id, pipeline_version)``."""
 
 WORKABLE_CALLS = (CallStatus.INGESTED, CallStatus.QUEUED, CallStatus.PROCESSING)
 
@@ -56,37 +54,16 @@ def pipeline_version(settings: Settings) -> str:
     return settings.pipeline_version or PIPELINE_VERSION
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _message_deadline(settings: Settings, now: datetime) -> datetime:
     """When an unclaimed message counts as lost (the broker would have redelivered it)."""
     return now + timedelta(seconds=settings.broker_visibility_timeout_s)
-
-
-DISPATCH_ENTRY_POINTS = "qa_platform.dispatch"
-
-
-def default_dispatch(settings: Settings) -> Dispatch:
-    """The dispatcher the installation declares (pyproject entry point ``qa_platform.dispatch``:
-    the Celery one from ``workers``), loaded when work is sent, so services never import the
-    task queue."""
-    found = entry_points(group=DISPATCH_ENTRY_POINTS, name="default")
-    if not found:
-        raise RuntimeError(
-            f"no '{DISPATCH_ENTRY_POINTS}' entry point named 'default': install the project "
-            "(pip install -e .) so its dispatcher is registered"
-        )
-    factory = next(iter(found)).load()
-    return factory(settings)  # type: ignore[no-any-return]
 
 
 # --------------------------------------------------------------------------- enqueue
 def enqueue_pending(platform: Platform, dispatch: Dispatch | None = None) -> list[int]:
     """Queue every call that needs work; returns their ids. Messages go out after commit."""
     version = pipeline_version(platform.settings)
-    now = _now()
+    now = platform.clock.now()
     with platform.uow() as uow:
         call_ids = _calls_needing_work(uow.session, version)
         to_send = [
@@ -193,7 +170,7 @@ def _send(
 ) -> None:
     if not items:
         return
-    send = dispatch or default_dispatch(platform.settings)
+    send = dispatch or platform.dispatcher()
     for s, call_id in items:
         send(s, call_id, version)
 
@@ -205,7 +182,7 @@ def advance(
     nxt = next_stage(finished)
     if nxt is None:
         return False
-    now = _now()
+    now = platform.clock.now()
     with platform.uow() as uow:
         ensure_jobs(uow.session, call_id, version, now)
         sent = mark_dispatched(
@@ -312,7 +289,7 @@ def reconcile(
     limit, dead worker), ``failed_transient`` left behind, and a stage that is waiting
     although the stage before it is done (crash between commit and send).
     """
-    now = now or _now()
+    now = now or platform.clock.now()
     version = pipeline_version(platform.settings)
     deadline = _message_deadline(platform.settings, now)
     with platform.uow() as uow:
@@ -395,7 +372,7 @@ def _upsert(session: Session, model: Any, values: dict[str, Any], keys: Sequence
 
 def save_features(session: Session, call_id: int, version: str, features: AudioFeatures) -> int:
     """Upsert the call's audio features under (call, pipeline version)."""
-    now = _now()
+    now = utc_now()
     values = {
         "call_id": call_id,
         "version": version,
@@ -418,7 +395,7 @@ def save_transcript(
 ) -> int:
     """Upsert the transcript under (call, model version); its segments and speakers replace
     any earlier ones. Text and words must already be masked."""
-    now = _now()
+    now = utc_now()
     values = {
         "call_id": call_id,
         "model": model,
@@ -487,7 +464,7 @@ def mark_analysed(session: Session, call_id: int) -> bool:
         session.execute(
             update(Call)
             .where(Call.id == call_id, Call.status.in_(WORKABLE_CALLS))
-            .values(status=CallStatus.ANALYSED, error=None, updated_at=_now())
+            .values(status=CallStatus.ANALYSED, error=None, updated_at=utc_now())
             .execution_options(synchronize_session=False)
         )
     )
@@ -621,7 +598,3 @@ def load_transcript(session: Session, call_id: int) -> Transcript | None:
 def _rowcount(result: Result[Any]) -> int:
     """Rows changed by an UPDATE (typed access to the cursor result)."""
     return int(cast("CursorResult[Any]", result).rowcount)
-
-
-if pipeline_detail not in call_service.DETAIL_SECTIONS:
-    call_service.DETAIL_SECTIONS.append(pipeline_detail)

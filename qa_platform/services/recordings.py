@@ -11,14 +11,14 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from qa_platform.domain.errors import QaError
+from qa_platform.domain.errors import NotFound
 from qa_platform.services.context import Platform
 from storage import crypto
 from storage.audit import append_audit
 from storage.models import Recording
 
 
-class RecordingUnavailable(QaError, LookupError):
+class RecordingUnavailable(NotFound):
     """No such call, or its recording was purged (crypto-shredded)."""
 
 

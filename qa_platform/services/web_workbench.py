@@ -15,12 +15,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from qa_platform.domain.errors import QaError
-from qa_platform.services.calls import call_flags
+from qa_platform.domain.errors import Conflict, Invalid
+from qa_platform.queries.calls import call_flags
+from qa_platform.services.access import scope_calls, scope_evaluations
+from qa_platform.services.auth import SessionUser
 from qa_platform.services.context import Platform
 from qa_platform.services.pipeline import transcript_segments
-from qa_platform.services.web_access import scope_calls, scope_evaluations
-from qa_platform.services.web_auth import SessionUser
 from scoring import services as scoring
 from scoring.scorecard import results_from_mapping
 from scoring.workflow import Comment, Decision
@@ -41,11 +41,11 @@ ALL_STATES = (
 )
 
 
-class StaleForm(QaError):
+class StaleForm(Conflict):
     """The form was rendered from an older version of the evaluation; nothing was saved."""
 
 
-class FormError(QaError, ValueError):
+class FormError(Invalid):
     """A form field is missing or malformed; the message names it."""
 
 

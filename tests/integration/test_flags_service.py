@@ -26,7 +26,7 @@ from qa_platform.demo_audio import (
 from qa_platform.domain.calls import CallMetadata, Direction
 from qa_platform.domain.transcript import AudioFeatures, Role, Segment, Transcript
 from qa_platform.flags import default_rule_set, evaluate, rule_set_from_dict
-from qa_platform.services import calls as call_service
+from qa_platform.queries import calls as call_service
 from qa_platform.services import flags as service
 from qa_platform.services import pipeline as pipeline_service
 from qa_platform.services.context import Platform

@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 from qa_platform.cli.core import call as call_group
 from qa_platform.cli.pipeline import process, reconcile
 from qa_platform.domain.pipeline import PIPELINE_VERSION
+from qa_platform.queries.calls import show_call
 from qa_platform.services import pipeline as ps
-from qa_platform.services.calls import show_call
 from qa_platform.services.context import Platform
 from qa_platform.settings import set_settings
 from storage.crypto import encrypt_stream

@@ -230,7 +230,7 @@ def test_calibration_session_report(world) -> None:
 
 
 def test_call_show_lists_runs_and_evaluations(world) -> None:
-    from qa_platform.services.calls import show_call
+    from qa_platform.queries.calls import show_call
 
     platform, people, _ = world
     _assigned(platform, people, size=1)

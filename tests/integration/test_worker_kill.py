@@ -26,8 +26,8 @@ from sqlalchemy import func, select
 
 from qa_platform.cli.pipeline import process
 from qa_platform.domain.pipeline import PIPELINE_VERSION
+from qa_platform.queries.calls import show_call
 from qa_platform.services import pipeline as ps
-from qa_platform.services.calls import show_call
 from qa_platform.services.context import Platform
 from qa_platform.settings import Settings, set_settings
 from storage.models import Job

@@ -6,7 +6,7 @@ import io
 
 from sqlalchemy import func, select
 
-from qa_platform.services.web_auth import create_token
+from qa_platform.services.auth import create_token
 from storage.models import AuditEvent, Call
 from tests.web.conftest import as_user
 from web import create_app
@@ -181,7 +181,7 @@ def test_idle_timeout_signs_out(app, world):
 def test_concurrent_playback_audits_all_land_and_chain_verifies(world, platform):
     import threading
 
-    from qa_platform.services.web_media import audit_playback
+    from qa_platform.services.media import audit_playback
     from storage.audit import verify_chain
 
     before = _plays(platform)

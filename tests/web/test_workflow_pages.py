@@ -203,7 +203,7 @@ def test_two_supervisors_approving_at_once_exactly_one_wins(app, world, platform
 
     from qa_platform.domain.errors import QaError
     from qa_platform.services import web_workbench as wb
-    from qa_platform.services.web_auth import load_user
+    from qa_platform.services.auth import load_user
 
     eid = world.evaluation_id
     insp = load_user(platform, world.ids["insp"])

@@ -1,9 +1,11 @@
-"""Read models of calls for the CLI and API (``qa calls list``, ``qa call show``)."""
+"""Read models of calls for the CLI and API (``qa calls list``, ``qa call show``).
+
+``show_call`` assembles the sections the JSON contract in docs/cli.md lists: the call, its
+flags, the pipeline's transcript and features, and its evaluations.
+"""
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -13,19 +15,9 @@ from sqlalchemy.orm import Session
 from qa_platform.domain.calls import CallNotFound
 from qa_platform.retention import parse_classes
 from qa_platform.services.context import Platform
+from qa_platform.services.pipeline import pipeline_detail
+from scoring.services import call_scoring_detail
 from storage.models import Call, CallFlag, Team
-
-# Later stages add keys to `qa call show` (segments, features, evaluations ...) by registering
-# a function (session, call) -> dict here when their module is imported; the modules below are
-# imported before a call is shown. The JSON contract in docs/cli.md lists every key.
-DETAIL_SECTIONS: list[Callable[[Session, Call], dict[str, Any]]] = []
-SECTION_PROVIDERS = ("qa_platform.services.pipeline", "scoring.services")
-
-
-def _sections() -> list[Callable[[Session, Call], dict[str, Any]]]:
-    for module in SECTION_PROVIDERS:
-        importlib.import_module(module)
-    return DETAIL_SECTIONS
 
 
 def _iso(at: datetime | None) -> str | None:
@@ -84,8 +76,8 @@ def show_call(platform: Platform, call_id: int) -> dict[str, Any]:
             },
             "flags": call_flags(uow.session, call.id),
         }
-        for section in _sections():
-            detail.update(section(uow.session, call))
+        detail.update(pipeline_detail(uow.session, call))
+        detail.update(call_scoring_detail(uow.session, call))
         return detail
 
 

@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
+from qa_platform.services.auth import SessionUser
 from qa_platform.services.context import Platform
-from qa_platform.services.web_auth import SessionUser
 from storage.audit import append_audit
 from storage.models import Call, User
 from storage.models_scoring import AppealRow, CalibrationSessionRow, EvaluationRow

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select
 
-from qa_platform.domain.errors import QaError
+from qa_platform.domain.errors import QaError, Throttled
 from qa_platform.services.context import Platform
 from qa_platform.services.users import verify_password
 from storage.audit import append_audit
@@ -29,7 +29,7 @@ class LoginFailed(QaError):
     """Unknown user, wrong password or deactivated account (never says which)."""
 
 
-class LoginThrottled(QaError):
+class LoginThrottled(Throttled):
     """Too many failed attempts for this username from this address."""
 
 

@@ -1,0 +1,33 @@
+"""Text uploaded through forms (sampling plans, scorecards as YAML) parsed into plain data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from qa_platform.domain.errors import Invalid
+
+
+class YamlInputError(Invalid):
+    """Uploaded YAML is not a mapping or cannot be parsed."""
+
+
+def yaml_mapping(text: str, what: str) -> dict[str, Any]:
+    """The mapping a YAML upload holds; the error names ``what`` and the problem."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise YamlInputError(f"{what}: not valid YAML ({exc})") from None
+    if not isinstance(data, dict):
+        raise YamlInputError(f"{what}: expected a mapping of fields, got {type(data).__name__}")
+    return data
+
+
+def seed_field(raw: str | None) -> int | None:
+    """A sampling seed from a form: empty → None (a fresh one), else a non-negative integer."""
+    if raw is None or not raw.strip():
+        return None
+    if not raw.strip().isdigit():
+        raise YamlInputError(f"seed {raw!r} must be a non-negative whole number")
+    return int(raw)
