@@ -85,7 +85,9 @@ def make_platform(home: Path, threads: int, beam: int) -> Platform:
     upgrade(settings.database)
     Keyring.load_or_create(settings.keyring)
     set_settings(settings)
-    return Platform(settings)
+    from workers.celery_app import dispatcher
+
+    return Platform(settings, dispatch=dispatcher(settings))
 
 
 def ingest_demo(platform: Platform, directory: Path) -> list[tuple[int, Path]]:

@@ -114,6 +114,10 @@ class Settings:
     centre_timezone: str = "Asia/Shanghai"
     report_confidence: float = 0.95  # confidence level of report intervals
 
+    # Logging (every entry point): level and text | json
+    log_level: str = "INFO"
+    log_format: str = "text"
+
     extra: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     # Derived locations -------------------------------------------------------------
@@ -179,6 +183,12 @@ class Settings:
             raise SettingsError("QA_MAX_DURATION_S must be greater than QA_MIN_DURATION_S")
         if self.asr_device not in {"auto", "cpu", "cuda"}:
             raise SettingsError(f"QA_ASR_DEVICE={self.asr_device!r} must be auto, cpu or cuda")
+        if self.log_format not in {"text", "json"}:
+            raise SettingsError(f"QA_LOG_FORMAT={self.log_format!r} must be text or json")
+        if self.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise SettingsError(
+                f"QA_LOG_LEVEL={self.log_level!r} must be DEBUG, INFO, WARNING, ERROR or CRITICAL"
+            )
         if self.agent_channel not in {0, 1}:
             raise SettingsError("QA_AGENT_CHANNEL must be 0 (left) or 1 (right)")
         if self.task_hard_time_limit_s <= self.task_soft_time_limit_s:

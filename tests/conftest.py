@@ -22,6 +22,7 @@ from storage.audit import GENESIS
 from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.models_all import Base
+from tests.helpers.platforms import make_platform
 
 PG_ADMIN_URL = os.environ.get("QA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
@@ -82,4 +83,4 @@ def platform(settings: Settings) -> Platform:
     from storage.keyring import Keyring
 
     Keyring.load_or_create(settings.keyring)
-    return Platform(settings)
+    return make_platform(settings)

@@ -13,11 +13,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     The web node's composition root: one ``Platform`` without pipeline dispatch (pages never
     send speech work; uploads hand calls to ``qa process`` / the workers through the database).
     """
+    from qa_platform import logs
     from qa_platform.services.context import Platform
     from qa_platform.settings import get_settings
     from web import errors, i18n, policy, security
 
     settings = get_settings()
+    logs.configure_logging(settings.log_level, settings.log_format)
     app = Flask(__name__)
     security.configure(app, settings)
     app.config.update(config or {})

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, abort, current_app, g, jsonify, redirect, request, url_for
 
+from qa_platform import logs
 from qa_platform.services.access import check_object
 from qa_platform.services.auth import SessionUser, TokenInvalid, load_user, user_for_token
 from web import security
@@ -72,16 +73,19 @@ def _load_user() -> None:
             g.user, g.token_auth = user_for_token(platform, auth[7:].strip()), True
         except TokenInvalid as exc:
             abort(401, description=str(exc))
+        logs.bind(user_id=g.user.id)
         return
     uid = security.session_user_id()
     if uid is not None:
         g.user = load_user(platform, uid)
+    logs.bind(user_id=g.user.id if g.user else None)
 
 
 def enforce() -> Any:
     """``before_request``: authenticate, apply the view's policy, then CSRF for sessions."""
     if request.endpoint is None or request.endpoint == "static":
         return None
+    logs.clear()
     _load_user()
     pol = policy_of(current_app, request.endpoint)
     if pol is None:

@@ -18,10 +18,12 @@ from collections.abc import Callable
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import setup_logging, task_postrun, task_prerun, worker_process_init
 from kombu import Queue
 
+from qa_platform import logs
 from qa_platform.domain.pipeline import QUEUES, STAGES, Stage
+from qa_platform.logs import configure_logging
 from qa_platform.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -85,7 +87,28 @@ def make_celery(settings: Settings) -> Celery:
         **upkeep_tasks.beat_schedule(),
     }
     worker_process_init.connect(_load_models_after_fork, weak=False, dispatch_uid="qa-warm-up")
+    setup_logging.connect(_setup_logging, weak=False, dispatch_uid="qa-logging")
+    task_prerun.connect(_bind_task_ids, weak=False, dispatch_uid="qa-log-ids")
+    task_postrun.connect(_clear_task_ids, weak=False, dispatch_uid="qa-log-ids-clear")
     return app
+
+
+def _setup_logging(**_: Any) -> None:
+    """The worker's logging: the platform's handler, with task and call ids on every line
+    (connecting this signal also stops Celery from replacing the root logger's handlers)."""
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+
+
+def _bind_task_ids(task_id: str | None = None, args: Any = None, **_: Any) -> None:
+    """Pipeline tasks take ``(call_id, pipeline_version)``: put both ids on the task's lines."""
+    call_id = args[0] if args and isinstance(args[0], int) else None
+    logs.clear()
+    logs.bind(task_id=task_id, call_id=call_id)
+
+
+def _clear_task_ids(**_: Any) -> None:
+    logs.clear()
 
 
 def get_app(settings: Settings | None = None) -> Celery:

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from qa_platform import logs
 from qa_platform.domain.pipeline import STAGES
 from qa_platform.services import flags as flag_service
 from qa_platform.services import pipeline as pipeline_service
@@ -154,6 +155,7 @@ def run_stage(task: Task, stage_name: str, call_id: int, version: str, work: Sta
     settings: Settings = get_settings()
     platform = runtime.platform(settings)
     key = jobs.JobKey(call_id, stage_name, version)
+    logs.bind(call_id=call_id, job_id=f"{call_id}/{stage_name}/{version}")
     try:
         claim = _claim(platform, key, task)
     except OperationalError as exc:  # database unreachable: the message comes back later

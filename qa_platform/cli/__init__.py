@@ -54,11 +54,24 @@ class QaGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         from qa_platform.domain.errors import QaError
 
+        _configure_logging()
         try:
             return super().invoke(ctx)
         except QaError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
+
+
+def _configure_logging() -> None:
+    """The CLI's logging (``QA_LOG_LEVEL``, ``QA_LOG_FORMAT``); a bad setting is reported by
+    the command that reads the settings, so it is not an error here."""
+    from qa_platform.logs import configure_logging
+
+    try:
+        settings = get_settings()
+    except SettingsError:
+        return
+    configure_logging(settings.log_level, settings.log_format)
 
 
 @click.group(cls=QaGroup)

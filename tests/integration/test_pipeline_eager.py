@@ -27,6 +27,7 @@ from storage.crypto import encrypt_stream
 from storage.models import Job, Recording
 from storage.models_pipeline import CallFeatures, CallSpeaker, Transcript, TranscriptSegment
 from tests.helpers.pipeline import demo_stereo_wav, ingest
+from tests.helpers.platforms import make_platform
 from workers import jobs
 from workers.celery_app import get_app
 
@@ -36,7 +37,7 @@ def english(platform: Platform) -> Platform:
     """The demo sample is English: ASR language ``en`` (the product default is ``zh``)."""
     s = replace(platform.settings, asr_language="en")
     set_settings(s)
-    return Platform(s)
+    return make_platform(s)
 
 
 def _show(call_id: int) -> dict:  # type: ignore[type-arg]
@@ -197,7 +198,7 @@ def test_a_transient_failure_is_retried_then_dead_lettered_with_the_last_error(
     # eager retries wait in process: keep the backoff short
     s = replace(platform.settings, asr_model="large-v3-not-installed", task_retry_backoff_s=0.05)
     set_settings(s)
-    plat = Platform(s)
+    plat = make_platform(s)
     call_id = ingest(plat, demo_stereo_wav(tmp_path, seconds=3))
     ps.enqueue_pending(plat)
     shown = show_call(plat, call_id)

@@ -34,6 +34,7 @@ from storage.models import Job
 from storage.models_pipeline import Transcript, TranscriptSegment
 from tests.helpers.fault_worker import KILLER_TASK
 from tests.helpers.pipeline import demo_stereo_wav, ingest
+from tests.helpers.platforms import make_platform
 from workers import jobs
 from workers.celery_app import get_app
 
@@ -169,7 +170,7 @@ def _count(platform: Platform, model: type, call_id: int) -> int:
 def test_worker_killed_mid_asr_then_replaced_completes_the_call_exactly_once(
     fault_settings: Settings, start_worker: StartWorker, tmp_path: Path
 ) -> None:
-    platform = Platform(fault_settings)
+    platform = make_platform(fault_settings)
     call_id = ingest(platform, demo_stereo_wav(tmp_path))
     first = start_worker("first")
     assert ps.enqueue_pending(platform) == [call_id]
@@ -208,7 +209,7 @@ def test_worker_killed_mid_asr_then_replaced_completes_the_call_exactly_once(
 def test_a_job_that_kills_its_worker_every_time_is_dead_lettered(
     fault_settings: Settings, start_worker: StartWorker, tmp_path: Path
 ) -> None:
-    platform = Platform(fault_settings)
+    platform = make_platform(fault_settings)
     call_id = ingest(platform, demo_stereo_wav(tmp_path, seconds=3))
     with platform.uow() as uow:
         now = jobs.utcnow()
@@ -235,7 +236,7 @@ def test_a_job_that_kills_its_worker_every_time_is_dead_lettered(
 def test_qa_process_wait_returns_when_a_real_worker_has_analysed_the_call(
     fault_settings: Settings, start_worker: StartWorker, tmp_path: Path
 ) -> None:
-    platform = Platform(fault_settings)
+    platform = make_platform(fault_settings)
     call_id = ingest(platform, demo_stereo_wav(tmp_path, seconds=8))
     start_worker("steady")
     result = CliRunner().invoke(process, ["--wait", "--timeout", "240", "--json"])
