@@ -1,7 +1,11 @@
-.PHONY: setup demo test lint bench
+.PHONY: setup setup-lite demo test test-fast lint bench
 
 setup:
 	./scripts/setup.sh
+
+# Lint and the fast tests need no torch: the project with its dev extra only.
+setup-lite:
+	./scripts/setup.sh lite
 
 # The main job on the embedded default (SQLite, ./var, eager Celery, bundled model).
 demo: setup
@@ -10,9 +14,15 @@ demo: setup
 test: setup
 	./scripts/test.sh
 
-lint: setup
+# Unit and web tests on SQLite without the speech engines (seconds to minutes, no torch).
+test-fast: setup-lite
+	./scripts/test.sh fast
+
+lint: setup-lite
 	.venv/bin/ruff check .
-	.venv/bin/ruff format --check qa_platform storage workers scoring web
+	.venv/bin/ruff format --check .
+	.venv/bin/lint-imports
+	.venv/bin/mypy
 
 bench: setup
 	.venv/bin/python benchmarks/crypto.py

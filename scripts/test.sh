@@ -5,6 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYANNOTE_METRICS_ENABLED=0 HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 
+if [ "${1:-}" = fast ]; then
+  shift
+  # No database server and no speech engines needed: SQLite, no slow or browser tests.
+  QA_TEST_DATABASE=sqlite exec .venv/bin/pytest -q -m "not slow and not e2e" "$@"
+fi
+
 pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1 || {
   echo "test: PostgreSQL is not answering on 127.0.0.1:5432" >&2; exit 2; }
 redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || {
