@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from qa_platform.clock import utc_now
 from storage.models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
@@ -67,7 +68,7 @@ def append_audit(
     seq, prev_hash = session.execute(
         select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)
     ).one()
-    at = at or datetime.now(UTC)
+    at = at or utc_now()
     details = json.loads(json.dumps(details or {}, ensure_ascii=False, default=str))
     digest = event_hash(prev_hash, seq, at, actor, action, object_type, str(object_id), details)
     event = AuditEvent(

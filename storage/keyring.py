@@ -13,12 +13,12 @@ import os
 import secrets
 import stat
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from qa_platform.clock import utc_now
 from qa_platform.domain.errors import QaError
 
 
@@ -34,7 +34,7 @@ class Kek:
 
 
 def _new_kek_id() -> str:
-    return f"kek-{datetime.now(UTC):%Y%m%d%H%M%S}-{secrets.token_hex(3)}"
+    return f"kek-{utc_now():%Y%m%d%H%M%S}-{secrets.token_hex(3)}"
 
 
 def _wrap_aad(kek_id: str, context: str) -> bytes:
@@ -76,7 +76,7 @@ class Keyring:
     def load_or_create(cls, path: Path) -> Keyring:
         if path.exists():
             return cls.load(path)
-        kek = Kek(_new_kek_id(), AESGCM.generate_key(bit_length=256), _now())
+        kek = Kek(_new_kek_id(), AESGCM.generate_key(bit_length=256), _created_at())
         ring = cls(path, {kek.id: kek}, kek.id)
         ring.save()
         return ring
@@ -109,7 +109,7 @@ class Keyring:
 
     def add_active(self) -> Kek:
         """Create a new KEK and make it the active one (the old ones remain for unwrapping)."""
-        kek = Kek(_new_kek_id(), AESGCM.generate_key(bit_length=256), _now())
+        kek = Kek(_new_kek_id(), AESGCM.generate_key(bit_length=256), _created_at())
         self.keks[kek.id] = kek
         self.active_id = kek.id
         return kek
@@ -139,5 +139,6 @@ class Keyring:
             ) from None
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+def _created_at() -> str:
+    """Key creation time as stored in the keyring file (ISO, seconds)."""
+    return utc_now().isoformat(timespec="seconds")

@@ -13,7 +13,7 @@ delivered again (a redelivered message means the previous holder of that message
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, cast
 
@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.orm import Session
 
+from qa_platform.clock import utc_now
 from qa_platform.domain.calls import CallStatus
 from qa_platform.domain.pipeline import CLAIMABLE, JobStatus
 from storage.audit import append_audit
@@ -64,7 +65,8 @@ class Claim:
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The platform clock's now (kept as a name the worker modules share)."""
+    return utc_now()
 
 
 def worker_token(delivery_id: str, host: str) -> str:

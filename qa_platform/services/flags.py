@@ -11,13 +11,14 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from qa_platform.clock import utc_now
 from qa_platform.domain.calls import CallNotFound, CallStatus
 from qa_platform.domain.errors import Invalid, NotFound
 from qa_platform.domain.transcript import AudioFeatures, Flag, Segment, Transcript
@@ -38,10 +39,6 @@ class RuleSetInvalid(Invalid):
 
 class RuleSetNotFound(NotFound):
     """No rule set with that version."""
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 # ----------------------------------------------------------------------------- rule sets
@@ -120,7 +117,7 @@ def _store_rule_set(session: Session, rules: RuleSet, content: str, created_by: 
             f"version {rules.version!r} is the packaged default's; use a new version"
         )
     row = RuleSetRow(version=rules.version, description=rules.description, content=content,
-                     content_hash=rules.content_hash, created_by=created_by, created_at=_now(),
+                     content_hash=rules.content_hash, created_by=created_by, created_at=utc_now(),
                      active=False)  # fmt: skip
     session.add(row)
     session.flush()
@@ -212,7 +209,7 @@ def replace_flags(session: Session, flags_by_call: Mapping[int, Sequence[Flag]])
     if not flags_by_call:
         return 0
     session.execute(delete(CallFlag).where(CallFlag.call_id.in_(list(flags_by_call))))
-    now = _now()
+    now = utc_now()
     rows = [
         {"call_id": call_id, "type": f.type, "severity": str(f.severity), "role": str(f.role),
          "start": f.start, "end": f.end, "evidence": f.evidence,

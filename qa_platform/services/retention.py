@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -46,7 +46,7 @@ def purge(
     Each call is its own transaction; the legal-hold check is repeated under a row lock, so
     a hold placed while the purge runs still wins.
     """
-    now = now or datetime.now(UTC)
+    now = now or platform.clock.now()
     items = []
     for call in expired_calls(platform, now):
         until = call.retain_until.isoformat()
@@ -87,7 +87,7 @@ def set_legal_hold(
     with platform.uow() as uow:
         call = _get(uow.session, call_id)
         call.legal_hold = hold
-        call.updated_at = datetime.now(UTC)
+        call.updated_at = platform.clock.now()
         append_audit(
             uow.session,
             actor=actor,
@@ -107,7 +107,7 @@ def add_retention_class(platform: Platform, call_id: int, klass: str, actor: str
         until = platform.retention_rules.retain_until(call.started_at, classes)
         call.retention_class = format_classes(classes)
         call.retain_until = max(call.retain_until, until)
-        call.updated_at = datetime.now(UTC)
+        call.updated_at = platform.clock.now()
         append_audit(
             uow.session,
             actor=actor,
