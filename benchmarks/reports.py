@@ -34,8 +34,7 @@ from sqlalchemy import create_engine, text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from qa_platform.settings import Settings
-from scoring.periods import period_for
-from scoring.reports import compute_report
+from scoring.reports import compute_report, period_for
 from scoring.scorecard import default_scorecard, scorecard_to_mapping
 from storage.db import make_engine
 from storage.migrate import upgrade

@@ -16,15 +16,15 @@ broker (the embedded default) ``qa report … --recompute`` computes the same on
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from celery import Celery
 from celery.schedules import crontab
 
+from qa_platform.clock import utc_now
 from qa_platform.settings import get_settings
-from scoring.periods import ReportKind, last_complete
-from scoring.reports import centre_tz, compute_report
+from scoring.reports import ReportKind, centre_tz, compute_report, last_complete
 from storage.uow import UnitOfWork
 
 TASK_NAMES = {kind: f"qa.reports.{kind}" for kind in ReportKind}
@@ -51,7 +51,7 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
 def run_report(kind: str, day: str | None = None, now: datetime | None = None) -> dict[str, Any]:
     """Compute the report of ``kind`` for ``day`` (ISO date), default the last complete period."""
     settings = get_settings()
-    now = now or datetime.now(UTC)
+    now = now or utc_now()
     target = (
         date.fromisoformat(day)
         if day

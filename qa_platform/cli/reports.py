@@ -12,7 +12,7 @@ computed first, which adds a version only when its figures moved.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +31,11 @@ def report() -> None:
 def _today(plat: Any) -> date:
     from scoring.reports import centre_tz
 
-    return datetime.now(UTC).astimezone(centre_tz(plat.settings)).date()
+    return plat.clock.now().astimezone(centre_tz(plat.settings)).date()
 
 
 def _resolve_day(plat: Any, kind: str, text: str | None) -> date:
-    from scoring.periods import last_complete, parse_period
+    from scoring.reports import last_complete, parse_period
 
     if text:
         return parse_period(kind, text).start
@@ -66,9 +66,9 @@ def _period_command(kind: str) -> click.Command:
         target = _resolve_day(plat, kind, day)
         snap = None if recompute else latest_snapshot(plat.uow(), kind, target)
         if snap is None:
-            snap = compute_report(plat.uow(), kind, target, actor=by or "cli")
+            snap = compute_report(plat.uow(), kind, target, now=plat.clock.now(), actor=by or "cli")
         if publish:
-            snap = publish_report(plat.uow(), snap["id"], by)  # type: ignore[arg-type]
+            snap = publish_report(plat.uow(), snap["id"], str(by), now=plat.clock.now())
         _write(snap, fmt, out)
 
     return command
@@ -77,7 +77,7 @@ def _period_command(kind: str) -> click.Command:
 def _write(snap: dict[str, Any], fmt: str, out: Path | None) -> None:
     import json
 
-    from qa_platform.report_render import export
+    from scoring.reports import export_report
 
     if fmt == "json":
         text = json.dumps(snap, ensure_ascii=False, indent=2, default=str)
@@ -86,7 +86,7 @@ def _write(snap: dict[str, Any], fmt: str, out: Path | None) -> None:
             return
         data = text.encode()
     else:
-        data = export(snap["payload"], fmt, snap)
+        data = export_report(snap["payload"], fmt, snap)
     path = out or Path(f"report-{snap['kind']}-{snap['period_label']}-v{snap['version']}.{fmt}")
     path.write_bytes(data)
     click.echo(f"wrote {path} ({len(data)} bytes, {snap['kind']} {snap['period_label']} "
@@ -122,6 +122,7 @@ def publish_command(snapshot_id: int, by: str, as_json: bool) -> None:
     """Publish one snapshot version (supervisors)."""
     from scoring.reports import publish_report
 
-    snap = publish_report(platform().uow(), snapshot_id, by)
+    plat = platform()
+    snap = publish_report(plat.uow(), snapshot_id, by, now=plat.clock.now())
     snap.pop("payload", None)
     emit(snap, as_json, f"published {snap['kind']} {snap['period_label']} v{snap['version']}")

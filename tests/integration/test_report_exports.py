@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from qa_platform.cli.reports import report
-from qa_platform.report_render import chart_bytes, export
-from scoring.reports import compute_report
+from scoring.reports import chart_bytes, compute_report
+from scoring.reports.export import export
 from tests.integration.report_world import DAY, DURING_WINDOW, build_world
 
 

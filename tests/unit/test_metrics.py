@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import pytest
 
-from scoring.metrics import (
+from scoring.reports import (
     EvaluationFact,
     InspectorAgreement,
     ItemCount,

@@ -8,8 +8,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from celery import Celery
 
-from scoring.periods import PeriodError, last_complete, parse_period, period_for
-from scoring.reports import diff_payloads, visible_report
+from scoring.reports import (
+    PeriodError,
+    diff_payloads,
+    last_complete,
+    parse_period,
+    period_for,
+    visible_report,
+)
 from workers.report_tasks import TASK_NAMES, beat_schedule, register_report_tasks, task_routes
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -12,9 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
 
-from qa_platform import report_render as render
 from scoring import reports as svc
-from scoring.periods import parse_period
 from web.policy import ALL_ROLES, policy, user
 from web.views import act, form_text, platform
 
@@ -33,6 +31,12 @@ def _visible(snapshot_id: int) -> dict[str, Any]:
     return shown
 
 
+def _today() -> date:
+    """Today in the centre's time zone (the default date of the compute form)."""
+    plat = platform()
+    return plat.clock.now().astimezone(svc.centre_tz(plat.settings)).date()
+
+
 @bp.get("/")
 @policy(roles=ALL_ROLES)
 def index() -> Any:
@@ -43,7 +47,7 @@ def index() -> Any:
         "reports/index.html",
         rows=rows,
         can_compute=not published_only,
-        today=date.today().isoformat(),
+        today=_today().isoformat(),
     )
 
 
@@ -54,8 +58,10 @@ def compute() -> Any:
     kind, day = form_text("kind"), form_text("date")
 
     def run() -> None:
-        period = parse_period(kind, day)
-        svc.compute_report(platform().uow(), kind, period.start, actor=user().username)
+        period = svc.parse_period(kind, day)
+        svc.compute_report(
+            platform().uow(), kind, period.start, now=platform().clock.now(), actor=user().username
+        )
 
     return act(run, url_for("reports.index"), "msg.saved")
 
@@ -68,12 +74,12 @@ def show(snapshot_id: int) -> Any:
         "reports/report.html",
         snap=snap,
         p=snap["payload"],
-        label=render.label,
-        fmt=render.fmt_value,
-        flag_title=render.flag_title,
+        label=svc.label,
+        fmt=svc.fmt_value,
+        flag_title=svc.flag_title,
         can_publish=user().role in SUP,
-        charts=list(render.CHARTS),
-        columns=render.GROUP_COLUMNS,
+        charts=list(svc.CHARTS),
+        columns=svc.GROUP_COLUMNS,
     )
 
 
@@ -81,30 +87,33 @@ def show(snapshot_id: int) -> Any:
 @policy(roles=SUP)
 def publish(snapshot_id: int) -> Any:
     back = url_for("reports.show", snapshot_id=snapshot_id)
+    plat = platform()
     return act(
-        lambda: svc.publish_report(platform().uow(), snapshot_id, user().id), back, "msg.saved"
+        lambda: svc.publish_report(plat.uow(), snapshot_id, user().id, now=plat.clock.now()),
+        back,
+        "msg.saved",
     )
 
 
 @bp.get("/<int:snapshot_id>/chart/<name>.png")
 @policy(roles=ALL_ROLES)
 def chart(snapshot_id: int, name: str) -> Any:
-    if name not in render.CHARTS:
+    if name not in svc.CHARTS:
         abort(404)
-    data = render.chart_bytes(_visible(snapshot_id)["payload"], name, "png")
+    data = svc.chart_bytes(_visible(snapshot_id)["payload"], name, "png")
     return Response(data, mimetype="image/png", headers={"Cache-Control": "private, max-age=300"})
 
 
 @bp.get("/<int:snapshot_id>/export.<fmt>")
 @policy(roles=ALL_ROLES)
 def export(snapshot_id: int, fmt: str) -> Any:
-    if fmt not in render.EXPORTS:
+    if fmt not in svc.EXPORTS:
         abort(404)
     snap = _visible(snapshot_id)
-    _fn, mimetype, ext = render.EXPORTS[fmt]
+    _fn, mimetype, ext = svc.EXPORTS[fmt]
     name = f"report-{snap['kind']}-{snap['period_label']}-v{snap['version']}.{ext}"
     return Response(
-        render.export(snap["payload"], fmt, snap),
+        svc.export_report(snap["payload"], fmt, snap),
         mimetype=mimetype,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

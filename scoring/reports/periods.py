@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from qa_platform.domain.errors import QaError
+from qa_platform.domain.errors import Invalid
 
 
-class PeriodError(QaError, ValueError):
+class PeriodError(Invalid):
     """A report kind or date that cannot be read; the message names it."""
 
 

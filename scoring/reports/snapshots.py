@@ -18,17 +18,18 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qa_platform.domain.errors import QaError
-from scoring.metrics import compute_metrics
-from scoring.periods import Period, ReportKind, parse_kind, period_for
-from scoring.report_data import load_period
+from qa_platform.clock import utc_now
+from qa_platform.domain.errors import Forbidden, NotFound, QaError
+from scoring.reports.metrics import compute_metrics
+from scoring.reports.periods import Period, ReportKind, parse_kind, period_for
+from scoring.reports.queries import load_period
 from storage.audit import append_audit
 from storage.models import User
 from storage.models_reports import ReportSnapshot
@@ -47,11 +48,15 @@ UNCOMPARED = frozenset({"inputs", "pending_evaluations"})
 
 
 class ReportError(QaError):
-    """A report request that cannot be served; the message says why."""
+    """A report request that cannot be served; the message says why (each kind below)."""
 
 
-class ReportNotFound(ReportError, LookupError):
-    """No such snapshot."""
+class ReportNotFound(ReportError, NotFound):
+    """No such snapshot (or no such user to act as)."""
+
+
+class PublishForbidden(ReportError, Forbidden):
+    """The user may not publish reports: supervisors and admins do (发布)."""
 
 
 def centre_tz(settings: Any) -> ZoneInfo:
@@ -75,7 +80,7 @@ def compute_report(
     Returns the snapshot (``created`` says whether a new version row was written).
     """
     period = period_for(parse_kind(kind), day)
-    now = now or datetime.now(UTC)
+    now = now or utc_now()
     with uow:
         s = uow.session
         tz = centre_tz(uow.settings)
@@ -268,12 +273,12 @@ def publish_report(
     uow: UnitOfWork, snapshot_id: int, user: int | str, now: datetime | None = None
 ) -> dict[str, Any]:
     """A supervisor publishes one version (发布); inspectors and agents can then read it."""
-    now = now or datetime.now(UTC)
+    now = now or utc_now()
     with uow:
         s = uow.session
         by = _user(s, user)
         if by.role not in PUBLISHERS:
-            raise ReportError(
+            raise PublishForbidden(
                 f"user {by.username} ({by.role}) may not publish reports: supervisors do"
             )
         row = s.get(ReportSnapshot, snapshot_id)
@@ -294,7 +299,7 @@ def _user(s: Session, user: int | str) -> User:
     else:
         row = s.scalar(select(User).where(User.username == str(user)))
     if row is None:
-        raise ReportError(f"no user {user!r}")
+        raise ReportNotFound(f"no user {user!r}")
     return row
 
 

@@ -1,8 +1,8 @@
 """Loads a period's report inputs from the database, aggregating the big tables in SQL.
 
 Calls (millions a month), flags and item scores are grouped by the database into the small
-count rows of ``scoring.metrics``; only the inspected sample (one ``EvaluationFact`` per
-published evaluation, its current version) comes back row by row, because the confidence
+count rows of ``scoring.reports.metrics``; only the inspected sample (one ``EvaluationFact``
+per published evaluation, its current version) comes back row by row, because the confidence
 interval, the ranks of Spearman's ρ and the consistency analysis need each score.
 
 A call belongs to the period in which it started (centre time). Evaluations count once their
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from qa_platform.domain.calls import CallStatus
 from scoring.calibration import CalibrationError, CalibrationScore, analyse_session
-from scoring.metrics import (
+from scoring.reports.metrics import (
     NO_AGENT,
     NO_BUSINESS_TYPE,
     NO_TEAM,
@@ -35,7 +35,7 @@ from scoring.metrics import (
     ItemCount,
     ReportInputs,
 )
-from scoring.periods import Period
+from scoring.reports.periods import Period
 from storage.models import Call, CallFlag, Team, User
 from storage.models_scoring import (
     AppealRow,

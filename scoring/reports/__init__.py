@@ -1,0 +1,116 @@
+"""Quality reports (品质日报/周报/月报): periods, metrics, stored snapshots and their exports.
+
+* ``periods``: a day, an ISO week or a month in centre time;
+* ``statistics`` and ``metrics``: the figures, pure functions over plain rows;
+* ``queries``: the SQL that loads one period's rows;
+* ``snapshots``: compute, store, list, publish, diff and show a report (provisional → final);
+* ``labels``, ``charts`` and ``export``: Chinese labels, charts (PNG/SVG) and CSV/XLSX/PDF
+  files; matplotlib and openpyxl are imported only when something is drawn or written.
+
+The names below are what callers use; ``export_report`` is ``export.export`` (the module keeps
+the name ``export``).
+"""
+
+from __future__ import annotations
+
+from scoring.reports.charts import CHARTS, chart_bytes
+from scoring.reports.export import EXPORTS, GROUP_COLUMNS
+from scoring.reports.export import export as export_report
+from scoring.reports.labels import RenderError, flag_title, fmt_value, label
+from scoring.reports.metrics import (
+    CallCount,
+    EvaluationFact,
+    FlagCount,
+    InspectorAgreement,
+    ItemCount,
+    ReportInputs,
+    aggregate_calls,
+    compute_metrics,
+)
+from scoring.reports.periods import (
+    Period,
+    PeriodError,
+    ReportKind,
+    last_complete,
+    parse_kind,
+    parse_period,
+    period_for,
+)
+from scoring.reports.queries import LoadedPeriod, load_period
+from scoring.reports.snapshots import (
+    FINAL,
+    PROVISIONAL,
+    PublishForbidden,
+    ReportError,
+    ReportNotFound,
+    centre_tz,
+    compute_report,
+    content_hash,
+    diff_payloads,
+    get_snapshot,
+    latest_snapshot,
+    list_snapshots,
+    publish_report,
+    snapshot_dict,
+    visible_report,
+)
+from scoring.reports.statistics import (
+    Interval,
+    MetricsError,
+    mean_ci,
+    pearson,
+    ratio,
+    spearman,
+    wilson,
+)
+
+__all__ = [
+    "CHARTS",
+    "EXPORTS",
+    "FINAL",
+    "GROUP_COLUMNS",
+    "PROVISIONAL",
+    "CallCount",
+    "EvaluationFact",
+    "FlagCount",
+    "InspectorAgreement",
+    "Interval",
+    "ItemCount",
+    "LoadedPeriod",
+    "MetricsError",
+    "Period",
+    "PeriodError",
+    "PublishForbidden",
+    "RenderError",
+    "ReportError",
+    "ReportInputs",
+    "ReportKind",
+    "ReportNotFound",
+    "aggregate_calls",
+    "centre_tz",
+    "chart_bytes",
+    "compute_metrics",
+    "compute_report",
+    "content_hash",
+    "diff_payloads",
+    "export_report",
+    "flag_title",
+    "fmt_value",
+    "get_snapshot",
+    "label",
+    "last_complete",
+    "latest_snapshot",
+    "list_snapshots",
+    "load_period",
+    "mean_ci",
+    "parse_kind",
+    "parse_period",
+    "pearson",
+    "period_for",
+    "publish_report",
+    "ratio",
+    "snapshot_dict",
+    "spearman",
+    "visible_report",
+    "wilson",
+]
