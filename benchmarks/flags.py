@@ -150,9 +150,12 @@ def synthetic_call(rng: random.Random) -> tuple[Transcript, AudioFeatures, str]:
         t = seg.end
     duration = t + rng.uniform(0.5, 2.0)
     silent = sum(s.duration for s in silences) + 0.3 * len(script)
-    features = AudioFeatures(duration_s=round(duration, 3), silence_segments=silences,
-                             longest_silence_s=max((s.duration for s in silences), default=0.0),
-                             silence_ratio=round(min(1.0, silent / duration), 4))  # fmt: skip
+    features = AudioFeatures(
+        duration_s=round(duration, 3),
+        silence_segments=silences,
+        longest_silence_s=max((s.duration for s in silences), default=0.0),
+        silence_ratio=round(min(1.0, silent / duration), 4),
+    )
     return Transcript(segments, model="synthetic"), features, rng.choice(["in"] * 4 + ["out"])
 
 
@@ -191,24 +194,83 @@ def store_calls(url: str, home: Path, calls: list[tuple[Transcript, AudioFeature
         s = uow.session
         for start in range(0, len(calls), 1000):
             chunk = list(enumerate(calls[start : start + 1000], start=start + 1))
-            s.execute(insert(Call), [
-                {"id": i, "direction": d, "business_type": "", "started_at": now - timedelta(minutes=i),
-                 "status": "analysed", "duration_s": f.duration_s, "channels": 2, "sample_rate": 8000,
-                 "audio_format": "wav", "retain_until": now + timedelta(days=1095),
-                 "created_at": now, "updated_at": now} for i, (_t, f, d) in chunk])  # fmt: skip
-            s.execute(insert(TranscriptRow), [
-                {"id": i, "call_id": i, "model": "synthetic", "model_version": "synthetic-1",
-                 "pipeline_version": "1", "language": "zh", "created_at": now, "updated_at": now}
-                for i, _c in chunk])  # fmt: skip
-            s.execute(insert(TranscriptSegment), [
-                {"transcript_id": i, "call_id": i, "idx": k, "speaker": seg.speaker, "role": str(seg.role),
-                 "start": seg.start, "end": seg.end, "text": seg.text,
-                 "words": [{"text": w.text, "start": w.start, "end": w.end, "confidence": w.confidence} for w in seg.words],
-                 "confidence": seg.confidence, "unreliable": seg.unreliable}
-                for i, (t, _f, _d) in chunk for k, seg in enumerate(t.segments)])  # fmt: skip
-            s.execute(insert(CallFeatures), [
-                {"call_id": i, "version": "1", "features": f.to_dict(), "created_at": now, "updated_at": now}
-                for i, (_t, f, _d) in chunk])  # fmt: skip
+            s.execute(
+                insert(Call),
+                [
+                    {
+                        "id": i,
+                        "direction": d,
+                        "business_type": "",
+                        "started_at": now - timedelta(minutes=i),
+                        "status": "analysed",
+                        "duration_s": f.duration_s,
+                        "channels": 2,
+                        "sample_rate": 8000,
+                        "audio_format": "wav",
+                        "retain_until": now + timedelta(days=1095),
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for i, (_t, f, d) in chunk
+                ],
+            )
+            s.execute(
+                insert(TranscriptRow),
+                [
+                    {
+                        "id": i,
+                        "call_id": i,
+                        "model": "synthetic",
+                        "model_version": "synthetic-1",
+                        "pipeline_version": "1",
+                        "language": "zh",
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for i, _c in chunk
+                ],
+            )
+            s.execute(
+                insert(TranscriptSegment),
+                [
+                    {
+                        "transcript_id": i,
+                        "call_id": i,
+                        "idx": k,
+                        "speaker": seg.speaker,
+                        "role": str(seg.role),
+                        "start": seg.start,
+                        "end": seg.end,
+                        "text": seg.text,
+                        "words": [
+                            {
+                                "text": w.text,
+                                "start": w.start,
+                                "end": w.end,
+                                "confidence": w.confidence,
+                            }
+                            for w in seg.words
+                        ],
+                        "confidence": seg.confidence,
+                        "unreliable": seg.unreliable,
+                    }
+                    for i, (t, _f, _d) in chunk
+                    for k, seg in enumerate(t.segments)
+                ],
+            )
+            s.execute(
+                insert(CallFeatures),
+                [
+                    {
+                        "call_id": i,
+                        "version": "1",
+                        "features": f.to_dict(),
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for i, (_t, f, _d) in chunk
+                ],
+            )
         uow.commit()
     return plat
 
@@ -254,22 +316,32 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--calls", type=int, default=10_000)
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--database", action="append", default=[],
-                    help="sqlite (temp file) or a PostgreSQL admin URL; repeatable")  # fmt: skip
+    ap.add_argument(
+        "--database",
+        action="append",
+        default=[],
+        help="sqlite (temp file) or a PostgreSQL admin URL; repeatable",
+    )
     args = ap.parse_args()
     rng = random.Random(args.seed)
     calls = [synthetic_call(rng) for _ in range(args.calls)]
     segments = sum(len(t.segments) for t, _f, _d in calls)
     chars = sum(len(s.text) for t, _f, _d in calls for s in t.segments)
-    print(f"machine: {host.node()} {host.processor() or host.machine()}, python {host.python_version()}, "
-          f"{datetime.now(UTC):%Y-%m-%d}")  # fmt: skip
-    print(f"{args.calls} calls, {segments} segments ({segments / args.calls:.1f}/call), "
-          f"{chars} characters ({chars / args.calls:.0f}/call)")  # fmt: skip
+    print(
+        f"machine: {host.node()} {host.processor() or host.machine()}, python {host.python_version()}, "
+        f"{datetime.now(UTC):%Y-%m-%d}"
+    )
+    print(
+        f"{args.calls} calls, {segments} segments ({segments / args.calls:.1f}/call), "
+        f"{chars} characters ({chars / args.calls:.0f}/call)"
+    )
     r = in_process(calls)
     n = args.calls
     print(f"normalise only (baseline): {r['baseline_s']:.2f} s = {n / r['baseline_s']:.0f} calls/s")
-    print(f"evaluate (all 16 rules):   {r['evaluate_s']:.2f} s = {n / r['evaluate_s']:.0f} calls/s, "
-          f"{r['flags']} flags; ratio to baseline {r['evaluate_s'] / r['baseline_s']:.2f}")  # fmt: skip
+    print(
+        f"evaluate (all 16 rules):   {r['evaluate_s']:.2f} s = {n / r['evaluate_s']:.0f} calls/s, "
+        f"{r['flags']} flags; ratio to baseline {r['evaluate_s'] / r['baseline_s']:.2f}"
+    )
     for target in args.database or ["sqlite"]:
         drop = None
         with tempfile.TemporaryDirectory() as tmp:
@@ -283,9 +355,11 @@ def main() -> None:
                 if drop:
                     drop()  # type: ignore[operator]
         kind = "sqlite" if target == "sqlite" else "postgresql"
-        print(f"qa flags rerun ({kind}): first {s['first_s']:.2f} s, again {s['rerun_s']:.2f} s = "
-              f"{s['calls'] / s['rerun_s']:.0f} calls/s, {s['flags']} flags; "
-              f"ratio to in-process evaluate {s['rerun_s'] / r['evaluate_s']:.2f}")  # fmt: skip
+        print(
+            f"qa flags rerun ({kind}): first {s['first_s']:.2f} s, again {s['rerun_s']:.2f} s = "
+            f"{s['calls'] / s['rerun_s']:.0f} calls/s, {s['flags']} flags; "
+            f"ratio to in-process evaluate {s['rerun_s'] / r['evaluate_s']:.2f}"
+        )
     data = Path(__file__).resolve().parents[1] / "tests" / "data"
     for name in ("utterances_labelled.csv", "utterances_holdout.csv"):
         scores, _wrong = score(read_labelled(data / name))

@@ -45,8 +45,16 @@ MONTH = date(2026, 10, 1)
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 TEAMS, AGENTS, INSPECTORS = 12, 480, 24
 BUSINESS = ["理赔", "保全", "咨询", "投诉", "续期", "销售"]
-FLAGS = ["long_silence", "ultra_short", "abuse_customer", "missing_greeting", "complaint_risk",
-         "speech_rate", "filler_words", "misleading_promise"]  # fmt: skip
+FLAGS = [
+    "long_silence",
+    "ultra_short",
+    "abuse_customer",
+    "missing_greeting",
+    "complaint_risk",
+    "speech_rate",
+    "filler_words",
+    "misleading_promise",
+]
 
 
 def copy(conn, table: str, columns: list[str], lines: list[str]) -> None:
@@ -73,8 +81,12 @@ def load_people(conn, now: str) -> None:
     users = ["1\tsup\tsupervisor\t\\N\t\\N"]
     users += [f"{10 + i}\tins{i}\tinspector\t\\N\t\\N" for i in range(INSPECTORS)]
     users += [f"{100 + a}\tagent{a}\tagent\t{a % TEAMS + 1}\tA{1000 + a}" for a in range(AGENTS)]
-    copy(conn, "users", ["id", "username", "role", "team_id", "agent_code", "display_name", "active",
-                         "created_at"], [f"{u}\t\tt\t{now}" for u in users])  # fmt: skip
+    copy(
+        conn,
+        "users",
+        ["id", "username", "role", "team_id", "agent_code", "display_name", "active", "created_at"],
+        [f"{u}\t\tt\t{now}" for u in users],
+    )
 
 
 def load_calls(conn, rng: np.random.Generator, n: int, now: str) -> tuple[np.ndarray, np.ndarray]:
@@ -95,10 +107,27 @@ def load_calls(conn, rng: np.random.Generator, n: int, now: str) -> tuple[np.nda
             f"{s}\t{'analysed' if analysed[i] else 'failed'}\t180\t2\t8000\twav\t\tstandard\t"
             f"2029-10-01T00:00:00+00:00\tf\t{now}\t{now}"
         )
-    cols = ["id", "agent_code", "agent_id", "team_id", "direction", "business_type", "started_at",
-            "satisfaction", "status", "duration_s", "channels", "sample_rate", "audio_format",
-            "original_filename", "retention_class", "retain_until", "legal_hold", "created_at",
-            "updated_at"]  # fmt: skip
+    cols = [
+        "id",
+        "agent_code",
+        "agent_id",
+        "team_id",
+        "direction",
+        "business_type",
+        "started_at",
+        "satisfaction",
+        "status",
+        "duration_s",
+        "channels",
+        "sample_rate",
+        "audio_format",
+        "original_filename",
+        "retention_class",
+        "retain_until",
+        "legal_hold",
+        "created_at",
+        "updated_at",
+    ]
     copy(conn, "calls", cols, lines)
     return agent, analysed
 
@@ -109,18 +138,42 @@ def load_flags(conn, rng: np.random.Generator, n: int, now: str) -> int:
     for call in flagged:
         for t in rng.choice(len(FLAGS), size=int(rng.integers(1, 3)), replace=False):
             lines.append(f"{call}\t{FLAGS[t]}\tmedium\tagent\t1.0\t5.0\tx\trules-v1\t{now}")
-    copy(conn, "call_flags", ["call_id", "type", "severity", "role", "start", '"end"', "evidence",
-                              "rule_set_version", "created_at"], lines)  # fmt: skip
+    copy(
+        conn,
+        "call_flags",
+        [
+            "call_id",
+            "type",
+            "severity",
+            "role",
+            "start",
+            '"end"',
+            "evidence",
+            "rule_set_version",
+            "created_at",
+        ],
+        lines,
+    )
     return len(lines)
 
 
-def load_evaluations(conn, rng: np.random.Generator, analysed: np.ndarray, agent: np.ndarray,
-                     m: int, now: str) -> int:  # fmt: skip
+def load_evaluations(
+    conn, rng: np.random.Generator, analysed: np.ndarray, agent: np.ndarray, m: int, now: str
+) -> int:
     """m evaluations of analysed calls with versions, item scores and appeals; returns items."""
     card = default_scorecard()
-    conn.execute(text("INSERT INTO scorecards (id, name, version, fingerprint, definition, active, created_at) "
-                      "VALUES (1, :n, 1, :f, :d, true, :t)"),
-                 {"n": card.name, "f": card.fingerprint, "d": json.dumps(scorecard_to_mapping(card), ensure_ascii=False), "t": now})  # fmt: skip
+    conn.execute(
+        text(
+            "INSERT INTO scorecards (id, name, version, fingerprint, definition, active, created_at) "
+            "VALUES (1, :n, 1, :f, :d, true, :t)"
+        ),
+        {
+            "n": card.name,
+            "f": card.fingerprint,
+            "d": json.dumps(scorecard_to_mapping(card), ensure_ascii=False),
+            "t": now,
+        },
+    )
     calls = rng.choice(np.flatnonzero(analysed) + 1, size=m, replace=False)
     revised = rng.random(m) < 0.02
     appealed = revised | (rng.random(m) < 0.03)
@@ -134,26 +187,82 @@ def load_evaluations(conn, rng: np.random.Generator, analysed: np.ndarray, agent
         for number in range(1, versions + 1):
             vid += 1
             total, passed, red, errors = _items(rng, card, vid, item_lines, better=number == 2)
-            ver_lines.append(f"{vid}\t{eid}\t{number}\t1\t{total}\t{passed}\t{json.dumps(red)}\t"
-                             f"{json.dumps(errors)}\t10\t\t{now}")  # fmt: skip
-        ev_lines.append(f"{eid}\t{call}\t{stream}\t{100 + int(agent[call - 1])}\t{10 + e % INSPECTORS}\t1\t"
-                        f"{state[e]}\t1\t{versions}\t{{}}\t\t{total}\t{passed}\t{now}\t{now}\t{now}\t{now}")  # fmt: skip
+            ver_lines.append(
+                f"{vid}\t{eid}\t{number}\t1\t{total}\t{passed}\t{json.dumps(red)}\t"
+                f"{json.dumps(errors)}\t10\t\t{now}"
+            )
+        ev_lines.append(
+            f"{eid}\t{call}\t{stream}\t{100 + int(agent[call - 1])}\t{10 + e % INSPECTORS}\t1\t"
+            f"{state[e]}\t1\t{versions}\t{{}}\t\t{total}\t{passed}\t{now}\t{now}\t{now}\t{now}"
+        )
         if appealed[e]:
             decision = "revised" if revised[e] else ("\\N" if state[e] == "appealed" else "upheld")
             appeal_lines.append(
                 f"{eid}\t1\t{100 + int(agent[call - 1])}\t{now}\t异议\t[]\t{decision}\t"
             )
-    copy(conn, "evaluations", ["id", "call_id", "stream", "agent_id", "inspector_id", "scorecard_id",
-                               "state", "row_version", "current_version", "draft", "return_reason",
-                               "total", "passed", "published_at", "appeal_deadline", "created_at",
-                               "updated_at"], ev_lines)  # fmt: skip
-    copy(conn, "evaluation_versions", ["id", "evaluation_id", "number", "scorecard_id", "total",
-                                       "passed", "red_line_violations", "category_errors",
-                                       "author_id", "reason", "created_at"], ver_lines)  # fmt: skip
-    copy(conn, "evaluation_item_scores", ["version_id", "item_code", "category", "score",
-                                          "max_points", "na", "violated"], item_lines)  # fmt: skip
-    copy(conn, "appeals", ["evaluation_id", "number", "filed_by", "filed_at", "reason",
-                           "disputed_items", "decision", "note"], appeal_lines)  # fmt: skip
+    copy(
+        conn,
+        "evaluations",
+        [
+            "id",
+            "call_id",
+            "stream",
+            "agent_id",
+            "inspector_id",
+            "scorecard_id",
+            "state",
+            "row_version",
+            "current_version",
+            "draft",
+            "return_reason",
+            "total",
+            "passed",
+            "published_at",
+            "appeal_deadline",
+            "created_at",
+            "updated_at",
+        ],
+        ev_lines,
+    )
+    copy(
+        conn,
+        "evaluation_versions",
+        [
+            "id",
+            "evaluation_id",
+            "number",
+            "scorecard_id",
+            "total",
+            "passed",
+            "red_line_violations",
+            "category_errors",
+            "author_id",
+            "reason",
+            "created_at",
+        ],
+        ver_lines,
+    )
+    copy(
+        conn,
+        "evaluation_item_scores",
+        ["version_id", "item_code", "category", "score", "max_points", "na", "violated"],
+        item_lines,
+    )
+    copy(
+        conn,
+        "appeals",
+        [
+            "evaluation_id",
+            "number",
+            "filed_by",
+            "filed_at",
+            "reason",
+            "disputed_items",
+            "decision",
+            "note",
+        ],
+        appeal_lines,
+    )
     return len(item_lines)
 
 
@@ -162,8 +271,13 @@ def _items(
 ) -> tuple[float, bool, list[str], dict]:
     earned = possible = 0.0
     red: list[str] = []
-    errors = {"business_accuracy": False, "compliance": False, "attitude": False,
-              "initiative": False, "etiquette": False}  # fmt: skip
+    errors = {
+        "business_accuracy": False,
+        "compliance": False,
+        "attitude": False,
+        "initiative": False,
+        "etiquette": False,
+    }
     for item in card.items:
         cat = str(item.category)
         if item.red_line:
@@ -211,8 +325,10 @@ def run(url: str, args: argparse.Namespace) -> None:
     t0 = time.perf_counter()
     engine = make_engine(url)
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, :h) ON CONFLICT DO NOTHING"),
-                     {"h": "0" * 64})  # fmt: skip
+        conn.execute(
+            text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, :h) ON CONFLICT DO NOTHING"),
+            {"h": "0" * 64},
+        )
         load_people(conn, now)
         agent, analysed = load_calls(conn, rng, args.calls, now)
         flags = load_flags(conn, rng, args.calls, now)
@@ -220,8 +336,10 @@ def run(url: str, args: argparse.Namespace) -> None:
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
     load_s = time.perf_counter() - t0
-    print(f"loaded {args.calls} calls, {flags} flags, {args.evaluations} evaluations, "
-          f"{items} item scores in {load_s:.1f} s")  # fmt: skip
+    print(
+        f"loaded {args.calls} calls, {flags} flags, {args.evaluations} evaluations, "
+        f"{items} item scores in {load_s:.1f} s"
+    )
     lo, hi = period_for("monthly", MONTH).utc_bounds(
         __import__("zoneinfo").ZoneInfo("Asia/Shanghai")
     )
@@ -231,21 +349,29 @@ def run(url: str, args: argparse.Namespace) -> None:
         for _ in range(args.repeat):
             t = time.perf_counter()
             with engine.connect() as conn:
-                count = conn.execute(text("SELECT count(*) FROM calls WHERE started_at >= :lo AND started_at < :hi"),
-                                     {"lo": lo, "hi": hi}).scalar()  # fmt: skip
+                count = conn.execute(
+                    text("SELECT count(*) FROM calls WHERE started_at >= :lo AND started_at < :hi"),
+                    {"lo": lo, "hi": hi},
+                ).scalar()
             base.append(time.perf_counter() - t)
             t = time.perf_counter()
             snap = compute_report(UnitOfWork(settings), "monthly", MONTH, now=NOW)
             rep.append(time.perf_counter() - t)
-            print(f"count(*) {base[-1]:.3f} s ({count} calls)   report {rep[-1]:.3f} s "
-                  f"(v{snap['version']}, created={snap['created']})")  # fmt: skip
+            print(
+                f"count(*) {base[-1]:.3f} s ({count} calls)   report {rep[-1]:.3f} s "
+                f"(v{snap['version']}, created={snap['created']})"
+            )
     c = snap["payload"]["centre"]
-    print(f"centre: received {c['calls_received']} analysed {c['calls_analysed']} sample "
-          f"{c['sample_size']} mean {c['mean_score']:.2f} [{c['mean_score_ci_low']:.2f}, "
-          f"{c['mean_score_ci_high']:.2f}] 业务准确率 {c['business_accuracy']:.4f}")  # fmt: skip
-    print(f"first report {rep[0]:.3f} s, median {statistics.median(rep):.3f} s; "
-          f"count(*) median {statistics.median(base):.3f} s; ratio (median) "
-          f"{statistics.median(rep) / statistics.median(base):.1f}x")  # fmt: skip
+    print(
+        f"centre: received {c['calls_received']} analysed {c['calls_analysed']} sample "
+        f"{c['sample_size']} mean {c['mean_score']:.2f} [{c['mean_score_ci_low']:.2f}, "
+        f"{c['mean_score_ci_high']:.2f}] 业务准确率 {c['business_accuracy']:.4f}"
+    )
+    print(
+        f"first report {rep[0]:.3f} s, median {statistics.median(rep):.3f} s; "
+        f"count(*) median {statistics.median(base):.3f} s; ratio (median) "
+        f"{statistics.median(rep) / statistics.median(base):.1f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -29,9 +29,20 @@ PLACEHOLDERS = {
 MIN_MASKED_DIGITS = 6  # any digit string at least this long is personal-data suspect
 
 _CHINESE_DIGITS = {
-    "零": "0", "〇": "0", "一": "1", "幺": "1", "二": "2", "两": "2", "三": "3",
-    "四": "4", "五": "5", "六": "6", "七": "7", "八": "8", "九": "9",
-}  # fmt: skip
+    "零": "0",
+    "〇": "0",
+    "一": "1",
+    "幺": "1",
+    "二": "2",
+    "两": "2",
+    "三": "3",
+    "四": "4",
+    "五": "5",
+    "六": "6",
+    "七": "7",
+    "八": "8",
+    "九": "9",
+}
 DIGIT_CHARS = "0-9０-９" + "".join(_CHINESE_DIGITS)
 SEPARATOR_CHARS = r"\s,，、\-－—"
 _D = f"[{DIGIT_CHARS}]"

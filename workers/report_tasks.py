@@ -79,6 +79,10 @@ def register_report_tasks(app: Celery) -> None:
     """Register ``qa.reports.daily|weekly|monthly`` on ``app``; route them with ``task_routes``."""
     for kind in ReportKind:
         app.task(
-            _make_task(kind), name=TASK_NAMES[kind], shared=False,
-            acks_late=True, reject_on_worker_lost=True, ignore_result=True,
-        )  # fmt: skip
+            _make_task(kind),
+            name=TASK_NAMES[kind],
+            shared=False,
+            acks_late=True,
+            reject_on_worker_lost=True,
+            ignore_result=True,
+        )

@@ -28,11 +28,17 @@ QUEUE = "cpu"
 def beat_schedule(reconcile_every_s: float = 60.0, close_every_s: float = 900.0) -> dict[str, Any]:
     """Beat entries: reconcile every minute, close appeal windows every 15 minutes."""
     return {
-        "upkeep-reconcile": {"task": RECONCILE, "schedule": reconcile_every_s,
-                             "options": {"queue": QUEUE}},
-        "upkeep-close-appeal-windows": {"task": CLOSE_WINDOWS, "schedule": close_every_s,
-                                        "options": {"queue": QUEUE}},
-    }  # fmt: skip
+        "upkeep-reconcile": {
+            "task": RECONCILE,
+            "schedule": reconcile_every_s,
+            "options": {"queue": QUEUE},
+        },
+        "upkeep-close-appeal-windows": {
+            "task": CLOSE_WINDOWS,
+            "schedule": close_every_s,
+            "options": {"queue": QUEUE},
+        },
+    }
 
 
 def task_routes() -> dict[str, dict[str, str]]:

@@ -76,9 +76,14 @@ def rules_list(as_json: bool) -> None:
     from qa_platform.services.flags import list_rule_sets
 
     rows = list_rule_sets(platform())
-    emit(rows, as_json, "\n".join(
-        f"{'*' if r['active'] else ' '} {r['version']}  {r['source']}  {r['content_hash'][:12]}  {r['description']}"
-        for r in rows))  # fmt: skip
+    emit(
+        rows,
+        as_json,
+        "\n".join(
+            f"{'*' if r['active'] else ' '} {r['version']}  {r['source']}  {r['content_hash'][:12]}  {r['description']}"
+            for r in rows
+        ),
+    )
 
 
 @rules.command("show")

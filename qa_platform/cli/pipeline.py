@@ -42,9 +42,12 @@ from qa_platform.services import pipeline as pipeline_service
 )
 @click.option("--hostname", "-n", default=None, help="Worker node name (name@host).")
 @click.option("--pool", type=click.Choice(["prefork", "solo", "threads"]), default=None)
-@click.option("--beat", is_flag=True,
-              help="Also run the periodic schedule (reconciler, appeal windows, reports); "
-                   "exactly one node of the cluster should.")  # fmt: skip
+@click.option(
+    "--beat",
+    is_flag=True,
+    help="Also run the periodic schedule (reconciler, appeal windows, reports); "
+    "exactly one node of the cluster should.",
+)
 def worker(
     queues: str,
     concurrency: int | None,

@@ -56,8 +56,9 @@ def _period_command(kind: str) -> click.Command:
     )
     @click.option("--publish", is_flag=True, help="Publish the shown version (needs --by).")
     @click.option("--by", "by", help="Username of the supervisor who publishes.")
-    def command(day: str | None, fmt: str, out: Path | None, recompute: bool, publish: bool,
-                by: str | None) -> None:  # fmt: skip
+    def command(
+        day: str | None, fmt: str, out: Path | None, recompute: bool, publish: bool, by: str | None
+    ) -> None:
         from scoring.reports import compute_report, latest_snapshot, publish_report
 
         if publish and not by:
@@ -89,8 +90,10 @@ def _write(snap: dict[str, Any], fmt: str, out: Path | None) -> None:
         data = export_report(snap["payload"], fmt, snap)
     path = out or Path(f"report-{snap['kind']}-{snap['period_label']}-v{snap['version']}.{fmt}")
     path.write_bytes(data)
-    click.echo(f"wrote {path} ({len(data)} bytes, {snap['kind']} {snap['period_label']} "
-               f"v{snap['version']} {snap['status']})")  # fmt: skip
+    click.echo(
+        f"wrote {path} ({len(data)} bytes, {snap['kind']} {snap['period_label']} "
+        f"v{snap['version']} {snap['status']})"
+    )
 
 
 for _kind in ("daily", "weekly", "monthly"):

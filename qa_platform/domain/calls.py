@@ -41,9 +41,17 @@ class MetadataError(Invalid):
 
 # The fields a manifest row, a CLI call or an API upload may give about a call.
 METADATA_FIELDS = (
-    "agent", "team", "direction", "business_type", "started_at", "external_id",
-    "customer_phone", "agent_channel", "satisfaction", "complaint",
-)  # fmt: skip
+    "agent",
+    "team",
+    "direction",
+    "business_type",
+    "started_at",
+    "external_id",
+    "customer_phone",
+    "agent_channel",
+    "satisfaction",
+    "complaint",
+)
 
 
 @dataclass(frozen=True)

@@ -92,8 +92,14 @@ def import_rule_set_text(
         row = _store_rule_set(uow.session, rules, content, created_by)
         if activate:
             _activate(uow.session, row)
-        append_audit(uow.session, actor=created_by, action="rule_set.import", object_type="rule_set",
-                     object_id=row.version, details={"hash": rules.content_hash, "active": row.active})  # fmt: skip
+        append_audit(
+            uow.session,
+            actor=created_by,
+            action="rule_set.import",
+            object_type="rule_set",
+            object_id=row.version,
+            details={"hash": rules.content_hash, "active": row.active},
+        )
         uow.commit()
         return _row_summary(row)
 
@@ -116,9 +122,15 @@ def _store_rule_set(session: Session, rules: RuleSet, content: str, created_by: 
         raise RuleSetInvalid(
             f"version {rules.version!r} is the packaged default's; use a new version"
         )
-    row = RuleSetRow(version=rules.version, description=rules.description, content=content,
-                     content_hash=rules.content_hash, created_by=created_by, created_at=utc_now(),
-                     active=False)  # fmt: skip
+    row = RuleSetRow(
+        version=rules.version,
+        description=rules.description,
+        content=content,
+        content_hash=rules.content_hash,
+        created_by=created_by,
+        created_at=utc_now(),
+        active=False,
+    )
     session.add(row)
     session.flush()
     return row
@@ -140,8 +152,13 @@ def activate_rule_set(platform: Platform, version: str, *, actor: str = "cli") -
         if row is None:
             raise RuleSetNotFound(f"no stored rule set with version {version!r}")
         _activate(uow.session, row)
-        append_audit(uow.session, actor=actor, action="rule_set.activate", object_type="rule_set",
-                     object_id=version)  # fmt: skip
+        append_audit(
+            uow.session,
+            actor=actor,
+            action="rule_set.activate",
+            object_type="rule_set",
+            object_id=version,
+        )
         uow.commit()
         return _row_summary(row)
 
@@ -154,9 +171,15 @@ def list_rule_sets(platform: Platform) -> list[dict[str, Any]]:
             uow.session.scalars(select(RuleSetRow).order_by(RuleSetRow.created_at, RuleSetRow.id))
         )
         any_active = any(r.active for r in rows)
-        packaged = {"version": default.version, "description": default.description,
-                    "content_hash": default.content_hash, "created_by": "package",
-                    "created_at": None, "active": not any_active, "source": "package"}  # fmt: skip
+        packaged = {
+            "version": default.version,
+            "description": default.description,
+            "content_hash": default.content_hash,
+            "created_by": "package",
+            "created_at": None,
+            "active": not any_active,
+            "source": "package",
+        }
         return [packaged] + [_row_summary(r) for r in rows]
 
 
@@ -169,10 +192,15 @@ def show_rule_set(platform: Platform, version: str) -> dict[str, Any]:
 
 
 def _row_summary(row: RuleSetRow) -> dict[str, Any]:
-    return {"version": row.version, "description": row.description,
-            "content_hash": row.content_hash, "created_by": row.created_by,
-            "created_at": row.created_at.isoformat() if row.created_at else None,
-            "active": row.active, "source": "database"}  # fmt: skip
+    return {
+        "version": row.version,
+        "description": row.description,
+        "content_hash": row.content_hash,
+        "created_by": row.created_by,
+        "created_at": row.created_at.isoformat() if row.created_at else None,
+        "active": row.active,
+        "source": "database",
+    }
 
 
 # ----------------------------------------------------------------------------- computing flags
@@ -182,8 +210,13 @@ def flags_for(
     transcript: Transcript | None, features: AudioFeatures, call: Call, rule_set: RuleSet
 ) -> list[Flag]:
     """The narrow, storage-free entry: flags of one call from its transcript and features."""
-    return evaluate(transcript, features, rule_set, direction=_direction(call.direction),
-                    business_type=call.business_type or None)  # fmt: skip
+    return evaluate(
+        transcript,
+        features,
+        rule_set,
+        direction=_direction(call.direction),
+        business_type=call.business_type or None,
+    )
 
 
 def _direction(value: str | None) -> str:
@@ -211,11 +244,20 @@ def replace_flags(session: Session, flags_by_call: Mapping[int, Sequence[Flag]])
     session.execute(delete(CallFlag).where(CallFlag.call_id.in_(list(flags_by_call))))
     now = utc_now()
     rows = [
-        {"call_id": call_id, "type": f.type, "severity": str(f.severity), "role": str(f.role),
-         "start": f.start, "end": f.end, "evidence": f.evidence,
-         "rule_set_version": f.rule_set_version, "created_at": now}
-        for call_id, flags in flags_by_call.items() for f in flags
-    ]  # fmt: skip
+        {
+            "call_id": call_id,
+            "type": f.type,
+            "severity": str(f.severity),
+            "role": str(f.role),
+            "start": f.start,
+            "end": f.end,
+            "evidence": f.evidence,
+            "rule_set_version": f.rule_set_version,
+            "created_at": now,
+        }
+        for call_id, flags in flags_by_call.items()
+        for f in flags
+    ]
     if rows:
         session.execute(insert(CallFlag), rows)
     return len(rows)
@@ -263,16 +305,33 @@ def _segments_by_transcript(
     if not transcript_ids:
         return out
     rows = session.execute(
-        select(TranscriptSegment.transcript_id, TranscriptSegment.speaker, TranscriptSegment.role,
-               TranscriptSegment.start, TranscriptSegment.end, TranscriptSegment.text,
-               TranscriptSegment.words, TranscriptSegment.confidence, TranscriptSegment.unreliable)
+        select(
+            TranscriptSegment.transcript_id,
+            TranscriptSegment.speaker,
+            TranscriptSegment.role,
+            TranscriptSegment.start,
+            TranscriptSegment.end,
+            TranscriptSegment.text,
+            TranscriptSegment.words,
+            TranscriptSegment.confidence,
+            TranscriptSegment.unreliable,
+        )
         .where(TranscriptSegment.transcript_id.in_(transcript_ids))
         .order_by(TranscriptSegment.transcript_id, TranscriptSegment.idx)
-    )  # fmt: skip
+    )
     for tid, speaker, role, start, end, text, words, confidence, unreliable in rows:
-        seg = Segment.from_dict({"speaker": speaker, "role": role, "start": start, "end": end,
-                                 "text": text, "words": words or [], "confidence": confidence,
-                                 "unreliable": unreliable})  # fmt: skip
+        seg = Segment.from_dict(
+            {
+                "speaker": speaker,
+                "role": role,
+                "start": start,
+                "end": end,
+                "text": text,
+                "words": words or [],
+                "confidence": confidence,
+                "unreliable": unreliable,
+            }
+        )
         out.setdefault(tid, []).append(seg)
     return out
 
@@ -290,8 +349,12 @@ class RerunResult:
     seconds: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rule_set_version": self.rule_set_version, "calls": self.calls,
-                "flags": self.flags, "seconds": round(self.seconds, 3)}  # fmt: skip
+        return {
+            "rule_set_version": self.rule_set_version,
+            "calls": self.calls,
+            "flags": self.flags,
+            "seconds": round(self.seconds, 3),
+        }
 
 
 def rerun(
@@ -328,9 +391,14 @@ def rerun(
             calls += len(batch)
             uow.commit()
     with platform.uow() as uow:
-        append_audit(uow.session, actor=actor, action="flags.rerun", object_type="rule_set",
-                     object_id=rules.version, details={"calls": calls, "flags": flags,
-                     "since": since.isoformat() if since else None})  # fmt: skip
+        append_audit(
+            uow.session,
+            actor=actor,
+            action="flags.rerun",
+            object_type="rule_set",
+            object_id=rules.version,
+            details={"calls": calls, "flags": flags, "since": since.isoformat() if since else None},
+        )
         uow.commit()
     return RerunResult(rules.version, calls, flags, time.perf_counter() - began)
 
@@ -375,12 +443,24 @@ def _group_by_call(rows: Iterable[Any], limit: int) -> list[dict[str, Any]]:
         if call.id not in calls:
             if len(calls) >= limit:
                 break
-            calls[call.id] = {"call_id": call.id, "started_at": call.started_at.isoformat(),
-                              "direction": call.direction, "business_type": call.business_type,
-                              "agent_code": call.agent_code, "duration_s": call.duration_s,
-                              "flags": []}  # fmt: skip
+            calls[call.id] = {
+                "call_id": call.id,
+                "started_at": call.started_at.isoformat(),
+                "direction": call.direction,
+                "business_type": call.business_type,
+                "agent_code": call.agent_code,
+                "duration_s": call.duration_s,
+                "flags": [],
+            }
         calls[call.id]["flags"].append(
-            {"type": flag.type, "severity": flag.severity, "role": flag.role, "start": flag.start,
-             "end": flag.end, "evidence": flag.evidence, "rule_set_version": flag.rule_set_version}
-        )  # fmt: skip
+            {
+                "type": flag.type,
+                "severity": flag.severity,
+                "role": flag.role,
+                "start": flag.start,
+                "end": flag.end,
+                "evidence": flag.evidence,
+                "rule_set_version": flag.rule_set_version,
+            }
+        )
     return list(calls.values())

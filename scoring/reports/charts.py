@@ -186,10 +186,22 @@ def team_comparison_chart(payload: Mapping[str, Any]) -> Figure:
         for r in rows
     ]
     xs = list(range(len(rows)))
-    ax.bar([x - 0.2 for x in xs], means, 0.4, yerr=[low, high], capsize=4, color="#2b6cb0",
-           label="平均分（95%置信区间）")  # fmt: skip
-    ax.bar([x + 0.2 for x in xs], [_pct(r["pass_rate"]) for r in rows], 0.4, color="#dd6b20",
-           label="合格率 %")  # fmt: skip
+    ax.bar(
+        [x - 0.2 for x in xs],
+        means,
+        0.4,
+        yerr=[low, high],
+        capsize=4,
+        color="#2b6cb0",
+        label="平均分（95%置信区间）",
+    )
+    ax.bar(
+        [x + 0.2 for x in xs],
+        [_pct(r["pass_rate"]) for r in rows],
+        0.4,
+        color="#dd6b20",
+        label="合格率 %",
+    )
     ax.set_xticks(xs, names)
     ax.set_ylim(0, 130)
     ax.set_title("班组对比（随机抽检）")

@@ -27,19 +27,47 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 SECTIONS: tuple[tuple[str, str], ...] = (
-    ("centre", "全中心"), ("teams", "班组"), ("agents", "坐席"), ("business_types", "业务类型"),
-    ("items", "评分项失分排名"), ("flag_types", "异常类型"), ("inspectors", "质检员工作量与一致性"),
-    ("consistency", "满意度一致性分析"), ("score_histogram", "分数分布"), ("trend", "环比"),
-)  # fmt: skip
+    ("centre", "全中心"),
+    ("teams", "班组"),
+    ("agents", "坐席"),
+    ("business_types", "业务类型"),
+    ("items", "评分项失分排名"),
+    ("flag_types", "异常类型"),
+    ("inspectors", "质检员工作量与一致性"),
+    ("consistency", "满意度一致性分析"),
+    ("score_histogram", "分数分布"),
+    ("trend", "环比"),
+)
 
 GROUP_COLUMNS = (
-    "name", "calls_received", "calls_analysed", "flagged_calls", "flagged_rate", "sample_size",
-    "coverage", "mean_score", "mean_score_ci_low", "mean_score_ci_high", "pass_rate",
-    "pass_rate_ci_low", "pass_rate_ci_high", "red_lines", "business_accuracy",
-    "compliance_accuracy", "targeted_evaluations", "targeted_mean_score", "targeted_red_lines",
-    "published_evaluations", "appeals", "appeal_rate", "appeals_revised", "overturn_rate",
-    "satisfaction_rated", "satisfaction_rate", "consistency_rate",
-)  # fmt: skip
+    "name",
+    "calls_received",
+    "calls_analysed",
+    "flagged_calls",
+    "flagged_rate",
+    "sample_size",
+    "coverage",
+    "mean_score",
+    "mean_score_ci_low",
+    "mean_score_ci_high",
+    "pass_rate",
+    "pass_rate_ci_low",
+    "pass_rate_ci_high",
+    "red_lines",
+    "business_accuracy",
+    "compliance_accuracy",
+    "targeted_evaluations",
+    "targeted_mean_score",
+    "targeted_red_lines",
+    "published_evaluations",
+    "appeals",
+    "appeal_rate",
+    "appeals_revised",
+    "overturn_rate",
+    "satisfaction_rated",
+    "satisfaction_rate",
+    "consistency_rate",
+)
 
 
 # --------------------------------------------------------------------------------------
@@ -166,10 +194,21 @@ def to_pdf(payload: Mapping[str, Any], snapshot: Mapping[str, Any] | None = None
 
 
 SUMMARY_KEYS = (
-    "calls_received", "calls_analysed", "flagged_calls", "sample_size", "coverage", "mean_score",
-    "pass_rate", "red_lines", "business_accuracy", "compliance_accuracy", "appeal_rate",
-    "overturn_rate", "satisfaction_rate", "consistency_rate",
-)  # fmt: skip
+    "calls_received",
+    "calls_analysed",
+    "flagged_calls",
+    "sample_size",
+    "coverage",
+    "mean_score",
+    "pass_rate",
+    "red_lines",
+    "business_accuracy",
+    "compliance_accuracy",
+    "appeal_rate",
+    "overturn_rate",
+    "satisfaction_rate",
+    "consistency_rate",
+)
 
 
 def _summary_page(payload: Mapping[str, Any], snapshot: Mapping[str, Any] | None) -> Figure:
@@ -200,8 +239,18 @@ def _summary_page(payload: Mapping[str, Any], snapshot: Mapping[str, Any] | None
 def _group_page(payload: Mapping[str, Any], section: str, title: str) -> Figure:
     fig = new_figure(11.69, 8.27, layout=None)
     fig.text(0.05, 0.94, title, fontsize=16)
-    keys = ["name", "calls_received", "sample_size", "mean_score", "pass_rate", "red_lines",
-            "business_accuracy", "compliance_accuracy", "appeal_rate", "overturn_rate"]  # fmt: skip
+    keys = [
+        "name",
+        "calls_received",
+        "sample_size",
+        "mean_score",
+        "pass_rate",
+        "red_lines",
+        "business_accuracy",
+        "compliance_accuracy",
+        "appeal_rate",
+        "overturn_rate",
+    ]
     rows = [[fmt_value(k, r.get(k)) for k in keys] for r in payload.get(section, [])[:25]]
     ax = fig.add_axes((0.03, 0.05, 0.94, 0.85))
     ax.axis("off")

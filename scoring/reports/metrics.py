@@ -302,10 +302,16 @@ def _merge_items(items: Sequence[ItemCount]) -> list[ItemCount]:
             merged[i.item_code] = i
             continue
         merged[i.item_code] = ItemCount(
-            i.item_code, old.title or i.title, old.category, old.red_line or i.red_line,
-            old.rated + i.rated, old.na + i.na, old.failed + i.failed,
-            old.earned + i.earned, old.possible + i.possible,
-        )  # fmt: skip
+            i.item_code,
+            old.title or i.title,
+            old.category,
+            old.red_line or i.red_line,
+            old.rated + i.rated,
+            old.na + i.na,
+            old.failed + i.failed,
+            old.earned + i.earned,
+            old.possible + i.possible,
+        )
     return list(merged.values())
 
 
@@ -339,20 +345,22 @@ def inspector_rows(
         evs = by_inspector.get(name, [])
         a = agree.get(name)
         appeals = appeal_metrics(evs)
-        rows.append({
-            "name": name,
-            "evaluations": len(evs),
-            "random": sum(e.stream == RANDOM for e in evs),
-            "targeted": sum(e.stream == TARGETED for e in evs),
-            "mean_score_given": float(np.mean([e.total for e in evs])) if evs else None,
-            "appeals": appeals["appeals"],
-            "appeals_revised": appeals["appeals_revised"],
-            "overturn_rate": appeals["overturn_rate"],
-            "calibration_sessions": a.sessions if a else 0,
-            "calibration_agreement": a.agreement_rate if a else None,
-            "calibration_kappa": a.kappa if a else None,
-            "calibration_mad": a.mean_abs_deviation if a else None,
-        })  # fmt: skip
+        rows.append(
+            {
+                "name": name,
+                "evaluations": len(evs),
+                "random": sum(e.stream == RANDOM for e in evs),
+                "targeted": sum(e.stream == TARGETED for e in evs),
+                "mean_score_given": float(np.mean([e.total for e in evs])) if evs else None,
+                "appeals": appeals["appeals"],
+                "appeals_revised": appeals["appeals_revised"],
+                "overturn_rate": appeals["overturn_rate"],
+                "calibration_sessions": a.sessions if a else 0,
+                "calibration_agreement": a.agreement_rate if a else None,
+                "calibration_kappa": a.kappa if a else None,
+                "calibration_mad": a.mean_abs_deviation if a else None,
+            }
+        )
     return rows
 
 
@@ -417,18 +425,20 @@ def compute_metrics(inputs: ReportInputs) -> dict[str, Any]:
     args = (inputs.calls, inputs.flags, inputs.evaluations)
     centre = dimension_rows("centre", *args, c)
     centre_row = centre[0] if centre else group_row(CENTRE, [], [], [], c)
-    return rounded({
-        "confidence": c,
-        "centre": centre_row,
-        "teams": dimension_rows("team", *args, c),
-        "agents": dimension_rows("agent", *args, c),
-        "business_types": dimension_rows("business_type", *args, c),
-        "items": item_rows(inputs.items),
-        "flag_types": flag_type_rows(inputs.flags, centre_row["calls_analysed"]),
-        "inspectors": inspector_rows(inputs.evaluations, inputs.agreements),
-        "consistency": consistency_analysis(inputs.evaluations, inputs.satisfied_from),
-        "score_histogram": score_histogram(inputs.evaluations),
-    })  # fmt: skip
+    return rounded(
+        {
+            "confidence": c,
+            "centre": centre_row,
+            "teams": dimension_rows("team", *args, c),
+            "agents": dimension_rows("agent", *args, c),
+            "business_types": dimension_rows("business_type", *args, c),
+            "items": item_rows(inputs.items),
+            "flag_types": flag_type_rows(inputs.flags, centre_row["calls_analysed"]),
+            "inspectors": inspector_rows(inputs.evaluations, inputs.agreements),
+            "consistency": consistency_analysis(inputs.evaluations, inputs.satisfied_from),
+            "score_histogram": score_histogram(inputs.evaluations),
+        }
+    )
 
 
 def rounded(value: Any, digits: int = DIGITS) -> Any:

@@ -117,13 +117,18 @@ def load_flag_counts(
 ) -> tuple[list[FlagCount], list[str]]:
     """Calls and flags per (cell, flag type), grouped in SQL; and the rule-set versions seen."""
     stmt = (
-        select(*RAW_CELL, CallFlag.type, CallFlag.rule_set_version,
-               func.count(distinct(CallFlag.call_id)), func.count())
+        select(
+            *RAW_CELL,
+            CallFlag.type,
+            CallFlag.rule_set_version,
+            func.count(distinct(CallFlag.call_id)),
+            func.count(),
+        )
         .select_from(CallFlag)
         .join(Call, Call.id == CallFlag.call_id)
         .where(_in_period(lo, hi))
         .group_by(*RAW_CELL, CallFlag.type, CallFlag.rule_set_version)
-    )  # fmt: skip
+    )
     cells: dict[tuple[str, str, str, str], list[int]] = defaultdict(lambda: [0, 0])
     rule_sets: set[str] = set()
     for team, agent_id, code, btype, ftype, rules, calls, flags in s.execute(stmt):
@@ -151,11 +156,19 @@ def load_evaluations(
     appeals = _appeal_outcomes(s, lo, hi)
     stmt = (
         select(
-            EvaluationRow.id, EvaluationRow.call_id, EvaluationRow.stream, *RAW_CELL,
-            EvaluationRow.inspector_id, EvaluationVersionRow.total, EvaluationVersionRow.passed,
+            EvaluationRow.id,
+            EvaluationRow.call_id,
+            EvaluationRow.stream,
+            *RAW_CELL,
+            EvaluationRow.inspector_id,
+            EvaluationVersionRow.total,
+            EvaluationVersionRow.passed,
             func.json_array_length(EvaluationVersionRow.red_line_violations),
-            errors[BUSINESS].as_boolean(), errors[COMPLIANCE].as_boolean(),
-            EvaluationRow.state, Call.satisfaction, EvaluationVersionRow.id,
+            errors[BUSINESS].as_boolean(),
+            errors[COMPLIANCE].as_boolean(),
+            EvaluationRow.state,
+            Call.satisfaction,
+            EvaluationVersionRow.id,
             EvaluationVersionRow.scorecard_id,
         )
         .select_from(EvaluationRow)
@@ -163,7 +176,7 @@ def load_evaluations(
         .join(EvaluationVersionRow, _current_version_join())
         .where(_in_period(lo, hi), EvaluationRow.state.in_(PUBLISHED_STATES))
         .order_by(EvaluationRow.id)
-    )  # fmt: skip
+    )
     facts, versions = [], []
     for row in s.execute(stmt):
         facts.append(_fact(row, names, appeals.get(row[0])))
@@ -176,10 +189,21 @@ def _fact(row: Any, names: Names, appeal: tuple[bool, str | None] | None) -> Eva
     red, business_error, compliance_error, state, sat = row[10:15]
     appealed, decision = appeal or (False, None)
     return EvaluationFact(
-        eid, call_id, stream, *names.cell(team_id, agent_id, code, btype),
-        names.usernames.get(insp, str(insp)), float(total), bool(passed), int(red or 0),
-        bool(business_error), bool(compliance_error), state, appealed, decision, sat,
-    )  # fmt: skip
+        eid,
+        call_id,
+        stream,
+        *names.cell(team_id, agent_id, code, btype),
+        names.usernames.get(insp, str(insp)),
+        float(total),
+        bool(passed),
+        int(red or 0),
+        bool(business_error),
+        bool(compliance_error),
+        state,
+        appealed,
+        decision,
+        sat,
+    )
 
 
 def _appeal_outcomes(s: Session, lo: datetime, hi: datetime) -> dict[int, tuple[bool, str | None]]:
@@ -208,8 +232,11 @@ def load_item_counts(s: Session, lo: datetime, hi: datetime) -> list[ItemCount]:
     )
     stmt = (
         select(
-            EvaluationVersionRow.scorecard_id, ItemScoreRow.item_code, ItemScoreRow.category,
-            func.sum(case((applicable, 1), else_=0)), func.sum(case((applicable, 0), else_=1)),
+            EvaluationVersionRow.scorecard_id,
+            ItemScoreRow.item_code,
+            ItemScoreRow.category,
+            func.sum(case((applicable, 1), else_=0)),
+            func.sum(case((applicable, 0), else_=1)),
             func.sum(failed),
             # integer sums (points × 10⁴): a float sum depends on the (parallel) order of addition
             func.sum(_exact(case((applicable, func.coalesce(ItemScoreRow.score, 0.0)), else_=0.0))),
@@ -225,16 +252,25 @@ def load_item_counts(s: Session, lo: datetime, hi: datetime) -> list[ItemCount]:
             EvaluationRow.stream == "random",
         )
         .group_by(EvaluationVersionRow.scorecard_id, ItemScoreRow.item_code, ItemScoreRow.category)
-    )  # fmt: skip
+    )
     rows = s.execute(stmt).all()
     meta = _item_meta(s, {r[0] for r in rows})
     counts = []
     for card, code, cat, rated, na, failed_n, earned, possible in rows:
         title, red_line = meta.get((card, code), (code, False))
-        counts.append(ItemCount(
-            code, title, cat, red_line, int(rated or 0), int(na or 0), int(failed_n or 0),
-            int(earned or 0) / SCALE, int(possible or 0) / SCALE,
-        ))  # fmt: skip
+        counts.append(
+            ItemCount(
+                code,
+                title,
+                cat,
+                red_line,
+                int(rated or 0),
+                int(na or 0),
+                int(failed_n or 0),
+                int(earned or 0) / SCALE,
+                int(possible or 0) / SCALE,
+            )
+        )
     return counts
 
 
@@ -288,11 +324,13 @@ def _agreement(name: str, devs: list[Any]) -> InspectorAgreement:
     scored = sum(d.scored for d in devs)
     kappas = [d.kappa_vs_reference for d in devs if d.kappa_vs_reference is not None]
     return InspectorAgreement(
-        name, len(devs), scored,
+        name,
+        len(devs),
+        scored,
         sum(d.agreement_rate * d.scored for d in devs) / scored if scored else None,
         sum(kappas) / len(kappas) if kappas else None,
         sum(d.mean_abs_deviation * d.scored for d in devs) / scored if scored else None,
-    )  # fmt: skip
+    )
 
 
 def count_pending(s: Session, lo: datetime, hi: datetime, now: datetime) -> int:

@@ -39,10 +39,19 @@ PROVISIONAL, FINAL = "provisional", "final"
 PUBLISHERS = frozenset({"supervisor", "admin"})
 READERS = frozenset({"inspector", "agent"}) | PUBLISHERS
 TREND_KEYS = (
-    "calls_received", "calls_analysed", "flagged_calls", "sample_size", "mean_score",
-    "pass_rate", "red_lines", "business_accuracy", "compliance_accuracy", "appeal_rate",
-    "overturn_rate", "consistency_rate",
-)  # fmt: skip
+    "calls_received",
+    "calls_analysed",
+    "flagged_calls",
+    "sample_size",
+    "mean_score",
+    "pass_rate",
+    "red_lines",
+    "business_accuracy",
+    "compliance_accuracy",
+    "appeal_rate",
+    "overturn_rate",
+    "consistency_rate",
+)
 ROW_KEYS = ("name", "item_code", "flag_type", "low")
 UNCOMPARED = frozenset({"inputs", "pending_evaluations"})
 
@@ -166,25 +175,52 @@ def _store(
             _finalise(s, latest, actor, now)
         return latest, False
     row = ReportSnapshot(
-        kind=str(period.kind), period_start=period.start, period_end=period.end,
-        period_label=period.label, version=(latest.version + 1) if latest else 1,
-        status=status, published=False, inputs=versions, content_hash=digest,
-        payload=payload, changes=diff_payloads(latest.payload, payload) if latest else [],
-        created_by=actor, created_at=now,
-    )  # fmt: skip
+        kind=str(period.kind),
+        period_start=period.start,
+        period_end=period.end,
+        period_label=period.label,
+        version=(latest.version + 1) if latest else 1,
+        status=status,
+        published=False,
+        inputs=versions,
+        content_hash=digest,
+        payload=payload,
+        changes=diff_payloads(latest.payload, payload) if latest else [],
+        created_by=actor,
+        created_at=now,
+    )
     s.add(row)
     s.flush()
-    details = {"kind": row.kind, "period": row.period_label, "version": row.version,
-               "status": status, "changes": len(row.changes)}  # fmt: skip
-    append_audit(s, actor=actor, action="report.computed", object_type="report",
-                 object_id=row.id, details=details, at=now)  # fmt: skip
+    details = {
+        "kind": row.kind,
+        "period": row.period_label,
+        "version": row.version,
+        "status": status,
+        "changes": len(row.changes),
+    }
+    append_audit(
+        s,
+        actor=actor,
+        action="report.computed",
+        object_type="report",
+        object_id=row.id,
+        details=details,
+        at=now,
+    )
     return row, True
 
 
 def _finalise(s: Session, row: ReportSnapshot, actor: str, now: datetime) -> None:
     row.status = FINAL
-    append_audit(s, actor=actor, action="report.finalised", object_type="report", object_id=row.id,
-                 details={"period": row.period_label, "version": row.version}, at=now)  # fmt: skip
+    append_audit(
+        s,
+        actor=actor,
+        action="report.finalised",
+        object_type="report",
+        object_id=row.id,
+        details={"period": row.period_label, "version": row.version},
+        at=now,
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -225,14 +261,21 @@ def diff_payloads(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[dict[s
 def snapshot_dict(row: ReportSnapshot, with_payload: bool = True) -> dict[str, Any]:
     """A snapshot as plain data (the CLI's JSON contract and the web layer's input)."""
     data = {
-        "id": row.id, "kind": row.kind, "period_label": row.period_label,
-        "period_start": row.period_start.isoformat(), "period_end": row.period_end.isoformat(),
-        "version": row.version, "status": row.status, "published": row.published,
+        "id": row.id,
+        "kind": row.kind,
+        "period_label": row.period_label,
+        "period_start": row.period_start.isoformat(),
+        "period_end": row.period_end.isoformat(),
+        "version": row.version,
+        "status": row.status,
+        "published": row.published,
         "published_by": row.published_by,
         "published_at": row.published_at.isoformat() if row.published_at else None,
-        "created_at": row.created_at.isoformat(), "created_by": row.created_by,
-        "inputs": row.inputs, "changes": row.changes,
-    }  # fmt: skip
+        "created_at": row.created_at.isoformat(),
+        "created_by": row.created_by,
+        "inputs": row.inputs,
+        "changes": row.changes,
+    }
     return data | {"payload": row.payload} if with_payload else data
 
 
@@ -286,9 +329,15 @@ def publish_report(
             raise ReportNotFound(f"no report snapshot {snapshot_id}")
         if not row.published:
             row.published, row.published_by, row.published_at = True, by.id, now
-            append_audit(s, actor=by.username, action="report.published", object_type="report",
-                         object_id=row.id, details={"period": row.period_label, "version": row.version},
-                         at=now)  # fmt: skip
+            append_audit(
+                s,
+                actor=by.username,
+                action="report.published",
+                object_type="report",
+                object_id=row.id,
+                details={"period": row.period_label, "version": row.version},
+                at=now,
+            )
         uow.commit()
         return snapshot_dict(row)
 

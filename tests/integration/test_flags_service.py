@@ -131,11 +131,13 @@ GREETING = "您好，这里是安心保险服务专线，我是坐席小王，�
 
 
 def transcript(customer_says: str) -> Transcript:
-    return Transcript([
-        Segment("A", Role.AGENT, 0.5, 8.0, GREETING),
-        Segment("C", Role.CUSTOMER, 8.5, 12.0, customer_says),
-        Segment("A", Role.AGENT, 12.5, 16.0, "好的，已经为您记录，感谢您的来电，再见"),
-    ])  # fmt: skip
+    return Transcript(
+        [
+            Segment("A", Role.AGENT, 0.5, 8.0, GREETING),
+            Segment("C", Role.CUSTOMER, 8.5, 12.0, customer_says),
+            Segment("A", Role.AGENT, 12.5, 16.0, "好的，已经为您记录，感谢您的来电，再见"),
+        ]
+    )
 
 
 def stored_call(
@@ -148,12 +150,20 @@ def stored_call(
     direction: str = "in",
 ) -> int:
     path = make_audio(tmp_path / f"c{seed}.wav", seconds=2.0, channels=2, seed=seed)
-    meta = CallMetadata(started_at=datetime.fromisoformat(started).replace(tzinfo=UTC),
-                        direction=Direction(direction))  # fmt: skip
+    meta = CallMetadata(
+        started_at=datetime.fromisoformat(started).replace(tzinfo=UTC),
+        direction=Direction(direction),
+    )
     call_id = ingest_file(platform, path, meta).call_id
     with platform.uow() as uow:
-        pipeline_service.save_transcript(uow.session, call_id, transcript=transcript(customer_says),
-                                         model="fixture", model_version="fixture-1", version="1")  # fmt: skip
+        pipeline_service.save_transcript(
+            uow.session,
+            call_id,
+            transcript=transcript(customer_says),
+            model="fixture",
+            model_version="fixture-1",
+            version="1",
+        )
         pipeline_service.save_features(uow.session, call_id, "1", AudioFeatures(duration_s=60.0))
         pipeline_service.mark_analysed(uow.session, call_id)
         uow.commit()
@@ -210,8 +220,12 @@ def test_rerun_with_new_rules_recomputes_without_retranscribing(
     assert (first.calls, first.flags) == (2, 2)
     with platform.uow() as uow:
         segments_before = uow.session.scalar(select(func.count()).select_from(TranscriptSegment))
-    service.import_rule_set(platform, edited_rules(tmp_path, "strict-1", complaint_risk__enabled=False,
-                                                   ultra_long__min_duration_s=60))  # fmt: skip
+    service.import_rule_set(
+        platform,
+        edited_rules(
+            tmp_path, "strict-1", complaint_risk__enabled=False, ultra_long__min_duration_s=60
+        ),
+    )
     result = service.rerun(platform, since=datetime(2026, 11, 15, tzinfo=UTC))
     assert (result.rule_set_version, result.calls) == ("strict-1", 1)
     assert flag_rows(platform, new) == [("ultra_long", "strict-1")]
@@ -289,8 +303,12 @@ def test_cli_rerun_list_and_rules(platform: Platform, tmp_path: Path) -> None:
     )
     code, out, _ = cli("rerun", "--since", "2026-11-01", "--json")
     assert code == 0
-    assert json.loads(out) | {"seconds": 0} == {"rule_set_version": default_rule_set().version,
-                                                "calls": 1, "flags": 2, "seconds": 0}  # fmt: skip
+    assert json.loads(out) | {"seconds": 0} == {
+        "rule_set_version": default_rule_set().version,
+        "calls": 1,
+        "flags": 2,
+        "seconds": 0,
+    }
     code, out, _ = cli("list", "--type", "complaint_risk", "--since", "2026-11-01", "--json")
     [row] = json.loads(out)
     assert code == 0 and row["call_id"] == call_id

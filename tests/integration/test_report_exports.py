@@ -52,8 +52,11 @@ def test_pdf_embeds_the_cjk_font_and_its_text_is_chinese(snap, tmp_path):
     assert "NotoSansCJK" in fonts
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
     assert "品质日报 2026-03-02" in text and "业务准确率" in text and "班组对比" in text
-    subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf), str(tmp_path / "p")], check=True,
-                   capture_output=True)  # fmt: skip
+    subprocess.run(
+        ["pdftoppm", "-r", "40", "-png", str(pdf), str(tmp_path / "p")],
+        check=True,
+        capture_output=True,
+    )
     assert len(list(tmp_path.glob("p-*.png"))) == 7  # summary, 5 charts, team table
 
 
@@ -73,8 +76,21 @@ def test_cli_computes_publishes_and_exports(platform, tmp_path):
     assert (shown["period_label"], shown["version"]) == ("2026-03-02", 1)
     assert shown["payload"]["centre"]["sample_size"] == 6
     out = tmp_path / "r.xlsx"
-    result = runner.invoke(report, ["daily", "--date", "2026-03-02", "--format", "xlsx",
-                                    "--out", str(out), "--publish", "--by", "sup1"])  # fmt: skip
+    result = runner.invoke(
+        report,
+        [
+            "daily",
+            "--date",
+            "2026-03-02",
+            "--format",
+            "xlsx",
+            "--out",
+            str(out),
+            "--publish",
+            "--by",
+            "sup1",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert out.read_bytes().startswith(b"PK")
     listed = json.loads(runner.invoke(report, ["list", "--published", "--json"]).output)

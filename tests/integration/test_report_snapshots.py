@@ -146,7 +146,10 @@ def test_weekly_and_monthly_cover_the_day(world):
     week = compute_report(platform.uow(), "weekly", DAY, now=DURING_WINDOW)
     month = compute_report(platform.uow(), "monthly", DAY, now=DURING_WINDOW)
     assert (week["period_label"], week["period_start"], week["period_end"]) == (
-        "2026-W10", "2026-03-02", "2026-03-09")  # fmt: skip
+        "2026-W10",
+        "2026-03-02",
+        "2026-03-09",
+    )
     assert (month["period_label"], month["period_end"]) == ("2026-03", "2026-04-01")
     assert (
         week["payload"]["centre"]["sample_size"] == month["payload"]["centre"]["sample_size"] == 6

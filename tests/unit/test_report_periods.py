@@ -30,7 +30,11 @@ def test_iso_week_across_the_year_boundary():
 def test_month_and_day_periods():
     month = period_for("monthly", date(2026, 2, 14))
     assert (month.start, month.end, month.label, month.title) == (
-        date(2026, 2, 1), date(2026, 3, 1), "2026-02", "品质月报 2026-02")  # fmt: skip
+        date(2026, 2, 1),
+        date(2026, 3, 1),
+        "2026-02",
+        "品质月报 2026-02",
+    )
     assert period_for("daily", date(2026, 3, 1)).previous().label == "2026-02-28"
 
 
@@ -59,7 +63,10 @@ def test_last_complete_period():
 def test_beat_schedule_and_task_names():
     schedule = beat_schedule()
     assert {e["task"] for e in schedule.values()} == {
-        "qa.reports.daily", "qa.reports.weekly", "qa.reports.monthly"}  # fmt: skip
+        "qa.reports.daily",
+        "qa.reports.weekly",
+        "qa.reports.monthly",
+    }
     daily, weekly, monthly = (
         schedule[f"reports-{k}"]["schedule"] for k in ("daily", "weekly", "monthly")
     )
@@ -79,8 +86,11 @@ def test_diff_names_rows_by_key():
         "teams": [{"name": "A", "appeals": 0}],
         "inputs": {"x": 1},
     }
-    new = {"centre": {"mean_score": 82.5}, "teams": [{"name": "A", "appeals": 1}, {"name": "B", "appeals": 0}],
-           "inputs": {"x": 2}}  # fmt: skip
+    new = {
+        "centre": {"mean_score": 82.5},
+        "teams": [{"name": "A", "appeals": 1}, {"name": "B", "appeals": 0}],
+        "inputs": {"x": 2},
+    }
     assert diff_payloads(old, new) == [
         {"path": "centre.mean_score", "old": 80.0, "new": 82.5},
         {"path": "teams[A].appeals", "old": 0, "new": 1},
@@ -95,9 +105,15 @@ class _User:
 
 
 def test_visibility_rules():
-    snap = {"published": False, "inputs": {}, "payload": {
-        "centre": {"mean_score": 90}, "teams": [{"name": "A"}],
-        "agents": [{"name": "1001"}, {"name": "1002"}]}}  # fmt: skip
+    snap = {
+        "published": False,
+        "inputs": {},
+        "payload": {
+            "centre": {"mean_score": 90},
+            "teams": [{"name": "A"}],
+            "agents": [{"name": "1001"}, {"name": "1002"}],
+        },
+    }
     assert visible_report(_User("supervisor"), snap) == snap
     assert visible_report(_User("inspector"), snap) is None
     assert visible_report(_User("agent", "1001"), snap) is None
