@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any, cast
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -37,3 +39,8 @@ def is_postgres(session_or_engine: Session | Engine) -> bool:
         else session_or_engine
     )
     return bind.dialect.name == "postgresql"
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows changed by an UPDATE or DELETE (typed access to the cursor result)."""
+    return int(cast("CursorResult[Any]", result).rowcount)

@@ -15,16 +15,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, cast
 
 from sqlalchemy import ColumnElement, and_, or_, select, update
-from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.orm import Session
 
 from qa_platform.clock import utc_now
 from qa_platform.domain.calls import CallStatus
 from qa_platform.domain.pipeline import CLAIMABLE, JobStatus
 from storage.audit import append_audit
+from storage.db import rowcount
 from storage.models import Call, Job
 
 ERROR_MAX = 2000
@@ -97,7 +96,7 @@ def claim(
     """
     now = now or utcnow()
     claimable = _claimable(now, delivery_id)
-    won = _rowcount(
+    won = rowcount(
         session.execute(
             update(Job)
             .where(key.where(), claimable, Job.attempts < max_attempts)
@@ -131,7 +130,7 @@ def _not_won(
     reason = f"stage {key.stage} gave up after {job.attempts} attempts (max {max_attempts})"
     if job.error:
         reason += f"; last error: {job.error}"
-    dead = _rowcount(
+    dead = rowcount(
         session.execute(
             update(Job)
             .where(key.where(), claimable, Job.attempts >= max_attempts)
@@ -199,7 +198,7 @@ def fail_permanent(session: Session, key: JobKey, error: str, now: datetime | No
 
 
 def _fail_call(session: Session, key: JobKey, error: str, now: datetime, action: str) -> None:
-    changed = _rowcount(
+    changed = rowcount(
         session.execute(
             update(Call)
             .where(Call.id == key.call_id, Call.status != CallStatus.PURGED)
@@ -220,8 +219,3 @@ def _fail_call(session: Session, key: JobKey, error: str, now: datetime, action:
                 "error": error[:500],
             },
         )
-
-
-def _rowcount(result: Result[Any]) -> int:
-    """Rows changed by an UPDATE (typed access to the cursor result)."""
-    return int(cast("CursorResult[Any]", result).rowcount)

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qa_platform.domain.calls import CallNotFound
+from qa_platform.queries.call_analysis import pipeline_detail
 from qa_platform.retention import parse_classes
 from qa_platform.services.context import Platform
-from qa_platform.services.pipeline import pipeline_detail
 from scoring.services import call_scoring_detail
 from storage.models import Call, CallFlag, Team
 

@@ -16,12 +16,11 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.orm import Session
 
 from qa_platform.clock import utc_now
@@ -40,6 +39,7 @@ from qa_platform.domain.pipeline import (
 from qa_platform.domain.transcript import AudioFeatures, Transcript
 from qa_platform.services.context import Platform
 from qa_platform.settings import Settings
+from storage.db import rowcount
 from storage.models import Call, Job
 from storage.models_pipeline import CallFeatures, CallSpeaker, TranscriptSegment
 from storage.models_pipeline import Transcript as TranscriptRow
@@ -149,7 +149,7 @@ def mark_dispatched(
         and_(Job.status == JobStatus.QUEUED, Job.deadline_at.is_(None)),
         Job.status == JobStatus.FAILED_TRANSIENT,
     )
-    changed = _rowcount(
+    changed = rowcount(
         session.execute(
             update(Job)
             .where(
@@ -460,7 +460,7 @@ def _replace_speakers(session: Session, call_id: int, speakers: Iterable[dict[st
 
 def mark_analysed(session: Session, call_id: int) -> bool:
     """The last stage: the call becomes ``analysed`` (unless it failed or was purged)."""
-    changed = _rowcount(
+    changed = rowcount(
         session.execute(
             update(Call)
             .where(Call.id == call_id, Call.status.in_(WORKABLE_CALLS))
@@ -469,132 +469,3 @@ def mark_analysed(session: Session, call_id: int) -> bool:
         )
     )
     return changed == 1
-
-
-# --------------------------------------------------------------------------- read model
-def latest_transcript(session: Session, call_id: int) -> TranscriptRow | None:
-    """The call's most recent transcript run (a re-run under a new model version wins)."""
-    return session.scalars(
-        select(TranscriptRow)
-        .where(TranscriptRow.call_id == call_id)
-        .order_by(TranscriptRow.updated_at.desc(), TranscriptRow.id.desc())
-        .limit(1)
-    ).first()
-
-
-def transcript_segments(
-    session: Session, call_id: int, with_words: bool = True
-) -> list[dict[str, Any]]:
-    """The masked segments of the call's latest transcript, in order (empty if none).
-
-    Pages that show only segment text pass ``with_words=False``: the word timings are the
-    bulk of a transcript row and decoding them is wasted there."""
-    transcript = latest_transcript(session, call_id)
-    return _segments(session, transcript.id, with_words) if transcript else []
-
-
-def pipeline_detail(session: Session, call: Call) -> dict[str, Any]:
-    """``qa call show`` keys: segments, speakers, features, transcript_model, jobs."""
-    transcript = latest_transcript(session, call.id)
-    return {
-        "segments": _segments(session, transcript.id) if transcript else [],
-        "speakers": _speakers(session, call.id),
-        "features": _features(session, call.id),
-        "transcript_model": _model(transcript),
-        "jobs": _jobs(session, call.id),
-    }
-
-
-_SEGMENT_COLUMNS = ("speaker", "role", "start", "end", "text", "confidence", "unreliable")
-
-
-def _segments(
-    session: Session, transcript_id: int, with_words: bool = True
-) -> list[dict[str, Any]]:
-    names = _SEGMENT_COLUMNS + (("words",) if with_words else ())
-    rows = session.execute(
-        select(*(getattr(TranscriptSegment, n) for n in names))
-        .where(TranscriptSegment.transcript_id == transcript_id)
-        .order_by(TranscriptSegment.idx)
-    )
-    return [dict(zip(names, row, strict=True)) for row in rows]
-
-
-def _speakers(session: Session, call_id: int) -> list[dict[str, Any]]:
-    rows = session.scalars(
-        select(CallSpeaker).where(CallSpeaker.call_id == call_id).order_by(CallSpeaker.speaker)
-    )
-    return [
-        {
-            "speaker": r.speaker,
-            "role": r.role,
-            "role_confidence": r.role_confidence,
-            "channel": r.channel,
-            "evidence": r.evidence,
-        }
-        for r in rows
-    ]
-
-
-def _features(session: Session, call_id: int) -> dict[str, Any] | None:
-    row = session.scalars(
-        select(CallFeatures)
-        .where(CallFeatures.call_id == call_id)
-        .order_by(CallFeatures.updated_at.desc(), CallFeatures.id.desc())
-        .limit(1)
-    ).first()
-    return dict(row.features) if row else None
-
-
-def _model(transcript: TranscriptRow | None) -> dict[str, Any] | None:
-    if transcript is None:
-        return None
-    return {
-        "name": transcript.model,
-        "version": transcript.model_version,
-        "language": transcript.language,
-        "pipeline_version": transcript.pipeline_version,
-    }
-
-
-def _jobs(session: Session, call_id: int) -> list[dict[str, Any]]:
-    rows = session.scalars(select(Job).where(Job.call_id == call_id).order_by(Job.id))
-    order = {name: i for i, name in enumerate(STAGE_NAMES)}
-    jobs = [
-        {
-            "stage": j.stage,
-            "pipeline_version": j.pipeline_version,
-            "status": j.status,
-            "attempts": j.attempts,
-            "error": j.error,
-        }
-        for j in rows
-    ]
-    return sorted(jobs, key=lambda j: (j["pipeline_version"], order.get(j["stage"], 99)))
-
-
-def load_features(session: Session, call_id: int) -> AudioFeatures | None:
-    """The call's latest stored features as the domain type (for the flag rules)."""
-    data = _features(session, call_id)
-    return AudioFeatures.from_dict(data) if data else None
-
-
-def load_transcript(session: Session, call_id: int) -> Transcript | None:
-    """The call's latest stored (masked) transcript as the domain type (for the flag rules)."""
-    from qa_platform.domain.transcript import Segment
-
-    row = session.scalars(
-        select(TranscriptRow)
-        .where(TranscriptRow.call_id == call_id)
-        .order_by(TranscriptRow.updated_at.desc(), TranscriptRow.id.desc())
-        .limit(1)
-    ).first()
-    if row is None:
-        return None
-    segments = [Segment.from_dict(d) for d in _segments(session, row.id)]
-    return Transcript(segments, language=row.language, model=row.model)
-
-
-def _rowcount(result: Result[Any]) -> int:
-    """Rows changed by an UPDATE (typed access to the cursor result)."""
-    return int(cast("CursorResult[Any]", result).rowcount)

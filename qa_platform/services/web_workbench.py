@@ -16,11 +16,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qa_platform.domain.errors import Conflict, Invalid
+from qa_platform.queries.call_analysis import transcript_segments
 from qa_platform.queries.calls import call_flags
 from qa_platform.services.access import scope_calls, scope_evaluations
 from qa_platform.services.auth import SessionUser
 from qa_platform.services.context import Platform
-from qa_platform.services.pipeline import transcript_segments
 from scoring import services as scoring
 from scoring.scorecard import results_from_mapping
 from scoring.workflow import Comment, Decision
