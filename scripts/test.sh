@@ -7,8 +7,10 @@ export PYANNOTE_METRICS_ENABLED=0 HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 
 if [ "${1:-}" = fast ]; then
   shift
-  # No database server and no speech engines needed: SQLite, no slow or browser tests.
-  QA_TEST_DATABASE=sqlite exec .venv/bin/pytest -q -m "not slow and not e2e" "$@"
+  # No database server and no speech engines needed: unit and web tests on SQLite, without
+  # the slow, browser and worker-extra tests (`make test` runs all of them).
+  QA_TEST_DATABASE=sqlite exec .venv/bin/pytest -q -m "not slow and not e2e and not worker" \
+    tests/unit tests/web "$@"
 fi
 
 pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1 || {

@@ -65,6 +65,7 @@ def test_unknown_size_offline_names_the_way_out(tmp_path: Path, offline: None) -
         resolve_model(Settings(asr_model="large-v3", home=tmp_path))
 
 
+@pytest.mark.worker  # the bundled model packages come with the worker extra
 def test_base_is_assembled_from_the_bundled_packages(tmp_path: Path, offline: None) -> None:
     model_dir = resolve_model(Settings(asr_model="base", home=tmp_path))
     assert model_dir == tmp_path / "models" / "faster-whisper-base"
@@ -76,6 +77,7 @@ def test_base_is_assembled_from_the_bundled_packages(tmp_path: Path, offline: No
     assert not [p for p in model_dir.iterdir() if p.name.startswith(".")]  # no temp files left
 
 
+@pytest.mark.worker  # the bundled model packages come with the worker extra
 def test_checksum_mismatch_removes_the_partial_file(tmp_path: Path) -> None:
     target = tmp_path / "faster-whisper-base"
     with pytest.raises(ModelUnavailable, match=r"damaged.*expected 145217532 bytes"):

@@ -15,6 +15,8 @@ from workers.asr_guards import (
 )
 from workers.asr_types import AsrSegment
 
+pytestmark = pytest.mark.worker  # librosa / the speech engines: the worker extra
+
 
 def _seg(text: str, **kw: float) -> AsrSegment:
     return AsrSegment(start=0.0, end=2.0, text=text, **kw)

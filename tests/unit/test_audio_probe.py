@@ -13,16 +13,20 @@ from tests.helpers.files import make_audio, tone, wav_with_rate
 LIMIT = 600.0
 
 
-@pytest.mark.parametrize(("name", "codec", "rate", "channels", "fmt"), [
-    ("pcm.wav", "pcm_s16le", 8000, 1, "wav"),
-    ("mulaw.wav", "pcm_mulaw", 8000, 2, "wav"),
-    ("alaw.wav", "pcm_alaw", 8000, 1, "wav"),
-    ("a.mp3", None, 16000, 1, "mp3"),
-    ("a.flac", None, 16000, 2, "flac"),
-    ("a.ogg", None, 16000, 1, "ogg"),
-])
-def test_telephone_formats_are_accepted(tmp_path: Path, name: str, codec: str | None,
-                                        rate: int, channels: int, fmt: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "codec", "rate", "channels", "fmt"),
+    [
+        ("pcm.wav", "pcm_s16le", 8000, 1, "wav"),
+        ("mulaw.wav", "pcm_mulaw", 8000, 2, "wav"),
+        ("alaw.wav", "pcm_alaw", 8000, 1, "wav"),
+        ("a.mp3", None, 16000, 1, "mp3"),
+        ("a.flac", None, 16000, 2, "flac"),
+        ("a.ogg", None, 16000, 1, "ogg"),
+    ],
+)
+def test_telephone_formats_are_accepted(
+    tmp_path: Path, name: str, codec: str | None, rate: int, channels: int, fmt: str
+) -> None:
     path = write_audio(tmp_path / name, tone(3.0, rate, channels), rate, codec or "pcm_s16le")
     info = probe(path, max_duration_s=LIMIT)
     assert info.format == fmt

@@ -53,7 +53,9 @@ def test_range_read_decrypts_only_needed_chunks() -> None:
     blob = bytearray(enc(plain))
     # corrupt chunk 0: a read of chunk 5 must still succeed (chunks are independent)
     blob[HEADER_SIZE + 3] ^= 1
-    got = crypto.decrypt_range(io.BytesIO(bytes(blob)), len(blob), KEY, "rec-1", 5 * CHUNK, 6 * CHUNK)
+    got = crypto.decrypt_range(
+        io.BytesIO(bytes(blob)), len(blob), KEY, "rec-1", 5 * CHUNK, 6 * CHUNK
+    )
     assert got == plain[5 * CHUNK : 6 * CHUNK]
     with pytest.raises(BlobIntegrityError, match="chunk 0"):
         crypto.decrypt_range(io.BytesIO(bytes(blob)), len(blob), KEY, "rec-1", 0, 10)
@@ -104,7 +106,9 @@ def test_wrong_key_is_detected_and_yields_nothing() -> None:
     blob = enc(os.urandom(3 * CHUNK))
     out = []
     with pytest.raises(BlobIntegrityError):
-        for chunk in crypto.decrypt_chunks(io.BytesIO(blob), len(blob), crypto.new_data_key(), "rec-1"):
+        for chunk in crypto.decrypt_chunks(
+            io.BytesIO(blob), len(blob), crypto.new_data_key(), "rec-1"
+        ):
             out.append(chunk)
     assert out == []
 

@@ -16,6 +16,8 @@ from workers.diarization import (
     stereo_turns,
 )
 
+pytestmark = pytest.mark.worker  # librosa / the speech engines: the worker extra
+
 
 def test_word_goes_to_the_turn_it_overlaps_most() -> None:
     turns = [Turn("a", 0.0, 1.0), Turn("b", 0.9, 2.0)]

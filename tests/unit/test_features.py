@@ -9,6 +9,8 @@ from tests.helpers.audio import build, quiet, speechlike
 from workers.audio import DecodedAudio
 from workers.features import compute_features, voice_activity
 
+pytestmark = pytest.mark.worker  # librosa / the speech engines: the worker extra
+
 RATE = 16000
 
 

@@ -16,23 +16,36 @@ def test_embedded_defaults_live_under_home() -> None:
 
 
 def test_values_are_typed() -> None:
-    s = Settings.from_env({"QA_CHUNK_SIZE": "8192", "QA_INGEST_STRICT": "yes",
-                           "QA_ASR_HOTWORDS": "保单, 理赔", "QA_MAX_DURATION_S": "60.5"})
+    s = Settings.from_env(
+        {
+            "QA_CHUNK_SIZE": "8192",
+            "QA_INGEST_STRICT": "yes",
+            "QA_ASR_HOTWORDS": "保单, 理赔",
+            "QA_MAX_DURATION_S": "60.5",
+        }
+    )
     assert (s.chunk_size, s.ingest_strict, s.asr_hotwords, s.max_duration_s) == (
-        8192, True, ("保单", "理赔"), 60.5)
+        8192,
+        True,
+        ("保单", "理赔"),
+        60.5,
+    )
 
 
-@pytest.mark.parametrize(("env", "named"), [
-    ({"QA_CHUNK_SIZE": "big"}, "QA_CHUNK_SIZE"),
-    ({"QA_INGEST_STRICT": "maybe"}, "QA_INGEST_STRICT"),
-    ({"QA_CHUNK_SIZE": "10"}, "QA_CHUNK_SIZE"),
-    ({"QA_MODE": "prod"}, "QA_MODE"),
-    ({"QA_MODE": "production", "QA_DATABASE_URL": "postgresql://x/y"}, "QA_SECRET_KEY"),
-    ({"QA_MODE": "production", "QA_SECRET_KEY": "s"}, "QA_DATABASE_URL"),
-    ({"QA_BROKER_URL": "http://x"}, "QA_BROKER_URL"),
-    ({"QA_ASR_DEVICE": "tpu"}, "QA_ASR_DEVICE"),
-    ({"QA_BROKER_VISIBILITY_TIMEOUT_S": "100"}, "QA_BROKER_VISIBILITY_TIMEOUT_S"),
-])
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"QA_CHUNK_SIZE": "big"}, "QA_CHUNK_SIZE"),
+        ({"QA_INGEST_STRICT": "maybe"}, "QA_INGEST_STRICT"),
+        ({"QA_CHUNK_SIZE": "10"}, "QA_CHUNK_SIZE"),
+        ({"QA_MODE": "prod"}, "QA_MODE"),
+        ({"QA_MODE": "production", "QA_DATABASE_URL": "postgresql://x/y"}, "QA_SECRET_KEY"),
+        ({"QA_MODE": "production", "QA_SECRET_KEY": "s"}, "QA_DATABASE_URL"),
+        ({"QA_BROKER_URL": "http://x"}, "QA_BROKER_URL"),
+        ({"QA_ASR_DEVICE": "tpu"}, "QA_ASR_DEVICE"),
+        ({"QA_BROKER_VISIBILITY_TIMEOUT_S": "100"}, "QA_BROKER_VISIBILITY_TIMEOUT_S"),
+    ],
+)
 def test_bad_setting_names_the_variable(env: dict[str, str], named: str) -> None:
     with pytest.raises(SettingsError, match=named):
         Settings.from_env(env)

@@ -110,8 +110,13 @@ def test_another_inspector_assigned_to_an_appeal_may_decide_it() -> None:
         ev.decide_appeal(Decision.UPHELD, stranger, T0)
     with pytest.raises(WorkflowError, match="original inspector"):
         ev.decide_appeal(Decision.UPHELD, INSPECTOR, T0)
-    event = ev.decide_appeal(Decision.REVISED, other, T0 + timedelta(hours=2), "部分采纳",
-                             results_from_mapping({"answer_accuracy": 18.0}))
+    event = ev.decide_appeal(
+        Decision.REVISED,
+        other,
+        T0 + timedelta(hours=2),
+        "部分采纳",
+        results_from_mapping({"answer_accuracy": 18.0}),
+    )
     assert event.to_state is State.FINAL and ev.appeals[-1].decided_by == other.user_id
 
 
