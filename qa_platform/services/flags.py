@@ -216,7 +216,8 @@ def replace_flags(session: Session, flags_by_call: Mapping[int, Sequence[Flag]])
     rows = [
         {"call_id": call_id, "type": f.type, "severity": str(f.severity), "role": str(f.role),
          "start": f.start, "end": f.end, "evidence": f.evidence,
-         "rule_set_version": f.rule_set_version, "created_at": now}
+         "rule_set_version": f.rule_set_version, "created_at": now,
+         "evidence_key": f.evidence_key, "evidence_params": dict(f.evidence_params)}
         for call_id, flags in flags_by_call.items() for f in flags
     ]  # fmt: skip
     if rows:

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qa_platform.domain.transcript import AudioFeatures, Role, Segment, Span, Transcript, Word
-from qa_platform.flags import FLAG_TYPES, default_rule_set, evaluate, rule_set_from_dict
+from qa_platform.flags import FLAG_TYPES, default_rule_set, evaluate, render, rule_set_from_dict
 
 RULES = default_rule_set()
 GREETING = "您好，这里是安心保险服务专线，我是坐席小王，工号三八二一，请问有什么可以帮您"
@@ -37,6 +37,11 @@ def run(segments: list[Segment] | None, duration: float = 120.0, **kw) -> list:
 
 def types(flags: list) -> list[str]:
     return [f.type for f in flags]
+
+
+def english(flag) -> str:
+    """The flag's evidence in English (the stored text is Chinese)."""
+    return render(flag.evidence_key, flag.evidence_params, "en")
 
 
 def compliant_call() -> list[Segment]:
@@ -95,7 +100,7 @@ def test_long_silence_fires_at_the_threshold_not_below(length: float, fires: boo
     assert bool(flags) is fires
     if fires:
         assert (flags[0].start, flags[0].end) == (40.0, round(40.0 + length, 3))
-        assert f"{length:.1f} s" in flags[0].evidence
+        assert f"{length:.1f} s" in english(flags[0])
 
 
 @pytest.mark.parametrize(("ratio", "fires"), [(0.4, True), (0.39, False)])
@@ -147,7 +152,7 @@ def test_single_factor_before_policy_details_is_flagged() -> None:
     segments[2] = agent(13.5, 20.0, "好的，请您提供身份证号后四位")
     [flag] = [f for f in run(segments) if f.type == "missing_identity_check"]
     assert flag.severity == "critical" and flag.role == Role.AGENT
-    assert "1 identity factor(s) (id_card)" in flag.evidence
+    assert "1 identity factor(s) (id_card)" in english(flag)
     assert 25.5 <= flag.start < 32.0
 
 
@@ -210,7 +215,7 @@ def test_interruption_needs_the_minimum_overlap() -> None:
     cut_in = [*base, agent(18.5, 25.0, "您先别说了，听我讲")]
     short = [*base, agent(19.5, 25.0, "好的，我明白了")]
     [flag] = [f for f in run(cut_in) if f.type == "interruption"]
-    assert flag.start == 18.5 and "overlap 1.5 s" in flag.evidence
+    assert flag.start == 18.5 and "overlap 1.5 s" in english(flag)
     assert "interruption" not in types(run(short))
 
 
@@ -222,7 +227,7 @@ def test_asr_unreliable_segments() -> None:
     segments[3] = Segment("SC", Role.CUSTOMER, 20.5, 25.0, "幺二三四", confidence=0.2)
     flags = [f for f in run(segments) if f.type == "asr_unreliable"]
     assert [f.start for f in flags] == [9.5, 20.5]
-    assert "repetition loop" in flags[0].evidence and "confidence 0.20" in flags[1].evidence
+    assert "repetition loop" in english(flags[0]) and "confidence 0.20" in english(flags[1])
 
 
 # ----------------------------------------------------------------------------- phrases by role
