@@ -26,9 +26,9 @@ misheard as homophones (工号 → 公号, 功耗) or near-homophones (工号 �
 ``@fuzzy`` is ``homophone`` also matches any text with the same toneless pinyin as an entry;
 ``near`` also allows ONE syllable that differs (see :mod:`qa_platform.phonetic`): for an entry of
 2 or 3 syllables only a near-homophone (模糊音: zh/z, n/l, ang/an, ou/ao …), for 4 syllables one
-sharing its initial or final, for 5 or more any one syllable. (Looser allowances matched ordinary
-talk: 保单回访 ~ 保单号, 证件到 ~ 证件号, 院挂号 ~ 员工号, 我的宝贝 ~ 我的保单.) Entries of one character, or with
-anything but Chinese characters, match only as written. An entry opts out with ``fuzzy=no`` (or
+sharing its initial or final, for 5 or more any one syllable. (Looser allowances matched
+ordinary talk: 保单回访 ~ 保单号, 证件到 ~ 证件号, 院挂号 ~ 员工号, 我的宝贝 ~ 我的保单.) Entries of one
+character, or with anything but Chinese characters, match only as written. An entry opts out with ``fuzzy=no`` (or
 chooses its own level). The default is ``none``: matching by sound is opt-in per lexicon, and
 phrase lists whose words have everyday homophones (abuse: 妈的 ~ 码的) stay at ``homophone``
 with their risky entries opted out. A match by sound goes through the same exception, negation
@@ -71,8 +71,11 @@ _TERM_FIELDS = {
 }
 FUZZY_LEVELS = ("none", "homophone", "near")  # how far matching by sound goes (see above)
 _VIA = ("exact", "homophone", "near")  # how a match was found, best first
-_FUZZY_WORDS = {"no": "none", "false": "none", "0": "none", "none": "none", "yes": "near",
-                "true": "near", "homophone": "homophone", "near": "near"}  # fmt: skip
+_FUZZY_WORDS = {
+    **dict.fromkeys(("no", "false", "0", "none"), "none"),
+    **dict.fromkeys(("yes", "true", "near"), "near"),
+    "homophone": "homophone",
+}
 _BOOL_WORDS = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
 _DIRECTIVES = {
     "negators",  # | separated words that negate the following term
@@ -284,11 +287,32 @@ def _addressed(text: str, cue: _Hit) -> bool:
 
 
 def _longest_non_overlapping(hits: list[_Hit]) -> list[_Hit]:
+    """Left to right, longest first, no overlaps; written matches before matches by sound.
+
+    A match by sound never cuts into a written match; it replaces written matches only when
+    it covers them whole and is longer (预流手机号 heard for 预留手机号 covers the written 手机号).
+    """
     kept: list[_Hit] = []
-    for hit in sorted(hits, key=lambda h: (h.start, -(h.end - h.start), h.via)):
-        if not kept or hit.start >= kept[-1].end:
+    for hit in sorted(hits, key=lambda h: (h.start, -(h.end - h.start))):
+        if hit.via == 0 and (not kept or hit.start >= kept[-1].end):
             kept.append(hit)
-    return kept
+    if len(kept) == len(hits):
+        return kept
+    for hit in sorted(hits, key=lambda h: (h.via, h.start, -(h.end - h.start))):
+        if not hit.via:
+            continue
+        overlapping = [k for k in kept if k.start < hit.end and hit.start < k.end]
+        if all(_covers(hit, k) and not k.via for k in overlapping):
+            kept = [k for k in kept if k not in overlapping] + [hit]
+    return sorted(kept, key=lambda h: h.start)
+
+
+def _covers(hit: _Hit, other: _Hit) -> bool:
+    return (
+        hit.start <= other.start
+        and other.end <= hit.end
+        and hit.end - hit.start > other.end - other.start
+    )
 
 
 def _to_match(text: NormalisedText, hit: _Hit, term: Term) -> LexiconMatch:
@@ -353,7 +377,7 @@ class _SoundIndex:
     def __init__(self, lexicon: Lexicon) -> None:
         self.terms = lexicon.terms
         self.automaton: Any = None
-        self.long: dict[int, tuple[phonetic.Syllable, ...]] = {}
+        self.long: dict[int, str] = {}  # entries of 5+ syllables: their syllable codes
         entries: dict[str, list[tuple[str, int, int]]] = {}
         for i, term in enumerate(lexicon.terms):
             level = lexicon.fuzzy_level(term)
@@ -366,7 +390,7 @@ class _SoundIndex:
                 continue
             farthest = _NEAR_ALLOWANCE.get(len(sounds))
             if farthest is None:
-                self.long[i] = sounds
+                self.long[i] = codes
                 for offset in (0, len(sounds) - 2):
                     entries.setdefault(codes[offset : offset + 2], []).append(("anchor", i, offset))
                 continue
@@ -422,19 +446,15 @@ def _sounds(key: str) -> tuple[phonetic.Syllable, ...] | None:
 _NEAR_ALLOWANCE = {2: phonetic.Sound.NEAR, 3: phonetic.Sound.NEAR, 4: phonetic.Sound.SIMILAR}
 
 
-def _one_off(entry: tuple[phonetic.Syllable, ...], codes: str, start: int) -> bool:
-    """Whether exactly one syllable of ``codes`` from ``start`` differs from ``entry``.
+def _one_off(entry: str, codes: str, start: int) -> bool:
+    """Whether exactly one syllable code of ``codes`` from ``start`` differs from ``entry``'s.
 
     None differing is a homophone (found as such); the differing one must be a syllable.
     """
     end = start + len(entry)
     if start < 0 or end > len(codes):
         return False
-    differing = [
-        got
-        for want, got in zip(entry, codes[start:end], strict=True)
-        if phonetic.code_of(want) != got
-    ]
+    differing = [got for want, got in zip(entry, codes[start:end], strict=True) if want != got]
     return len(differing) == 1 and differing[0] != "\x00"
 
 

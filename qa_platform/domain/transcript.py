@@ -130,7 +130,7 @@ class Flag:
     # The message as a catalogue key and parameters (qa_platform.flags.messages), so a page
     # renders it in the reader's language; empty for flags stored before messages had keys.
     evidence_key: str = ""
-    evidence_params: dict[str, Any] = field(default_factory=dict)
+    evidence_params: dict[str, Any] = field(default_factory=dict, hash=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -87,8 +87,5 @@ def _to_flag(name: str, p: RuleParams, finding: Finding, version: str) -> Flag:
 
 
 def _plain(params: Mapping[str, Any]) -> dict[str, Any]:
-    """Parameters as JSON-ready values (floats rounded: they are shown, not computed with)."""
-    return {
-        k: round(v, 3) if isinstance(v, float) else list(v) if isinstance(v, tuple) else v
-        for k, v in params.items()
-    }
+    """Parameters as JSON-ready values (tuples as lists), unrounded so both languages agree."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}

@@ -400,7 +400,11 @@ def test_sound_alikes_without_a_number_are_not_an_agent_id(opening: str) -> None
 
 
 def identity_call(*middle: Segment) -> list[Segment]:
-    return [agent(1.0, 9.0, GREETING), *middle, agent(60.0, 66.0, "请问还有其他需要帮助的吗？" + CLOSING)]
+    return [
+        agent(1.0, 9.0, GREETING),
+        *middle,
+        agent(60.0, 66.0, "请问还有其他需要帮助的吗？" + CLOSING),
+    ]
 
 
 def identity_flags(*middle: Segment) -> list:

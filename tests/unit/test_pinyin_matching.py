@@ -221,6 +221,11 @@ def test_negation_quotation_and_exceptions_apply_to_matches_by_sound() -> None:
 def test_exact_match_wins_over_a_match_by_sound_of_another_entry() -> None:
     [m] = load_lexicon("abuse").find("煞笔")  # 傻逼 / 沙比 / 煞笔 sound alike
     assert m.term.key == "煞笔" and m.via == "exact"
+    lx = parse_lexicon("t", "@fuzzy\tnear\n改一下受益人\n受益人变更\n")
+    found = [(m.term.key, m.via) for m in lx.find("我想办一下受益人变更")]
+    assert found == [("受益人变更", "exact")]  # the longer near match overlapping it loses
+    phone = [(m.term.key, m.via) for m in load_lexicon("identity_check").find("您的预流手机号")]
+    assert phone == [("预留手机号", "homophone")]  # covering the written 手机号 whole, it wins
 
 
 @pytest.mark.parametrize(
