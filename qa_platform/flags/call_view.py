@@ -84,12 +84,14 @@ def _word_offsets(segment: Segment) -> list[tuple[int, int] | None]:
 
 def _union_length(spans: list[tuple[float, float]]) -> float:
     """Total length of the union of ``spans`` (overlaps counted once)."""
-    total, reach = 0.0, float("-inf")
-    for start, end in sorted(spans):
-        if end <= reach:
-            continue
-        total += end - max(start, reach)
-        reach = end
+    total, reach, previous = 0.0, float("-inf"), float("-inf")
+    for start, end in spans:
+        if start < previous:  # out of order (overlapping turns): sort, then merge
+            return _union_length(sorted(spans))
+        previous = start
+        if end > reach:
+            total += end - (start if start > reach else reach)
+            reach = end
     return total
 
 
@@ -153,9 +155,9 @@ class CallView:
         measured = self.features.talk_time_s.get("agent", 0.0)
         if measured > 0:
             return measured
-        words = [(w.start, w.end) for v in self.agent for w in v.segment.words]
+        words = [w for v in self.agent for w in v.segment.words]
         if words:
-            return _union_length(words)
+            return _union_length([(w.start, w.end) for w in words])
         return _union_length([(v.segment.start, v.segment.end) for v in self.agent])
 
     def hits(self, lexicon_name: str, views: Sequence[SegmentView]) -> Iterator[PhraseHit]:

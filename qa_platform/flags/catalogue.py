@@ -299,7 +299,7 @@ def speech_rate(call: CallView, p: RuleParams) -> list[Finding]:
     seconds = call.agent_voiced_s
     if not call.agent or seconds < p["min_agent_speech_s"] - EPSILON:
         return []
-    characters = sum(spoken_characters(v.segment.text) for v in call.agent)
+    characters = sum(_spoken_characters(v) for v in call.agent)
     cpm = characters / (seconds / 60)
     low, high = p["min_cpm"] - p["tolerance_cpm"], p["max_cpm"] + p["tolerance_cpm"]
     if low - EPSILON <= cpm <= high + EPSILON:
@@ -320,6 +320,12 @@ def speech_rate(call: CallView, p: RuleParams) -> list[Finding]:
 def spoken_characters(text: str) -> int:
     """Characters of ``text`` that were spoken: no mask tokens, spaces or punctuation."""
     return len(normalise(_MASK_TOKENS.sub("", text)))
+
+
+def _spoken_characters(view: SegmentView) -> int:
+    if _MASK_TOKENS.search(view.segment.text) is None:
+        return len(view.norm.text)  # nothing masked: the normalised text is what was said
+    return spoken_characters(view.segment.text)
 
 
 def interruption(call: CallView, p: RuleParams) -> list[Finding]:
