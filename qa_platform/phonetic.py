@@ -14,6 +14,7 @@ pypinyin is imported on first use (no work at import time).
 
 from __future__ import annotations
 
+import threading
 import unicodedata
 from dataclasses import dataclass
 from enum import IntEnum
@@ -125,6 +126,7 @@ def compare(a: Syllable, b: Syllable) -> Sound:
 
 _CODE_BASE = 0xF0000  # a private-use plane: one code point per distinct syllable
 _codes: dict[str, str] = {}
+_codes_lock = threading.Lock()  # two threads must never give two syllables one code
 
 
 def code_of(syllable: Syllable | None) -> str:
@@ -133,7 +135,8 @@ def code_of(syllable: Syllable | None) -> str:
         return "\x00"
     code = _codes.get(syllable.text)
     if code is None:
-        code = _codes[syllable.text] = chr(_CODE_BASE + len(_codes))
+        with _codes_lock:
+            code = _codes.setdefault(syllable.text, chr(_CODE_BASE + len(_codes)))
     return code
 
 

@@ -235,3 +235,17 @@ def test_exact_match_wins_over_a_match_by_sound_of_another_entry() -> None:
 def test_bad_fuzzy_settings_name_the_problem(content: str, problem: str) -> None:
     with pytest.raises(LexiconError, match=problem):
         parse_lexicon("t", content, source="t.txt")
+
+
+def test_syllables_split_fold_and_compare() -> None:
+    from qa_platform.phonetic import Sound, compare, inventory, split, syllables, variants
+
+    assert (split("zhuang").initial, split("zhuang").final) == ("zh", "uang")
+    assert compare(split("hou"), split("hao")) == Sound.NEAR  # ou ~ ao
+    assert compare(split("zan"), split("zhang")) == Sound.NEAR  # z ~ zh and an ~ ang
+    assert compare(split("gao"), split("hao")) == Sound.SIMILAR  # same final only
+    assert compare(split("men"), split("hao")) == Sound.OTHER
+    assert len(inventory()) > 400
+    near_hao = {s.text for s in variants(split("hao"), Sound.NEAR)}
+    assert "hou" in near_hao and "gao" not in near_hao and "hao" not in near_hao
+    assert [s.text if s else None for s in syllables("工号a1")] == ["gong", "hao", None, None]
