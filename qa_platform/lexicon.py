@@ -20,6 +20,21 @@ positions in the original text. Where a lexicon asks for it, a match is dropped 
   within ``quote_window`` characters in the same sentence;
 * for Latin terms (sb, tmd): glued to other letters or digits (USB is not sb);
 * for ``standalone=yes`` terms (啊): not a clause on its own.
+
+Matching by sound (``@fuzzy`` directive, ``fuzzy=`` field of a term): the ASR writes words it
+misheard as homophones (工号 → 公号, 功耗) or near-homophones (工号 → 工后). A lexicon whose
+``@fuzzy`` is ``homophone`` also matches any text with the same toneless pinyin as an entry;
+``near`` also allows ONE syllable that differs (see :mod:`qa_platform.phonetic`): for an entry of
+2 or 3 syllables only a near-homophone (模糊音: zh/z, n/l, ang/an, ou/ao …), for 4 syllables one
+sharing its initial or final, for 5 or more any one syllable. (Looser allowances matched
+ordinary talk: 保单回访 ~ 保单号, 证件到 ~ 证件号, 院挂号 ~ 员工号, 我的宝贝 ~ 我的保单.) Entries of one
+character, or with anything but Chinese characters, match only as written. An entry opts out with ``fuzzy=no`` (or
+chooses its own level). The default is ``none``: matching by sound is opt-in per lexicon, and
+phrase lists whose words have everyday homophones (abuse: 妈的 ~ 码的) stay at ``homophone``
+with their risky entries opted out. A match by sound goes through the same exception, negation
+and quotation checks and reports the original words it covers; ``LexiconMatch.via`` says how it
+matched (``exact``, ``homophone``, ``near``). Exceptions of a lexicon that matches by sound are
+also matched by homophone.
 """
 
 from __future__ import annotations
@@ -35,6 +50,8 @@ from typing import Any
 
 import ahocorasick
 
+from qa_platform import phonetic
+from qa_platform.domain.errors import Invalid
 from qa_platform.domain.transcript import Severity
 from qa_platform.text import NormalisedText, normalise, normalise_with_map
 
@@ -43,7 +60,22 @@ SENTENCE_BREAKS = frozenset("。.！!？?；;\n")
 _OPENING_QUOTES = "「『“‘《〈"
 _CLOSING_QUOTES = "」』”’》〉"
 _ADDRESSEE_MARKERS = frozenset("跟和对给同")
-_TERM_FIELDS = {"severity", "category", "negatable", "standalone", "factor"}
+_TERM_FIELDS = {
+    "severity",
+    "category",
+    "negatable",
+    "standalone",
+    "factor",
+    "fuzzy",
+    "number_after",
+}
+FUZZY_LEVELS = ("none", "homophone", "near")  # how far matching by sound goes (see above)
+_VIA = ("exact", "homophone", "near")  # how a match was found, best first
+_FUZZY_WORDS = {
+    **dict.fromkeys(("no", "false", "0", "none"), "none"),
+    **dict.fromkeys(("yes", "true", "near"), "near"),
+    "homophone": "homophone",
+}
 _BOOL_WORDS = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
 _DIRECTIVES = {
     "negators",  # | separated words that negate the following term
@@ -51,11 +83,12 @@ _DIRECTIVES = {
     "negate_window",  # max characters between a multi-character negator and the term
     "quote_cues",  # | separated words that introduce reported speech
     "quote_window",  # max characters between a quotation cue and the term
+    "fuzzy",  # none | homophone | near: matching by sound for every entry (default none)
     "description",
 }
 
 
-class LexiconError(ValueError):
+class LexiconError(Invalid):
     """A lexicon file is malformed; the message names the file and line."""
 
 
@@ -70,6 +103,8 @@ class Term:
     negatable: bool = True
     standalone: bool = False
     factor: str = ""
+    fuzzy: str | None = None  # none | homophone | near; None: the lexicon's @fuzzy
+    number_after: bool = False  # counts only when a number follows (rules read it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +117,7 @@ class LexiconMatch:
     original_start: int
     original_end: int
     quote: str
+    via: str = "exact"  # exact | homophone | near
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +126,7 @@ class _Hit:
     start: int
     end: int
     index: int = -1  # term index for kind == "term"
+    via: int = 0  # index into _VIA
 
 
 @dataclass(slots=True)
@@ -127,8 +164,10 @@ class Lexicon:
         self.negate_window = _int_directive(d, "negate_window", 3, source)
         self.quote_window = _int_directive(d, "quote_window", 10, source)
         self.description = d.get("description", "")
+        self.fuzzy = _fuzzy_directive(d, source)
         self.version = _content_hash(self.terms, self.exceptions, d)
         self._automaton = self._build()
+        self._sound = _SoundIndex(self)
 
     def __repr__(self) -> str:
         return f"Lexicon({self.name!r}, {len(self.terms)} terms, version={self.version})"
@@ -173,6 +212,10 @@ class Lexicon:
         """Whether ``text`` holds at least one accepted term."""
         return bool(self.find(text))
 
+    def fuzzy_level(self, term: Term) -> str:
+        """How far ``term`` matches by sound (its own ``fuzzy=`` or the lexicon's ``@fuzzy``)."""
+        return term.fuzzy if term.fuzzy is not None else self.fuzzy
+
     def _scan(self, text: NormalisedText) -> _Scan:
         scan = _Scan(text)
         if not len(self._automaton):
@@ -181,6 +224,8 @@ class Lexicon:
             start, end = end_index - length + 1, end_index + 1
             for kind, index in entries:
                 getattr(scan, kind + "s").append(_Hit(kind, start, end, index))
+        if self._sound.active:
+            self._sound.scan(scan)
         return scan
 
     def _plausible(self, scan: _Scan, hit: _Hit, term: Term) -> bool:
@@ -242,16 +287,37 @@ def _addressed(text: str, cue: _Hit) -> bool:
 
 
 def _longest_non_overlapping(hits: list[_Hit]) -> list[_Hit]:
+    """Left to right, longest first, no overlaps; written matches before matches by sound.
+
+    A match by sound never cuts into a written match; it replaces written matches only when
+    it covers them whole and is longer (预流手机号 heard for 预留手机号 covers the written 手机号).
+    """
     kept: list[_Hit] = []
     for hit in sorted(hits, key=lambda h: (h.start, -(h.end - h.start))):
-        if not kept or hit.start >= kept[-1].end:
+        if hit.via == 0 and (not kept or hit.start >= kept[-1].end):
             kept.append(hit)
-    return kept
+    if len(kept) == len(hits):
+        return kept
+    for hit in sorted(hits, key=lambda h: (h.via, h.start, -(h.end - h.start))):
+        if not hit.via:
+            continue
+        overlapping = [k for k in kept if k.start < hit.end and hit.start < k.end]
+        if all(_covers(hit, k) and not k.via for k in overlapping):
+            kept = [k for k in kept if k not in overlapping] + [hit]
+    return sorted(kept, key=lambda h: h.start)
+
+
+def _covers(hit: _Hit, other: _Hit) -> bool:
+    return (
+        hit.start <= other.start
+        and other.end <= hit.end
+        and hit.end - hit.start > other.end - other.start
+    )
 
 
 def _to_match(text: NormalisedText, hit: _Hit, term: Term) -> LexiconMatch:
     a, b = text.original_span(hit.start, hit.end)
-    return LexiconMatch(term, hit.start, hit.end, a, b, text.original[a:b])
+    return LexiconMatch(term, hit.start, hit.end, a, b, text.original[a:b], _VIA[hit.via])
 
 
 def _latin_boundaries(text: str, start: int, end: int) -> bool:
@@ -295,6 +361,108 @@ def _inside_quotes(text: NormalisedText, hit: _Hit) -> bool:
         before.count(q) for q in _CLOSING_QUOTES
     )
     return depth > 0 or before.count('"') % 2 == 1
+
+
+class _SoundIndex:
+    """The entries of one lexicon that also match by sound, compiled for scanning.
+
+    Texts are scanned as strings of syllable codes (one code per character). Homophones of an
+    entry are its own code string; near-homophones of entries of up to 4 syllables are spelled
+    out (every allowed variant of one syllable: a handful for near sounds, a few dozen for
+    similar ones), so one Aho-Corasick pass finds them all. Longer entries allow any one
+    syllable to differ: their first two or last two syllables are then exact, and those
+    bigrams anchor a check of the whole entry.
+    """
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.terms = lexicon.terms
+        self.automaton: Any = None
+        self.long: dict[int, str] = {}  # entries of 5+ syllables: their syllable codes
+        entries: dict[str, list[tuple[str, int, int]]] = {}
+        for i, term in enumerate(lexicon.terms):
+            level = lexicon.fuzzy_level(term)
+            sounds = _sounds(term.key) if level != "none" else None
+            if sounds is None:
+                continue
+            codes = phonetic.sound_codes(term.key)
+            entries.setdefault(codes, []).append(("term", i, 1))
+            if level != "near":
+                continue
+            farthest = _NEAR_ALLOWANCE.get(len(sounds))
+            if farthest is None:
+                self.long[i] = codes
+                for offset in (0, len(sounds) - 2):
+                    entries.setdefault(codes[offset : offset + 2], []).append(("anchor", i, offset))
+                continue
+            for hole, syllable in enumerate(sounds):
+                for variant in phonetic.variants(syllable, farthest):
+                    spelled = codes[:hole] + phonetic.code_of(variant) + codes[hole + 1 :]
+                    entries.setdefault(spelled, []).append(("term", i, 2))
+        if entries and lexicon.fuzzy != "none":
+            for exception in lexicon.exceptions:
+                if _sounds(exception) is not None:
+                    code = phonetic.sound_codes(exception)
+                    entries.setdefault(code, []).append(("exception", -1, 1))
+        if entries:
+            self.automaton = ahocorasick.Automaton()
+            for key, value in entries.items():
+                self.automaton.add_word(key, (len(key), tuple(value)))
+            self.automaton.make_automaton()
+
+    @property
+    def active(self) -> bool:
+        return self.automaton is not None
+
+    def scan(self, scan: _Scan) -> None:
+        """Add the matches by sound of ``scan.text`` to ``scan`` (exact ones are already there)."""
+        text = scan.text.text
+        codes = phonetic.sound_codes(text)
+        anchored: set[tuple[int, int]] = set()
+        for end_index, (length, entries) in self.automaton.iter(codes):
+            start, end = end_index - length + 1, end_index + 1
+            for kind, index, via in entries:
+                if kind == "exception":
+                    scan.exceptions.append(_Hit(kind, start, end))
+                elif kind == "anchor":
+                    anchored.add((index, start - via))
+                elif text[start:end] != self.terms[index].key:
+                    scan.terms.append(_Hit(kind, start, end, index, via=via))
+        for index, start in sorted(anchored):
+            entry = self.long[index]
+            if _one_off(entry, codes, start):
+                scan.terms.append(_Hit("term", start, start + len(entry), index, via=2))
+
+
+def _sounds(key: str) -> tuple[phonetic.Syllable, ...] | None:
+    """The syllables of an entry that may match by sound: two or more Chinese characters."""
+    if len(key) < 2:
+        return None
+    sounds = tuple(s for s in phonetic.syllables(key) if s is not None)
+    return sounds if len(sounds) == len(key) else None
+
+
+#: The farthest one differing syllable may sound, by the entry's number of syllables; longer
+#: entries allow any one syllable.
+_NEAR_ALLOWANCE = {2: phonetic.Sound.NEAR, 3: phonetic.Sound.NEAR, 4: phonetic.Sound.SIMILAR}
+
+
+def _one_off(entry: str, codes: str, start: int) -> bool:
+    """Whether exactly one syllable code of ``codes`` from ``start`` differs from ``entry``'s.
+
+    None differing is a homophone (found as such); the differing one must be a syllable.
+    """
+    end = start + len(entry)
+    if start < 0 or end > len(codes):
+        return False
+    differing = [got for want, got in zip(entry, codes[start:end], strict=True) if want != got]
+    return len(differing) == 1 and differing[0] != "\x00"
+
+
+def _fuzzy_directive(d: Mapping[str, str], source: str) -> str:
+    raw = d.get("fuzzy", "none").strip().lower()
+    if raw not in FUZZY_LEVELS:
+        raise LexiconError(f"{source}: @fuzzy must be one of {FUZZY_LEVELS}, got {raw!r}")
+    return raw
 
 
 def _split_words(raw: str) -> tuple[str, ...]:
@@ -386,7 +554,11 @@ def _field_value(name: str, value: str, where: str) -> Any:
             raise LexiconError(
                 f"{where}: severity {value!r} is not one of {[str(s) for s in Severity]}"
             ) from None
-    if name in {"negatable", "standalone"}:
+    if name == "fuzzy":
+        if value.lower() not in _FUZZY_WORDS:
+            raise LexiconError(f"{where}: fuzzy={value!r} is not one of no|homophone|near")
+        return _FUZZY_WORDS[value.lower()]
+    if name in {"negatable", "standalone", "number_after"}:
         if value.lower() not in _BOOL_WORDS:
             raise LexiconError(f"{where}: {name}={value!r} is not yes/no")
         return _BOOL_WORDS[value.lower()]

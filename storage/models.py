@@ -171,9 +171,12 @@ class CallFlag(Base):
     role: Mapped[str] = mapped_column(String(16))
     start: Mapped[float] = mapped_column(Float)
     end: Mapped[float] = mapped_column(Float)
-    evidence: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str] = mapped_column(Text)  # in Chinese
     rule_set_version: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
+    # The evidence as a message key and parameters (qa_platform.flags.messages): any language.
+    evidence_key: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    evidence_params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
 
 
 class AuditEvent(Base):

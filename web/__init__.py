@@ -29,6 +29,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.register(app)
     app.jinja_env.globals.update(
         _=i18n.gettext,
+        flag_evidence=i18n.flag_evidence,
         csrf_token=security.csrf_token,
         current_user=policy.current_user,
         lang=i18n.current_lang,

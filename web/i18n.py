@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 from flask import g, request
+
+from qa_platform.flags import messages
 
 LANGS = ("zh", "en")
 DEFAULT = "zh"
@@ -34,3 +38,15 @@ def gettext(key: str, **values: object) -> str:
     """Translate ``key`` into the request's language; ``{name}`` placeholders are filled."""
     text = catalog(current_lang()).get(key) or catalog(DEFAULT).get(key) or key
     return text.format(**values) if values else text
+
+
+def flag_evidence(flag: Mapping[str, Any]) -> str:
+    """A stored flag's evidence in the request's language (its stored Chinese text when the
+    flag predates message keys or the catalogue no longer has its key)."""
+    key = flag.get("evidence_key")
+    if not key:
+        return str(flag.get("evidence", ""))
+    try:
+        return messages.render(key, flag.get("evidence_params") or {}, current_lang())
+    except messages.MessageError:
+        return str(flag.get("evidence", ""))

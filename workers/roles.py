@@ -18,13 +18,14 @@ from typing import Any
 
 import yaml
 
+from qa_platform.domain.errors import Invalid
 from qa_platform.domain.transcript import Role
 
 MAX_CUE_CONFIDENCE = 0.98  # cues are evidence, never certainty
 _STRIP = re.compile(r"[\s\W_]+", re.UNICODE)
 
 
-class RoleCuesError(ValueError):
+class RoleCuesError(Invalid):
     """The role cue file is malformed; the message names the entry."""
 
 

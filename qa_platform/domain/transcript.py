@@ -125,8 +125,12 @@ class Flag:
     role: Role
     start: float
     end: float
-    evidence: str
+    evidence: str  # the message in Chinese (the default language)
     rule_set_version: str = ""
+    # The message as a catalogue key and parameters (qa_platform.flags.messages), so a page
+    # renders it in the reader's language; empty for flags stored before messages had keys.
+    evidence_key: str = ""
+    evidence_params: dict[str, Any] = field(default_factory=dict, hash=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -137,4 +141,6 @@ class Flag:
             "end": self.end,
             "evidence": self.evidence,
             "rule_set_version": self.rule_set_version,
+            "evidence_key": self.evidence_key,
+            "evidence_params": dict(self.evidence_params),
         }

@@ -8,9 +8,13 @@ change. Rules live in :mod:`qa_platform.flags.catalogue`, thresholds in a versio
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from qa_platform.domain.transcript import AudioFeatures, Flag, Transcript
 from qa_platform.flags.call_view import CallView
 from qa_platform.flags.catalogue import CATALOGUE, Finding
+from qa_platform.flags.messages import flag_name, render
 from qa_platform.flags.rule_set import (
     RuleParams,
     RuleSet,
@@ -28,8 +32,10 @@ __all__ = [
     "RuleSetError",
     "default_rule_set",
     "evaluate",
+    "flag_name",
     "load_rule_set",
     "parse_rule_set",
+    "render",
     "rule_set_from_dict",
 ]
 
@@ -75,4 +81,11 @@ def _to_flag(name: str, p: RuleParams, finding: Finding, version: str) -> Flag:
         end=round(finding.end, 3),
         evidence=finding.evidence,
         rule_set_version=version,
+        evidence_key=finding.key,
+        evidence_params=_plain(finding.params),
     )
+
+
+def _plain(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameters as JSON-ready values (tuples as lists), unrounded so both languages agree."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}

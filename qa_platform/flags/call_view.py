@@ -50,14 +50,18 @@ class SegmentView:
         span = seg.end - seg.start
         return seg.start + span * start / n, seg.start + span * end / n
 
-    def evidence(self, match: LexiconMatch) -> str:
-        """The matched words in their original spelling with a little context."""
+    def context(self, match: LexiconMatch) -> str:
+        """The words around a match in their original spelling (… where the text goes on)."""
         text = self.segment.text
         a = max(0, match.original_start - EVIDENCE_CONTEXT)
         b = min(len(text), match.original_end + EVIDENCE_CONTEXT)
         prefix = "…" if a > 0 else ""
         suffix = "…" if b < len(text) else ""
-        return f"“{match.quote}” in “{prefix}{text[a:b]}{suffix}”"
+        return f"{prefix}{text[a:b]}{suffix}"
+
+    def evidence(self, match: LexiconMatch) -> str:
+        """The matched words in their original spelling with a little context (English form)."""
+        return f"“{match.quote}” in “{self.context(match)}”"
 
     @property
     def duration(self) -> float:
@@ -78,6 +82,19 @@ def _word_offsets(segment: Segment) -> list[tuple[int, int] | None]:
     return offsets
 
 
+def _union_length(spans: list[tuple[float, float]]) -> float:
+    """Total length of the union of ``spans`` (overlaps counted once)."""
+    total, reach, previous = 0.0, float("-inf"), float("-inf")
+    for start, end in spans:
+        if start < previous:  # out of order (overlapping turns): sort, then merge
+            return _union_length(sorted(spans))
+        previous = start
+        if end > reach:
+            total += end - (start if start > reach else reach)
+            reach = end
+    return total
+
+
 @dataclass(frozen=True, slots=True)
 class PhraseHit:
     """A lexicon match placed in time, with the segment it came from."""
@@ -94,6 +111,11 @@ class PhraseHit:
     @property
     def evidence(self) -> str:
         return self.view.evidence(self.match)
+
+    @property
+    def evidence_params(self) -> dict[str, str]:
+        """The matched words and their context, for the ``phrase.match`` message."""
+        return {"quote": self.match.quote, "context": self.view.context(self.match)}
 
 
 @dataclass
@@ -121,6 +143,22 @@ class CallView:
     @cached_property
     def agent_speech_s(self) -> float:
         return sum(v.duration for v in self.agent)
+
+    @cached_property
+    def agent_voiced_s(self) -> float:
+        """Seconds the agent's voice is active (发声时长), not the wall time of agent turns.
+
+        The voice activity of the agent channel or turns (``talk_time_s['agent']``) when the
+        audio features have it, else the agent's words as the ASR timed them (merged where they
+        overlap), else the union of agent segments.
+        """
+        measured = self.features.talk_time_s.get("agent", 0.0)
+        if measured > 0:
+            return measured
+        words = [w for v in self.agent for w in v.segment.words]
+        if words:
+            return _union_length([(w.start, w.end) for w in words])
+        return _union_length([(v.segment.start, v.segment.end) for v in self.agent])
 
     def hits(self, lexicon_name: str, views: Sequence[SegmentView]) -> Iterator[PhraseHit]:
         """Every accepted match of a lexicon in the given segments, with times."""

@@ -9,26 +9,47 @@ a call without any agent segment gets none of them (a silent call is caught by t
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from qa_platform.domain.transcript import Role, Severity
-from qa_platform.flags.call_view import CallView, SegmentView
+from qa_platform.flags.call_view import CallView, PhraseHit, SegmentView
+from qa_platform.flags.messages import render
 from qa_platform.flags.rule_set import RuleParams
+from qa_platform.masking import DIGIT_CHARS, PLACEHOLDERS
+from qa_platform.text import normalise
 
 EPSILON = 1e-6  # thresholds fire "at" the value despite float rounding of measured times
+#: Masked personal data (``[手机号]``, ``＊＊＊``): not spoken characters for the speech rate.
+_MASK_TOKENS = re.compile("|".join(re.escape(v) for v in PLACEHOLDERS.values()) + r"|[＊*]+")
+_NUMBER_START = f"[{DIGIT_CHARS}\\[＊*]"  # a spoken or masked number begins here
+_SELF_NUMBER = re.compile(f"我是(?:坐席|座席|客服)?[{DIGIT_CHARS}]{{1,8}}号")  # 我是3821号
 
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """What a rule found: role, time span, evidence and, where a lexicon term says so, severity."""
+    """What a rule found: role, time span, evidence message and, where a term says so, severity.
+
+    The evidence is a message key of :mod:`qa_platform.flags.messages` and its parameters;
+    ``evidence`` renders it in Chinese, :meth:`message` in any catalogue language.
+    """
 
     role: Role
     start: float
     end: float
-    evidence: str
+    key: str
+    params: Mapping[str, Any] = field(default_factory=dict)
     severity: Severity | None = None
+
+    @property
+    def evidence(self) -> str:
+        return self.message("zh")
+
+    def message(self, lang: str) -> str:
+        return render(self.key, self.params, lang)
 
 
 Rule = Callable[[CallView, RuleParams], list[Finding]]
@@ -42,7 +63,8 @@ def ultra_short(call: CallView, p: RuleParams) -> list[Finding]:
     d = call.features.duration_s
     if d > p["max_duration_s"] + EPSILON:
         return []
-    return [Finding(Role.UNKNOWN, 0.0, d, f"duration {d:.1f} s ≤ {p['max_duration_s']:g} s")]
+    params = {"duration": d, "limit": p["max_duration_s"]}
+    return [Finding(Role.UNKNOWN, 0.0, d, "ultra_short.duration", params)]
 
 
 def ultra_long(call: CallView, p: RuleParams) -> list[Finding]:
@@ -50,7 +72,8 @@ def ultra_long(call: CallView, p: RuleParams) -> list[Finding]:
     d = call.features.duration_s
     if d < p["min_duration_s"] - EPSILON:
         return []
-    return [Finding(Role.UNKNOWN, 0.0, d, f"duration {d:.1f} s ≥ {p['min_duration_s']:g} s")]
+    params = {"duration": d, "limit": p["min_duration_s"]}
+    return [Finding(Role.UNKNOWN, 0.0, d, "ultra_long.duration", params)]
 
 
 def long_silence(call: CallView, p: RuleParams) -> list[Finding]:
@@ -64,11 +87,18 @@ def long_silence(call: CallView, p: RuleParams) -> list[Finding]:
                 Role.UNKNOWN,
                 0.0,
                 call.features.duration_s,
-                f"longest silence {longest:.1f} s ≥ {threshold:g} s",
+                "long_silence.longest",
+                {"length": longest, "limit": threshold},
             )
         ]
     return [
-        Finding(Role.UNKNOWN, s.start, s.end, f"silence {s.duration:.1f} s ≥ {threshold:g} s")
+        Finding(
+            Role.UNKNOWN,
+            s.start,
+            s.end,
+            "long_silence.span",
+            {"length": s.duration, "limit": threshold},
+        )
         for s in spans
         if s.duration >= threshold - EPSILON
     ]
@@ -79,8 +109,8 @@ def silence_ratio(call: CallView, p: RuleParams) -> list[Finding]:
     f = call.features
     if f.duration_s < p["min_duration_s"] - EPSILON or f.silence_ratio < p["max_ratio"] - EPSILON:
         return []
-    evidence = f"silence {f.silence_ratio:.0%} of {f.duration_s:.1f} s ≥ {p['max_ratio']:.0%}"
-    return [Finding(Role.UNKNOWN, 0.0, f.duration_s, evidence)]
+    params = {"ratio": f.silence_ratio, "duration": f.duration_s, "limit": p["max_ratio"]}
+    return [Finding(Role.UNKNOWN, 0.0, f.duration_s, "silence_ratio.ratio", params)]
 
 
 # ----------------------------------------------------------------------------- phrase rules
@@ -88,7 +118,10 @@ def silence_ratio(call: CallView, p: RuleParams) -> list[Finding]:
 
 def _phrase_findings(call: CallView, p: RuleParams, roles: Iterable[Role]) -> list[Finding]:
     hits = call.hits(p["lexicon"], call.by_role(*roles))
-    return [Finding(h.role, h.start, h.end, h.evidence, h.match.term.severity) for h in hits]
+    return [
+        Finding(h.role, h.start, h.end, "phrase.match", h.evidence_params, h.match.term.severity)
+        for h in hits
+    ]
 
 
 def abuse_agent(call: CallView, p: RuleParams) -> list[Finding]:
@@ -119,48 +152,108 @@ def _first_words(views: list[SegmentView], limit: int = 30) -> str:
     return text[:limit] + ("…" if len(text) > limit else "")
 
 
-def _missing_opening_phrase(call: CallView, p: RuleParams, what: str) -> list[Finding]:
-    if not call.agent:
-        return []
+def _opening_window(call: CallView, p: RuleParams) -> tuple[float, float]:
     first = call.agent[0].segment.start
-    limit = first + p["within_s"]
-    if any(h.start < limit for h in call.hits(p["lexicon"], call.agent)):
-        return []
-    evidence = (
-        f"no {what} in the first {p['within_s']:g} s of agent speech: “{_first_words(call.agent)}”"
-    )
-    return [Finding(Role.AGENT, first, limit, evidence)]
+    return first, first + p["within_s"]
+
+
+def _missing_opening(call: CallView, p: RuleParams, rule: str) -> list[Finding]:
+    first, limit = _opening_window(call, p)
+    params = {"within": p["within_s"], "first_words": _first_words(call.agent)}
+    return [Finding(Role.AGENT, first, limit, f"{rule}.none", params)]
 
 
 def missing_greeting(call: CallView, p: RuleParams) -> list[Finding]:
     """问候: the agent greets within the first ``within_s`` seconds of agent speech (seeds/003)."""
-    return _missing_opening_phrase(call, p, "greeting")
+    if not call.agent:
+        return []
+    _first, limit = _opening_window(call, p)
+    if any(h.start < limit for h in call.hits(p["lexicon"], call.agent)):
+        return []
+    return _missing_opening(call, p, "missing_greeting")
 
 
 def missing_agent_id(call: CallView, p: RuleParams) -> list[Finding]:
-    """自报工号: the agent states the staff number early in the call (seeds/003 二(二)2)."""
-    return _missing_opening_phrase(call, p, "工号 (agent id)")
+    """自报工号: the agent states the staff number early in the call (seeds/003 二(二)2).
+
+    Counts: 工号 as written; a match by sound (公号, 功耗, 工后) or an entry marked
+    ``number_after`` (编号) only with a number right after it (工后三七五二, 编号幺二); and
+    "我是3821号". The number may be spoken in Chinese numerals or already masked.
+    """
+    if not call.agent:
+        return []
+    _first, limit = _opening_window(call, p)
+    for hit in call.hits(p["lexicon"], call.agent):
+        if hit.start < limit and _states_agent_id(hit, p["number_within"]):
+            return []
+    if any(start < limit for start in _self_numbers(call.agent)):
+        return []
+    return _missing_opening(call, p, "missing_agent_id")
+
+
+def _states_agent_id(hit: PhraseHit, number_within: int) -> bool:
+    if hit.match.via == "exact" and not hit.match.term.number_after:
+        return True
+    rest = hit.view.segment.text[hit.match.original_end :]
+    return re.match(f"[\\s,，、:：是为]{{0,{number_within}}}{_NUMBER_START}", rest) is not None
+
+
+def _self_numbers(views: list[SegmentView]) -> Iterable[float]:
+    """Start times of "我是<number>号" in agent speech."""
+    for view in views:
+        for m in _SELF_NUMBER.finditer(view.segment.text):
+            yield view.time_of(m.start(), m.end())[0]
 
 
 def missing_identity_check(call: CallView, p: RuleParams) -> list[Finding]:
-    """双因素验证 before policy details are read out (seeds/003 二(一)2)."""
-    details = sorted(call.hits(p["policy_lexicon"], call.agent), key=lambda h: h.start)
-    if not details:
-        return []
-    first = details[0]
-    factors = {
-        h.match.term.factor
-        for h in call.hits(p["identity_lexicon"], call.agent)
-        if h.start < first.start and h.match.term.factor not in ("", "generic")
-    }
-    if len(factors) >= p["min_factors"]:
-        return []
-    found = ", ".join(sorted(factors)) or "none"
-    evidence = (
-        f"policy details {first.evidence} at {first.start:.1f} s after {len(factors)} identity "
-        f"factor(s) ({found}); {p['min_factors']} required"
+    """双因素验证 (seeds/003 二(一)2): a request that changes the account or reveals policy data.
+
+    A customer request of ``request_lexicon`` (受益人变更, 退保, 改地址 …) that the agent acts on
+    (``action_lexicon``: 帮您办理, 为您查询 …, or reading out ``policy_lexicon`` details) needs
+    ``min_factors`` different identity factors asked by the agent before the agent acts. A call
+    without such a request needs no check; a request the agent does not act on (refuses,
+    redirects to a branch) needs none either. Once the customer is verified, the call is.
+    """
+    requests = sorted(
+        call.hits(p["request_lexicon"], call.by_role(Role.CUSTOMER, Role.UNKNOWN)),
+        key=lambda h: h.start,
     )
-    return [Finding(Role.AGENT, first.start, first.end, evidence)]
+    if not requests or not call.agent:
+        return []
+    actions = sorted(
+        [*call.hits(p["action_lexicon"], call.agent), *call.hits(p["policy_lexicon"], call.agent)],
+        key=lambda h: h.start,
+    )
+    asked = [
+        (h.start, h.match.term.factor)
+        for h in call.hits(p["identity_lexicon"], call.agent)
+        if h.match.term.factor not in ("", "generic")
+    ]
+    for request in requests:
+        action = next((a for a in actions if a.start >= request.start), None)
+        if action is None:
+            continue  # not acted on (yet): no data revealed, nothing changed
+        factors = sorted({factor for at, factor in asked if at < action.start})
+        if len(factors) >= p["min_factors"]:
+            return []
+        return [_unverified(request, action, factors, p["min_factors"])]
+    return []
+
+
+def _unverified(
+    request: PhraseHit, action: PhraseHit, factors: list[str], required: int
+) -> Finding:
+    params = {
+        "request": request.match.quote,
+        "category": request.match.term.category or "policy_info",
+        "request_at": request.start,
+        "action": action.match.quote,
+        "action_at": action.start,
+        "count": len(factors),
+        "factors": factors,
+        "required": required,
+    }
+    return Finding(Role.AGENT, action.start, action.end, "missing_identity_check.request", params)
 
 
 def missing_closing(call: CallView, p: RuleParams) -> list[Finding]:
@@ -171,9 +264,8 @@ def missing_closing(call: CallView, p: RuleParams) -> list[Finding]:
     since = last - p["last_s"]
     if any(h.end > since for h in call.hits(p["lexicon"], call.agent)):
         return []
-    tail = call.agent[-1].segment.text[-30:]
-    evidence = f"no closing phrase in the last {p['last_s']:g} s of agent speech: “{tail}”"
-    return [Finding(Role.AGENT, max(since, 0.0), last, evidence)]
+    params = {"last": p["last_s"], "tail": call.agent[-1].segment.text[-30:]}
+    return [Finding(Role.AGENT, max(since, 0.0), last, "missing_closing.none", params)]
 
 
 def filler_words(call: CallView, p: RuleParams) -> list[Finding]:
@@ -186,30 +278,54 @@ def filler_words(call: CallView, p: RuleParams) -> list[Finding]:
     if rate < p["max_per_minute"] - EPSILON:
         return []
     counts = Counter(h.match.term.text for h in hits)
-    top = ", ".join(f"{t}×{n}" for t, n in counts.most_common(5))
-    evidence = (
-        f"{len(hits)} filler words in {minutes:.1f} min of agent speech = {rate:.1f}/min "
-        f"≥ {p['max_per_minute']:g}/min ({top})"
-    )
-    return [Finding(Role.AGENT, call.agent[0].segment.start, call.agent[-1].segment.end, evidence)]
+    params = {
+        "count": len(hits),
+        "minutes": minutes,
+        "rate": rate,
+        "limit": p["max_per_minute"],
+        "top": ", ".join(f"{t}×{n}" for t, n in counts.most_common(5)),
+    }
+    span = call.agent[0].segment.start, call.agent[-1].segment.end
+    return [Finding(Role.AGENT, *span, "filler_words.rate", params)]
 
 
 def speech_rate(call: CallView, p: RuleParams) -> list[Finding]:
-    """语速: agent characters per minute outside ``min_cpm``–``max_cpm`` ± ``tolerance_cpm``."""
-    seconds = call.agent_speech_s
+    """语速 (seeds/003 三(一)1: 120–150 字/分钟) outside ``min_cpm``–``max_cpm`` ± ``tolerance_cpm``.
+
+    Characters are what the agent said: masked personal data (``[手机号]``, ``＊``), spaces and
+    punctuation do not count. Time is the agent's voiced time (:attr:`CallView.agent_voiced_s`),
+    not the wall time of the call or of the agent's turns.
+    """
+    seconds = call.agent_voiced_s
     if not call.agent or seconds < p["min_agent_speech_s"] - EPSILON:
         return []
-    characters = sum(len(v.norm.text) for v in call.agent)
+    characters = sum(_spoken_characters(v) for v in call.agent)
     cpm = characters / (seconds / 60)
     low, high = p["min_cpm"] - p["tolerance_cpm"], p["max_cpm"] + p["tolerance_cpm"]
     if low - EPSILON <= cpm <= high + EPSILON:
         return []
-    side = "slow" if cpm < low else "fast"
-    evidence = (
-        f"agent speaks {cpm:.0f} 字/分钟 ({characters} characters in {seconds:.1f} s), too {side}; "
-        f"allowed {p['min_cpm']:g}–{p['max_cpm']:g} ± {p['tolerance_cpm']:g}"
-    )
-    return [Finding(Role.AGENT, call.agent[0].segment.start, call.agent[-1].segment.end, evidence)]
+    params = {
+        "cpm": cpm,
+        "characters": characters,
+        "seconds": seconds,
+        "side": "slow" if cpm < low else "fast",
+        "low": p["min_cpm"],
+        "high": p["max_cpm"],
+        "tolerance": p["tolerance_cpm"],
+    }
+    span = call.agent[0].segment.start, call.agent[-1].segment.end
+    return [Finding(Role.AGENT, *span, "speech_rate.rate", params)]
+
+
+def spoken_characters(text: str) -> int:
+    """Characters of ``text`` that were spoken: no mask tokens, spaces or punctuation."""
+    return len(normalise(_MASK_TOKENS.sub("", text)))
+
+
+def _spoken_characters(view: SegmentView) -> int:
+    if _MASK_TOKENS.search(view.segment.text) is None:
+        return len(view.norm.text)  # nothing masked: the normalised text is what was said
+    return spoken_characters(view.segment.text)
 
 
 def interruption(call: CallView, p: RuleParams) -> list[Finding]:
@@ -230,8 +346,8 @@ def interruption(call: CallView, p: RuleParams) -> list[Finding]:
             Role.AGENT,
             sa.start,
             sa.start + overlap,
-            f"agent started at {sa.start:.1f} s while the customer was speaking "
-            f"(overlap {overlap:.1f} s): “{sa.text[:20]}”",
+            "interruption.overlap",
+            {"at": sa.start, "overlap": overlap, "text": sa.text[:20]},
         )
         for sa, _sc, overlap in events
     ]
@@ -243,9 +359,12 @@ def asr_unreliable(call: CallView, p: RuleParams) -> list[Finding]:
     for v in call.segments:
         s = v.segment
         low = s.confidence < p["min_confidence"] - EPSILON
-        if s.unreliable or low:
-            reason = s.unreliable or f"confidence {s.confidence:.2f} < {p['min_confidence']:g}"
-            findings.append(Finding(s.role, s.start, s.end, f"{reason}: “{s.text[:30]}”"))
+        if s.unreliable:
+            params = {"reason": s.unreliable, "text": s.text[:30]}
+            findings.append(Finding(s.role, s.start, s.end, "asr_unreliable.marked", params))
+        elif low:
+            params = {"confidence": s.confidence, "limit": p["min_confidence"], "text": s.text[:30]}
+            findings.append(Finding(s.role, s.start, s.end, "asr_unreliable.confidence", params))
     return findings
 
 

@@ -31,6 +31,7 @@ from typing import Any
 
 import yaml
 
+from qa_platform.domain.errors import Invalid
 from qa_platform.domain.transcript import Severity
 from qa_platform.lexicon import LexiconError, load_lexicon
 
@@ -41,7 +42,7 @@ _WHEN_KEYS = {"direction", "business_type"}
 _OVERRIDE_KEYS = {"when", "rules", "name"}
 
 
-class RuleSetError(ValueError):
+class RuleSetError(Invalid):
     """A rule set is invalid; the message names the file and the offending key."""
 
 
@@ -72,10 +73,12 @@ RULE_PARAMS: Mapping[str, Mapping[str, Param]] = MappingProxyType(
         "abuse_agent": {"lexicon": LEXICON},
         "abuse_customer": {"lexicon": LEXICON},
         "missing_greeting": {"within_s": NUMBER, "lexicon": LEXICON},
-        "missing_agent_id": {"within_s": NUMBER, "lexicon": LEXICON},
+        "missing_agent_id": {"within_s": NUMBER, "number_within": INTEGER, "lexicon": LEXICON},
         "missing_identity_check": {
             "min_factors": POSITIVE_INTEGER,
             "identity_lexicon": LEXICON,
+            "request_lexicon": LEXICON,
+            "action_lexicon": LEXICON,
             "policy_lexicon": LEXICON,
         },
         "missing_closing": {"last_s": NUMBER, "lexicon": LEXICON},

@@ -95,6 +95,8 @@ def call_flags(session: Session, call_id: int) -> list[dict[str, Any]]:
             "end": f.end,
             "evidence": f.evidence,
             "rule_set_version": f.rule_set_version,
+            "evidence_key": f.evidence_key,
+            "evidence_params": dict(f.evidence_params or {}),
         }
         for f in rows
     ]

@@ -254,6 +254,8 @@ def replace_flags(session: Session, flags_by_call: Mapping[int, Sequence[Flag]])
             "evidence": f.evidence,
             "rule_set_version": f.rule_set_version,
             "created_at": now,
+            "evidence_key": f.evidence_key,
+            "evidence_params": dict(f.evidence_params),
         }
         for call_id, flags in flags_by_call.items()
         for f in flags

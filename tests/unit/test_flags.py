@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qa_platform.domain.transcript import AudioFeatures, Role, Segment, Span, Transcript, Word
-from qa_platform.flags import FLAG_TYPES, default_rule_set, evaluate, rule_set_from_dict
+from qa_platform.flags import FLAG_TYPES, default_rule_set, evaluate, render, rule_set_from_dict
 
 RULES = default_rule_set()
 GREETING = "您好，这里是安心保险服务专线，我是坐席小王，工号三八二一，请问有什么可以帮您"
@@ -37,6 +37,11 @@ def run(segments: list[Segment] | None, duration: float = 120.0, **kw) -> list:
 
 def types(flags: list) -> list[str]:
     return [f.type for f in flags]
+
+
+def english(flag) -> str:
+    """The flag's evidence in English (the stored text is Chinese)."""
+    return render(flag.evidence_key, flag.evidence_params, "en")
 
 
 def compliant_call() -> list[Segment]:
@@ -95,7 +100,7 @@ def test_long_silence_fires_at_the_threshold_not_below(length: float, fires: boo
     assert bool(flags) is fires
     if fires:
         assert (flags[0].start, flags[0].end) == (40.0, round(40.0 + length, 3))
-        assert f"{length:.1f} s" in flags[0].evidence
+        assert f"{length:.1f} s" in english(flags[0])
 
 
 @pytest.mark.parametrize(("ratio", "fires"), [(0.4, True), (0.39, False)])
@@ -147,7 +152,7 @@ def test_single_factor_before_policy_details_is_flagged() -> None:
     segments[2] = agent(13.5, 20.0, "好的，请您提供身份证号后四位")
     [flag] = [f for f in run(segments) if f.type == "missing_identity_check"]
     assert flag.severity == "critical" and flag.role == Role.AGENT
-    assert "1 identity factor(s) (id_card)" in flag.evidence
+    assert "1 identity factor(s) (id_card)" in english(flag)
     assert 25.5 <= flag.start < 32.0
 
 
@@ -210,7 +215,7 @@ def test_interruption_needs_the_minimum_overlap() -> None:
     cut_in = [*base, agent(18.5, 25.0, "您先别说了，听我讲")]
     short = [*base, agent(19.5, 25.0, "好的，我明白了")]
     [flag] = [f for f in run(cut_in) if f.type == "interruption"]
-    assert flag.start == 18.5 and "overlap 1.5 s" in flag.evidence
+    assert flag.start == 18.5 and "overlap 1.5 s" in english(flag)
     assert "interruption" not in types(run(short))
 
 
@@ -222,7 +227,7 @@ def test_asr_unreliable_segments() -> None:
     segments[3] = Segment("SC", Role.CUSTOMER, 20.5, 25.0, "幺二三四", confidence=0.2)
     flags = [f for f in run(segments) if f.type == "asr_unreliable"]
     assert [f.start for f in flags] == [9.5, 20.5]
-    assert "repetition loop" in flags[0].evidence and "confidence 0.20" in flags[1].evidence
+    assert "repetition loop" in english(flags[0]) and "confidence 0.20" in english(flags[1])
 
 
 # ----------------------------------------------------------------------------- phrases by role
@@ -317,6 +322,10 @@ _PHRASES = [
     "再见",
     "身份证号",
     "您的保单",
+    "公号三七",
+    "我要退保",
+    "帮您办理",
+    "[手机号]",
     "，",
     "sb",
     "  ",
@@ -347,3 +356,188 @@ def test_any_transcript_gives_well_formed_flags(segments, duration, direction) -
     for f in flags:
         assert f.type in FLAG_TYPES and f.start <= f.end and f.evidence
         assert f.rule_set_version == RULES.version
+        assert english(f) and f.evidence == render(f.evidence_key, f.evidence_params, "zh")
+
+
+# ----------------------------------------------------------------------------- 工号 as the ASR hears it
+
+
+def with_opening(text: str) -> list[Segment]:
+    return [agent(1.0, 9.0, text), *compliant_call()[1:]]
+
+
+@pytest.mark.parametrize(
+    "opening",
+    [
+        "您好，我是坐席小王，公号三七五二，请问有什么可以帮您",  # homophone + number
+        "您好，我是坐席小王，功耗三七五二，请问有什么可以帮您",
+        "您好，我是坐席小王，工后幺二三四，请问有什么可以帮您",  # near-homophone + number
+        "您好，我是坐席小王，公号是[数字]，请问有什么可以帮您",  # the number already masked
+        "您好，我是坐席3821号，请问有什么可以帮您",
+        "您好，我是三八二一号，请问有什么可以帮您",  # 我是X号
+        "您好，我的编号是三八二一，请问有什么可以帮您",  # 编号 with a number
+        "您好，我是坐席小王，工号三八二一",  # as written
+    ],
+)
+def test_agent_id_said_as_the_asr_writes_it(opening: str) -> None:
+    assert "missing_agent_id" not in types(run(with_opening(opening)))
+
+
+@pytest.mark.parametrize(
+    "opening",
+    [
+        "您好，我是坐席小王，这款空调功耗很低，请问有什么可以帮您",  # sound-alike, no number
+        "您好，请问有什么可以帮您，您的编号我记下了",  # 编号 without a number
+        "您好，我是坐席小王，请问有什么可以帮您",
+    ],
+)
+def test_sound_alikes_without_a_number_are_not_an_agent_id(opening: str) -> None:
+    [flag] = [f for f in run(with_opening(opening)) if f.type == "missing_agent_id"]
+    assert flag.evidence.startswith("坐席开口后 30 秒内未自报工号")
+
+
+# ----------------------------------------------------------------------------- identity check
+
+
+def identity_call(*middle: Segment) -> list[Segment]:
+    return [
+        agent(1.0, 9.0, GREETING),
+        *middle,
+        agent(60.0, 66.0, "请问还有其他需要帮助的吗？" + CLOSING),
+    ]
+
+
+def identity_flags(*middle: Segment) -> list:
+    return [f for f in run(identity_call(*middle)) if f.type == "missing_identity_check"]
+
+
+def test_two_factors_before_acting_on_a_beneficiary_change_pass() -> None:
+    assert not identity_flags(
+        customer(10.0, 14.0, "我想变更受益人"),
+        agent(15.0, 22.0, "好的，请您提供身份证号后四位和出生日期"),
+        customer(23.0, 27.0, "幺二三四，一九八零年三月一日"),
+        agent(28.0, 34.0, "好的，核实无误，现在帮您办理受益人变更"),
+    )
+
+
+def test_factors_asked_before_the_request_count() -> None:
+    assert not identity_flags(
+        agent(10.0, 16.0, "为了核实您的身份，请提供保单号后六位和预留手机号"),
+        customer(17.0, 21.0, "好的。我要改一下地址"),
+        agent(22.0, 28.0, "好的，已经为您修改"),
+    )
+
+
+def test_beneficiary_change_without_any_check_is_flagged_with_the_request() -> None:
+    [flag] = identity_flags(
+        customer(10.0, 14.0, "我想把受益人改成我女儿"),
+        agent(15.0, 22.0, "好的，马上帮您办理"),
+    )
+    assert flag.severity == "critical" and flag.role == Role.AGENT
+    assert 15.0 <= flag.start < flag.end <= 22.0  # the moment the agent acts
+    assert flag.evidence_params["request"] == "受益人改成"
+    assert 10.0 <= flag.evidence_params["request_at"] < 14.0
+    assert flag.evidence.startswith("客户请求“受益人改成”（受益人变更")
+    assert "只核验了 0 项身份要素（无），要求 2 项" in flag.evidence
+    assert "request “受益人改成” (beneficiary change)" in english(flag)
+
+
+def test_one_factor_is_not_enough() -> None:
+    [flag] = identity_flags(
+        customer(10.0, 14.0, "我要退保"),
+        agent(15.0, 20.0, "请您提供身份证号后四位"),
+        customer(21.0, 24.0, "幺二三四"),
+        agent(25.0, 30.0, "好的，帮您提交退保申请"),
+    )
+    assert flag.evidence_params["factors"] == ["id_card"]
+    assert "只核验了 1 项身份要素（身份证号）" in flag.evidence
+
+
+def test_factors_asked_after_acting_do_not_count() -> None:
+    [flag] = identity_flags(
+        customer(10.0, 14.0, "帮我查一下保单详情"),
+        agent(15.0, 22.0, "好的，系统显示您这份保单目前有效"),
+        agent(23.0, 30.0, "另外请您提供身份证号后四位和出生日期"),
+    )
+    assert 15.0 <= flag.start < 22.0
+
+
+def test_no_request_needs_no_check() -> None:
+    assert not identity_flags(
+        customer(10.0, 14.0, "你们的营业时间是几点"),
+        agent(15.0, 22.0, "我们是早九点到晚六点，您的保单可以在官网自助查看"),
+    )
+
+
+def test_agent_refusing_to_act_needs_no_check() -> None:
+    assert not identity_flags(
+        customer(10.0, 14.0, "我想变更受益人"),
+        agent(15.0, 25.0, "抱歉，电话里无法为您办理受益人变更，请您本人携带身份证到柜台"),
+    )
+
+
+def test_negated_request_is_not_a_request() -> None:
+    assert not identity_flags(
+        customer(10.0, 14.0, "我不想退保，就是问问"),
+        agent(15.0, 22.0, "好的，帮您查一下相关规定"),
+    )
+
+
+def test_misheard_request_and_factor_names_still_count() -> None:
+    assert identity_flags(customer(10.0, 14.0, "我要推保"), agent(15.0, 22.0, "好的，帮您办理"))
+    assert not identity_flags(
+        customer(10.0, 14.0, "我要推保"),
+        agent(14.5, 20.0, "请提供您的身份正号后四位和保单后六位"),
+        agent(21.0, 26.0, "好的，帮您办理"),
+    )
+
+
+# ----------------------------------------------------------------------------- speech rate
+
+
+def test_masked_personal_data_is_not_counted_as_speech() -> None:
+    # 150 spoken characters in one minute: within the range; the mask tokens would add 70
+    text = "保" * 150 + "[身份证号]" * 10 + "＊" * 30
+    flags = run([agent(0.0, 60.0, text)])
+    assert "speech_rate" not in types(flags)
+    unmasked = "保" * 150 + "身份证号" * 10 + "星" * 30
+    [flag] = [f for f in run([agent(0.0, 60.0, unmasked)]) if f.type == "speech_rate"]
+    assert flag.evidence_params["characters"] == 220 and flag.evidence_params["side"] == "fast"
+
+
+def test_speech_rate_uses_voiced_time_not_wall_time() -> None:
+    # 150 characters voiced over 60 s inside a 120 s agent turn: 150 字/分钟, not 75
+    words = [Word("保", i * 0.4, i * 0.4 + 0.4) for i in range(150)]
+    segment = Segment("SA", Role.AGENT, 0.0, 120.0, "保" * 150, words)
+    assert "speech_rate" not in types(run([segment]))
+    no_words = Segment("SA", Role.AGENT, 0.0, 120.0, "保" * 150)
+    [flag] = [f for f in run([no_words]) if f.type == "speech_rate"]
+    assert flag.evidence_params["side"] == "slow" and "过慢" in flag.evidence
+
+
+def test_voice_activity_of_the_agent_channel_wins() -> None:
+    features = AudioFeatures(duration_s=120.0, talk_time_s={"agent": 45.0, "customer": 30.0})
+    [flag] = [
+        f for f in run([agent(0.0, 60.0, "保" * 150)], features=features) if f.type == "speech_rate"
+    ]
+    assert flag.evidence_params["cpm"] == 200.0 and flag.evidence_params["seconds"] == 45.0
+
+
+# ----------------------------------------------------------------------------- evidence languages
+
+
+def test_evidence_is_chinese_and_renders_in_english() -> None:
+    segments = compliant_call()
+    segments[-1] = agent(34.5, 40.0, "好的，就这样")
+    [flag] = [f for f in run(segments) if f.type == "missing_closing"]
+    assert flag.evidence == "坐席最后 30 秒内没有结束语：“好的，就这样”"
+    assert english(flag) == "no closing phrase in the last 30 s of agent speech: “好的，就这样”"
+    assert flag.to_dict()["evidence_key"] == "missing_closing.none"
+
+
+def test_phrase_evidence_quotes_the_original_words() -> None:
+    segments = compliant_call()
+    segments[1] = customer(9.5, 13.0, "我要去銀保監會投訴")
+    flag = next(f for f in run(segments) if f.type == "complaint_risk")
+    assert flag.evidence == "“銀保監會”，原话：“我要去銀保監會投訴”"
+    assert english(flag).startswith("“銀保監會” in ")

@@ -25,6 +25,8 @@ ALL_LEXICONS = (
     "identity_check",
     "policy_detail",
     "agent_id",
+    "identity_request",
+    "identity_action",
 )
 
 
@@ -192,3 +194,20 @@ def test_full_width_and_traditional_spellings_match_the_same(u) -> None:
     full_width = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in u.text)
     assert _matches(full_width) == _matches(u.text)
     assert _matches(_to_traditional(u.text)) == _matches(u.text)
+
+
+def test_abuse_words_match_by_homophone_at_most() -> None:
+    abuse = load_lexicon("abuse")
+    assert abuse.fuzzy == "homophone"
+    assert all(abuse.fuzzy_level(t) in ("none", "homophone") for t in abuse.terms)
+    assert [m.via for m in abuse.find("你是神经并")] == ["homophone"]
+    assert abuse.find("请把验证码的后四位告诉我") == []  # 码的 sounds like 妈的, which opts out
+
+
+def test_fuzzy_and_number_after_fields_are_parsed() -> None:
+    lexicon = parse_lexicon("t", "@fuzzy\tnear\n编号\tnumber_after=yes\tfuzzy=homophone\n工号\n")
+    numbered, plain = lexicon.terms
+    assert numbered.number_after and lexicon.fuzzy_level(numbered) == "homophone"
+    assert not plain.number_after and lexicon.fuzzy_level(plain) == "near"
+    with pytest.raises(LexiconError, match="number_after='maybe' is not yes/no"):
+        parse_lexicon("t", "编号\tnumber_after=maybe\n", source="t.txt")

@@ -30,7 +30,7 @@ def with_change(path: str, value: object) -> dict:
 
 def test_default_rule_set_loads_with_version_and_hash() -> None:
     rules = default_rule_set()
-    assert rules.version == "2026.11-default-1"
+    assert rules.version == "2026.12-default-2"
     assert len(rules.content_hash) == 64
     assert set(rules.rules) == set(RULE_PARAMS)
 
@@ -71,6 +71,17 @@ def test_round_trip_through_yaml() -> None:
         ),
         ("rules.interruption.max_count", 1.5, r"max_count: must be a whole number"),
         ("rules.missing_identity_check.min_factors", 0, r"min_factors: must be ≥ 1"),
+        (
+            "rules.missing_identity_check.request_lexicon",
+            "nope",
+            r"rules\.missing_identity_check\.request_lexicon: lexicon 'nope' not found",
+        ),
+        (
+            "rules.missing_identity_check.action_lexicon",
+            None,
+            r"rules\.missing_identity_check\.action_lexicon: missing",
+        ),
+        ("rules.missing_agent_id.number_within", 1.5, r"number_within: must be a whole number"),
         (
             "rules.speech_rate.min_cpm",
             200,
@@ -145,3 +156,11 @@ def test_overrides_apply_in_order_and_only_when_they_match() -> None:
 
 def test_packaged_default_file_is_the_one_loaded() -> None:
     assert load_rule_set(default_rule_set_path()).content_hash == default_rule_set().content_hash
+
+
+def test_rule_set_errors_are_invalid_input() -> None:
+    from qa_platform.domain.errors import Invalid, QaError
+
+    with pytest.raises(Invalid) as caught:
+        parse_rule_set("- 1\n", source="x.yaml")
+    assert isinstance(caught.value, QaError) and isinstance(caught.value, ValueError)
