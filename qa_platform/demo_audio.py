@@ -13,6 +13,7 @@ import csv
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import cast
 
 import av
 import numpy as np
@@ -108,7 +109,7 @@ def write_audio(
     if codec == "libopus":
         target = 48000 if target not in (8000, 12000, 16000, 24000, 48000) else target
     with av.open(str(path), "w", format=container) as box:
-        stream = box.add_stream(codec, rate=target, layout=layout)
+        stream = cast("av.AudioStream", box.add_stream(codec, rate=target, layout=layout))
         resampler = av.AudioResampler(format=stream.format.name, layout=layout, rate=target)
         frame = av.AudioFrame.from_ndarray(
             np.ascontiguousarray(audio.T.reshape(1, -1)), format="flt", layout=layout

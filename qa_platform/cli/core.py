@@ -69,7 +69,7 @@ def ingest(
         sys.exit(1)
 
 
-def _run_with_progress(plat, items, show: bool):  # type: ignore[no-untyped-def]
+def _run_with_progress(plat, items, show: bool):
     from tqdm import tqdm
 
     from qa_platform.services.ingest import ingest_many
@@ -84,7 +84,7 @@ def _run_with_progress(plat, items, show: bool):  # type: ignore[no-untyped-def]
         return ingest_many(plat, items, on_done=lambda _r: bar.update(1))
 
 
-def _line(r) -> str:  # type: ignore[no-untyped-def]
+def _line(r) -> str:
     if r.status == "rejected":
         return f"rejected  {r.error}"
     return f"{r.status:<9} call {r.call_id}  {r.file}"
@@ -200,13 +200,13 @@ def keys_status(as_json: bool) -> None:
 
     status = key_status(platform())
     emit(
-        status,
+        status.to_dict(),
         as_json,
         "\n".join(
-            f"{'*' if k['active'] else ' '} {k['id']}  {k['recordings']} recordings  {k['created_at']}"
-            for k in status["keys"]
+            f"{'*' if k.active else ' '} {k.id}  {k.recordings} recordings  {k.created_at}"
+            for k in status.keys
         ),
-    )  # type: ignore[union-attr]
+    )
 
 
 @keys.command("retire")
@@ -383,7 +383,7 @@ def demo(as_json: bool, serve: bool, port: int) -> None:
         click.get_current_context().invoke(web_command, host="127.0.0.1", port=port, threads=8)
 
 
-def _demo_text(report, rows) -> str:  # type: ignore[no-untyped-def]
+def _demo_text(report, rows) -> str:
     lines = [_line(r) for r in report.ingested] + [""]
     for r in rows:
         flags = ", ".join(sorted({f["type"] for f in r.get("flags", [])})) or "-"

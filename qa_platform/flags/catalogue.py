@@ -360,7 +360,7 @@ def asr_unreliable(call: CallView, p: RuleParams) -> list[Finding]:
         s = v.segment
         low = s.confidence < p["min_confidence"] - EPSILON
         if s.unreliable:
-            params = {"reason": s.unreliable, "text": s.text[:30]}
+            params: dict[str, Any] = {"reason": s.unreliable, "text": s.text[:30]}
             findings.append(Finding(s.role, s.start, s.end, "asr_unreliable.marked", params))
         elif low:
             params = {"confidence": s.confidence, "limit": p["min_confidence"], "text": s.text[:30]}

@@ -81,16 +81,21 @@ def _demo_samples(platform: Platform) -> list[dict[str, Any]]:
     """A random sample (feeds KPIs) and a targeted one (flagged calls), both assigned."""
     from scoring import services as scoring
     from scoring.plan import PlanFilters, SamplingPlan
+    from scoring.sampling import Method, Stream
 
     period = PlanFilters(period_start=date(2026, 11, 20), period_end=date(2026, 11, 30))
     plans = [
         SamplingPlan(
-            name="demo-random", stream="random", method="simple_random", filters=period, size=2
+            name="demo-random",
+            stream=Stream.RANDOM,
+            method=Method.SIMPLE_RANDOM,
+            filters=period,
+            size=2,
         ),
         SamplingPlan(
             name="demo-targeted",
-            stream="targeted",
-            method="targeted",
+            stream=Stream.TARGETED,
+            method=Method.TARGETED,
             filters=period,
             flag_types=("long_silence", "ultra_short", "missing_greeting", "abuse_agent"),
         ),

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from sqlalchemy import select
 
@@ -65,25 +66,37 @@ def rotate(platform: Platform, actor: str = "cli", batch: int = 500) -> Rotation
     return RotationReport(kek.id, rewrapped, previous)
 
 
-def key_status(platform: Platform) -> dict[str, object]:
+@dataclass(frozen=True)
+class KeyInfo:
+    id: str
+    created_at: str
+    active: bool
+    recordings: int  # data keys it wraps
+
+
+@dataclass(frozen=True)
+class KeyStatus:
+    """The keyring as operators see it (``qa keys status``, the admin keys page)."""
+
+    active: str
+    keys: tuple[KeyInfo, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"active": self.active, "keys": [asdict(k) for k in self.keys]}
+
+
+def key_status(platform: Platform) -> KeyStatus:
     """Which KEKs exist, which is active, and how many data keys each wraps."""
     ring = platform.reload_keyring()
     with platform.uow() as uow:
         counts = Counter(
             uow.session.scalars(select(Recording.kek_id).where(Recording.kek_id.is_not(None))).all()
         )
-    return {
-        "active": ring.active_id,
-        "keys": [
-            {
-                "id": k.id,
-                "created_at": k.created_at,
-                "active": k.id == ring.active_id,
-                "recordings": counts.get(k.id, 0),
-            }
-            for k in ring.keks.values()
-        ],
-    }
+    keys = tuple(
+        KeyInfo(k.id, k.created_at, k.id == ring.active_id, counts.get(k.id, 0))
+        for k in ring.keks.values()
+    )
+    return KeyStatus(ring.active_id, keys)
 
 
 def retire(platform: Platform, kek_id: str, actor: str = "cli") -> None:

@@ -120,7 +120,7 @@ def add_retention_class(platform: Platform, call_id: int, klass: str, actor: str
         return until
 
 
-def _get(session, call_id: int) -> Call:  # type: ignore[no-untyped-def]
+def _get(session, call_id: int) -> Call:
     call = session.scalar(select(Call).where(Call.id == call_id).with_for_update())
     if call is None:
         raise CallNotFound(f"no call {call_id}")

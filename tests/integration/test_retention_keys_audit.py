@@ -69,7 +69,7 @@ def test_rotation_rewraps_every_key_and_old_kek_can_retire(platform: Platform, t
     old_kek = platform.keyring.active_id
     report = rotate(platform)
     assert report.rewrapped == 5 and report.new_kek_id != old_kek
-    status = key_status(platform)
+    status = key_status(platform).to_dict()
     assert {k["id"]: k["recordings"] for k in status["keys"]} == {old_kek: 0, report.new_kek_id: 5}
     retire(platform, old_kek)
     platform.reload_keyring()
