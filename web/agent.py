@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, render_template, request, url_for
 
 from qa_platform.services import web_workbench as wb
+from scoring import services as scoring
 from web.policy import policy, user
 from web.views import act, form_int, form_text, platform
 
@@ -32,15 +33,17 @@ def result(evaluation_id: int) -> Any:
 @policy(roles="agent", obj=EVAL)
 def appeal(evaluation_id: int) -> Any:
     """File an appeal (申诉) on the ticked items."""
-    return act(
-        lambda: wb.file_appeal(
-            platform(),
-            user(),
+
+    def run() -> None:
+        p, expected = platform(), form_int("row_version")
+        scoring.file_appeal(
+            p.uow(),
             evaluation_id,
-            form_int("row_version"),
+            user().id,
             form_text("reason"),
             request.form.getlist("items"),
-        ),
-        url_for("agent.result", evaluation_id=evaluation_id),
-        "msg.appealed",
-    )
+            at=p.clock.now(),
+            expected_version=expected,
+        )
+
+    return act(run, url_for("agent.result", evaluation_id=evaluation_id), "msg.appealed")

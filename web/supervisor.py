@@ -7,7 +7,9 @@ from typing import Any
 import yaml
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
+from qa_platform.domain.errors import QaError
 from qa_platform.services import web_workbench as wb
+from qa_platform.services.context import Platform
 from qa_platform.services.web_console import (
     assign_run,
     calibration_detail,
@@ -21,6 +23,8 @@ from qa_platform.services.web_console import (
     upload_rule_set_yaml,
     upload_scorecard_yaml,
 )
+from scoring import services as scoring
+from web.forms import parse_review_action
 from web.policy import policy, user
 from web.views import act, form_int, form_text, platform
 
@@ -50,18 +54,25 @@ def review_action(evaluation_id: int) -> Any:
     back = (
         back if back.startswith("/") and not back.startswith("//") else url_for("supervisor.review")
     )
-    return act(
-        lambda: wb.review(
-            platform(),
-            user(),
-            evaluation_id,
-            form_int("row_version"),
-            action,
-            request.form.get("reason", ""),
-        ),
-        back,
-        f"msg.{action or 'saved'}",
-    )
+
+    def run() -> None:
+        p, expected = platform(), form_int("row_version")
+        _review(
+            p, evaluation_id, parse_review_action(action), expected, request.form.get("reason", "")
+        )
+
+    return act(run, back, f"msg.{action or 'saved'}")
+
+
+def _review(p: Platform, evaluation_id: int, action: str, expected: int, reason: str) -> None:
+    """Supervisor review (复核): approve, return (with a reason) or publish."""
+    by, at = user().id, p.clock.now()
+    if action == "return":
+        scoring.return_evaluation(p.uow(), evaluation_id, by, reason, at, expected)
+    elif action == "approve":
+        scoring.approve_evaluation(p.uow(), evaluation_id, by, at, expected)
+    else:
+        scoring.publish_evaluation(p.uow(), evaluation_id, by, at, expected)
 
 
 @bp.get("/appeals")
@@ -78,13 +89,18 @@ def appeals() -> Any:
 @bp.post("/evaluations/<int:evaluation_id>/assign-reviewer")
 @policy(roles=SUP, obj=EVAL)
 def assign_reviewer(evaluation_id: int) -> Any:
-    return act(
-        lambda: wb.assign_reviewer(
-            platform(), user(), evaluation_id, form_int("row_version"), form_int("reviewer_id")
-        ),
-        url_for("inspector.evaluation", evaluation_id=evaluation_id),
-        "msg.assigned",
-    )
+    def run() -> None:
+        p, expected = platform(), form_int("row_version")
+        scoring.assign_appeal_reviewer(
+            p.uow(),
+            evaluation_id,
+            user().id,
+            form_int("reviewer_id"),
+            at=p.clock.now(),
+            expected_version=expected,
+        )
+
+    return act(run, url_for("inspector.evaluation", evaluation_id=evaluation_id), "msg.assigned")
 
 
 @bp.get("/plans")
@@ -101,7 +117,7 @@ def plans_save() -> Any:
     text = request.form.get("plan_yaml", "")
     try:
         save_plan_yaml(platform(), user(), text)
-    except (wb.QaError, yaml.YAMLError) as exc:
+    except (QaError, yaml.YAMLError) as exc:
         flash(str(exc), "error")
         return render_template(
             "supervisor/plans.html", data=plan_overview(platform()), draft=text
@@ -195,7 +211,7 @@ def config_scorecard() -> Any:
     text = request.form.get("scorecard_yaml", "")
     try:
         upload_scorecard_yaml(platform(), text)
-    except (wb.QaError, yaml.YAMLError) as exc:
+    except (QaError, yaml.YAMLError) as exc:
         flash(str(exc), "error")
         return render_template(
             "supervisor/config.html", data=config_versions(platform()), draft=text
@@ -211,7 +227,7 @@ def config_rules() -> Any:
     text = request.form.get("rules_yaml", "")
     try:
         upload_rule_set_yaml(platform(), text, actor=user().actor)
-    except wb.QaError as exc:
+    except QaError as exc:
         flash(str(exc), "error")
         return render_template(
             "supervisor/config.html", data=config_versions(platform()), draft="", rules_draft=text

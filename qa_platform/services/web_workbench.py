@@ -1,34 +1,27 @@
-"""Use cases behind the web pages: queues, the evaluation page, guarded workflow actions.
+"""Read models behind the web pages: queues, the evaluation page, the call page, search.
 
-Workflow actions go through ``scoring.services`` (its ``_apply`` runs one domain transition
-under the ``row_version`` guard). This module adds what a browser form needs: the version the
-form was rendered from must still be current (``StaleForm`` otherwise, nothing saved), and
-several steps of one form (start, save scores, submit) commit together or not at all.
+The pages change an evaluation only through the commands of ``scoring.services``; this module
+only reads.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from qa_platform.domain.errors import QaError
 from qa_platform.services.calls import call_flags
 from qa_platform.services.context import Platform
 from qa_platform.services.pipeline import transcript_segments
 from qa_platform.services.web_access import scope_calls, scope_evaluations
 from qa_platform.services.web_auth import SessionUser
 from scoring import services as scoring
-from scoring.scorecard import results_from_mapping
-from scoring.workflow import Comment, Decision
 from storage.models import Call, CallFlag, Team, User
 from storage.models_pipeline import TranscriptSegment
 from storage.models_scoring import AppealRow, EvaluationRow, ScorecardRow
 
-Step = Callable[[Any, Any, datetime], Any]
 ALL_STATES = (
     "assigned",
     "draft",
@@ -39,183 +32,6 @@ ALL_STATES = (
     "appealed",
     "final",
 )
-
-
-class StaleForm(QaError):
-    """The form was rendered from an older version of the evaluation; nothing was saved."""
-
-
-class FormError(QaError, ValueError):
-    """A form field is missing or malformed; the message names it."""
-
-
-# ----------------------------------------------------------------------------- guarded actions
-def _guarded(
-    platform: Platform,
-    user: SessionUser,
-    evaluation_id: int,
-    expected: int,
-    steps: Callable[[EvaluationRow], list[Step]],
-) -> dict[str, Any]:
-    """Run ``steps`` in one transaction if the evaluation is still at ``expected`` version."""
-    at = datetime.now(UTC)
-    uow = platform.uow()
-    with uow:
-        s = uow.session
-        row = s.get(EvaluationRow, evaluation_id)
-        if row is None:
-            raise scoring.NotFoundError(f"no evaluation {evaluation_id}")
-        if row.row_version != expected:
-            raise StaleForm(
-                f"evaluation {evaluation_id} was changed by someone else since this "
-                f"page was opened (version {expected}, now {row.row_version}); "
-                "reload the page — nothing was saved"
-            )
-        by, policy = scoring.actor_for(s, user.id), scoring._policy(uow)
-        for step in steps(row):
-            scoring._apply(s, row, step, by, at, policy)
-            s.flush()
-            s.refresh(row)
-        uow.commit()
-        return {"evaluation_id": evaluation_id, "state": row.state, "row_version": row.row_version}
-
-
-def _opening_steps(row: EvaluationRow) -> list[Step]:
-    if row.state == "assigned":
-        return [lambda ev, by, t: ev.start(by, t)]
-    if row.state == "returned":
-        return [lambda ev, by, t: ev.reopen(by, t)]
-    return []
-
-
-def parse_scores(card: Mapping[str, Any], form: Mapping[str, str]) -> dict[str, Any]:
-    """Scorecard form fields → ``{code: points | "na" | violated}``; blanks are left out."""
-    scores: dict[str, Any] = {}
-    for section in card["sections"]:
-        for item in section["items"]:
-            code = item["code"]
-            if item.get("red_line"):
-                scores[code] = form.get(f"violated_{code}") in ("1", "on", "true")
-            elif form.get(f"na_{code}") in ("1", "on", "true"):
-                scores[code] = "na"
-            elif raw := (form.get(f"score_{code}") or "").strip():
-                try:
-                    scores[code] = float(raw)
-                except ValueError:
-                    raise FormError(f"item {code}: {raw!r} is not a number") from None
-    return scores
-
-
-def save_draft(
-    platform: Platform,
-    user: SessionUser,
-    evaluation_id: int,
-    expected: int,
-    scores: Mapping[str, Any],
-    submit: bool = False,
-) -> dict[str, Any]:
-    """Save the draft scores (opening the evaluation if needed) and optionally submit."""
-    results = results_from_mapping(scores)
-
-    def steps(row: EvaluationRow) -> list[Step]:
-        out = [*_opening_steps(row), lambda ev, by, t: ev.record_scores(results, by, t)]
-        return [*out, lambda ev, by, t: ev.submit(by, t)] if submit else out
-
-    return _guarded(platform, user, evaluation_id, expected, steps)
-
-
-def add_comment(
-    platform: Platform,
-    user: SessionUser,
-    evaluation_id: int,
-    expected: int,
-    at_s: float,
-    text: str,
-    item_code: str | None,
-) -> dict[str, Any]:
-    """Pin a comment to second ``at_s`` of the call (opening the evaluation if needed)."""
-
-    def steps(row: EvaluationRow) -> list[Step]:
-        def comment(ev: Any, by: Any, t: datetime) -> Any:
-            return ev.add_comment(Comment(at_s, text, by.user_id, item_code or None), by, t)
-
-        return [*_opening_steps(row), comment]
-
-    return _guarded(platform, user, evaluation_id, expected, steps)
-
-
-def review(
-    platform: Platform,
-    user: SessionUser,
-    evaluation_id: int,
-    expected: int,
-    action: str,
-    reason: str = "",
-) -> dict[str, Any]:
-    """Supervisor review (复核): ``approve``, ``return`` (with a reason) or ``publish``."""
-    actions: dict[str, Step] = {
-        "approve": lambda ev, by, t: ev.approve(by, t),
-        "return": lambda ev, by, t: ev.return_for_rework(reason, by, t),
-        "publish": lambda ev, by, t: ev.publish(by, t),
-    }
-    if action not in actions:
-        raise FormError(f"action {action!r} must be one of {sorted(actions)}")
-    return _guarded(platform, user, evaluation_id, expected, lambda row: [actions[action]])
-
-
-def file_appeal(
-    platform: Platform,
-    user: SessionUser,
-    evaluation_id: int,
-    expected: int,
-    reason: str,
-    items: list[str],
-) -> dict[str, Any]:
-    """The agent appeals (申诉) the named items."""
-    return _guarded(
-        platform,
-        user,
-        evaluation_id,
-        expected,
-        lambda row: [lambda ev, by, t: ev.file_appeal(reason, items, by, t)],
-    )
-
-
-def assign_reviewer(
-    platform: Platform, user: SessionUser, evaluation_id: int, expected: int, reviewer_id: int
-) -> dict[str, Any]:
-    """A supervisor names the re-reviewer (复议人) of the open appeal."""
-    return _guarded(
-        platform,
-        user,
-        evaluation_id,
-        expected,
-        lambda row: [lambda ev, by, t: ev.assign_reviewer(reviewer_id, by, t)],
-    )
-
-
-def decide_appeal(
-    platform: Platform,
-    user: SessionUser,
-    evaluation_id: int,
-    expected: int,
-    decision: str,
-    note: str,
-    revised: Mapping[str, Any] | None,
-) -> dict[str, Any]:
-    """The re-reviewer decides: ``upheld`` (维持) or ``revised`` (改判, a new version)."""
-    try:
-        verdict = Decision(decision)
-    except ValueError:
-        raise FormError(f"decision {decision!r} must be 'upheld' or 'revised'") from None
-    results = results_from_mapping(revised) if verdict is Decision.REVISED and revised else None
-    return _guarded(
-        platform,
-        user,
-        evaluation_id,
-        expected,
-        lambda row: [lambda ev, by, t: ev.decide_appeal(verdict, by, t, note, results)],
-    )
 
 
 # ----------------------------------------------------------------------------- read models
