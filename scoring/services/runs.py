@@ -7,7 +7,7 @@ from collections import defaultdict
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qa_platform.clock import utc_now
@@ -21,10 +21,10 @@ from scoring.sampling import (
     frame_from_sorted_unique,
     targeted_sample,
 )
-from scoring.services.common import NotFoundError, audit, centre_timezone, load_user
+from scoring.services.common import audit, centre_timezone, load_user
 from scoring.services.plans import plan_row
 from storage.models import Call, CallFlag
-from storage.models_scoring import SampledItemRow, SamplingRunRow
+from storage.repositories.sampling_runs import SqlSamplingRunRepository, StoredRun
 from storage.uow import UnitOfWork
 
 
@@ -133,75 +133,31 @@ def run_sampling(
             else plan_mod.draw(plan, load_frame(uow, plan), seed)
         )
         actor_id = load_user(s, actor).id if actor is not None else None
-        run = _store_run(s, plan, plan_id, sample, actor_id, at or utc_now())
+        at = at or utc_now()
+        run = SqlSamplingRunRepository(s).add(plan, plan_id, sample, actor_id, at)
+        _audit_run(s, run, actor_id, at)
         uow.commit()
-        return run_summary(run, list(sample.call_ids))
+        return run_summary(run)
 
 
-def _store_run(
-    s: Session,
-    plan: SamplingPlan,
-    plan_id: int | None,
-    sample: Sample,
-    actor_id: int | None,
-    at: datetime,
-) -> SamplingRunRow:
-    run = SamplingRunRow(
-        plan_id=plan_id,
-        plan_name=plan.name,
-        plan_version=plan.version if plan_id else None,
-        stream=str(sample.stream),
-        method=str(sample.method),
-        seed=sample.seed,
-        frame_hash=sample.frame_hash,
-        frame_size=sample.frame_size,
-        sample_size=sample.size,
-        parameters=plan.to_mapping(),
-        allocation=dict(sample.allocation),
-        created_by=actor_id,
-        created_at=at,
-    )
-    s.add(run)
-    s.flush()
-    if sample.call_ids:
-        s.execute(
-            insert(SampledItemRow),
-            [
-                {
-                    "run_id": run.id,
-                    "call_id": c,
-                    "stream": str(sample.stream),
-                    "stratum": sample.strata.get(c, ""),
-                    "draw_order": i,
-                }
-                for i, c in enumerate(sample.call_ids)
-            ],
-        )
-    audit(
-        s,
-        actor_id,
-        "sample.run",
-        "sampling_run",
-        run.id,
-        {
-            "plan": plan.name,
-            "plan_version": run.plan_version,
-            "stream": run.stream,
-            "method": run.method,
-            "seed": str(run.seed),
-            "frame_hash": run.frame_hash,
-            "frame_size": run.frame_size,
-            "sample_size": run.sample_size,
-        },
-        at,
-    )
-    return run
+def _audit_run(s: Session, run: StoredRun, actor_id: int | None, at: datetime) -> None:
+    details = {
+        "plan": run.plan_name,
+        "plan_version": run.plan_version,
+        "stream": run.stream,
+        "method": run.method,
+        "seed": str(run.seed),
+        "frame_hash": run.frame_hash,
+        "frame_size": run.frame_size,
+        "sample_size": run.sample_size,
+    }
+    audit(s, actor_id, "sample.run", "sampling_run", run.run_id, details, at)
 
 
-def run_summary(run: SamplingRunRow, call_ids: list[int]) -> dict[str, Any]:
+def run_summary(run: StoredRun) -> dict[str, Any]:
     """The JSON contract of ``qa sample run`` / ``qa sample show``."""
     return {
-        "run_id": run.id,
+        "run_id": run.run_id,
         "frame_size": run.frame_size,
         "frame_hash": run.frame_hash,
         "seed": run.seed,
@@ -211,37 +167,28 @@ def run_summary(run: SamplingRunRow, call_ids: list[int]) -> dict[str, Any]:
         "plan_version": run.plan_version,
         "sample_size": run.sample_size,
         "allocation": run.allocation,
-        "call_ids": call_ids,
+        "call_ids": run.call_ids,
     }
 
 
 def show_run(uow: UnitOfWork, run_id: int) -> dict[str, Any]:
     """A stored run with its calls in draw order."""
     with uow:
-        run = uow.session.get(SamplingRunRow, run_id)
-        if run is None:
-            raise NotFoundError(f"no sampling run {run_id}")
-        ids = uow.session.scalars(
-            select(SampledItemRow.call_id)
-            .where(SampledItemRow.run_id == run_id)
-            .order_by(SampledItemRow.draw_order)
-        ).all()
-        return run_summary(run, list(ids))
+        return run_summary(SqlSamplingRunRepository(uow.session).get(run_id))
 
 
 def verify_run(uow: UnitOfWork, run_id: int) -> dict[str, Any]:
     """Re-freeze the frame and redraw with the stored seed: is the run reproducible today?"""
-    stored = show_run(uow, run_id)
     with uow:
-        run = uow.session.get(SamplingRunRow, run_id)
-        plan = SamplingPlan.from_mapping(run.parameters)  # type: ignore[union-attr]
+        run = SqlSamplingRunRepository(uow.session).get(run_id)
+        plan = SamplingPlan.from_mapping(run.parameters)
         if plan.stream is Stream.TARGETED:
-            sample = _targeted(uow, plan, stored["seed"])
+            sample = _targeted(uow, plan, run.seed)
         else:
-            sample = plan_mod.draw(plan, load_frame(uow, plan), stored["seed"])
+            sample = plan_mod.draw(plan, load_frame(uow, plan), run.seed)
     return {
         "run_id": run_id,
-        "frame_unchanged": sample.frame_hash == stored["frame_hash"],
-        "sample_identical": list(sample.call_ids) == stored["call_ids"],
+        "frame_unchanged": sample.frame_hash == run.frame_hash,
+        "sample_identical": list(sample.call_ids) == run.call_ids,
         "frame_hash_now": sample.frame_hash,
     }

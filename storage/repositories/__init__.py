@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from storage.repositories.errors import ConcurrentUpdateError, NotFoundError
 from storage.repositories.evaluations import SqlEvaluationRepository, StoredEvaluation
+from storage.repositories.sampling_runs import SqlSamplingRunRepository, StoredRun
 
 __all__ = [
     "ConcurrentUpdateError",
     "NotFoundError",
     "SqlEvaluationRepository",
+    "SqlSamplingRunRepository",
     "StoredEvaluation",
+    "StoredRun",
 ]
