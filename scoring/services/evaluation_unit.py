@@ -74,7 +74,11 @@ class SqlEvaluationUnit(EvaluationUnit):
 
     def __enter__(self) -> SqlEvaluationUnit:
         self.uow.__enter__()
-        return self.bind()
+        try:
+            return self.bind()
+        except BaseException as exc:
+            self.uow.__exit__(type(exc), exc, exc.__traceback__)
+            raise
 
     def bind(self) -> SqlEvaluationUnit:
         """Use the session of a unit of work that is already open."""

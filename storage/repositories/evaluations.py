@@ -14,9 +14,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, overload
+from typing import Any, cast, overload
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from scoring.scorecard import ItemResult, Scorecard, scorecard_from_mapping
@@ -245,7 +245,7 @@ def _write(
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if cast(CursorResult[Any], result).rowcount != 1:  # an UPDATE's result counts its rows
         raise ConcurrentUpdateError(
             f"evaluation {evaluation_id} was changed by someone else meanwhile (expected "
             f"row_version {expected_version}); reload it and try again"
