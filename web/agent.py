@@ -6,7 +6,9 @@ from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
 
-from qa_platform.services import web_workbench as wb
+from qa_platform.queries.evaluation_page import evaluation_page
+from qa_platform.queries.work_queues import agent_results
+from scoring import services as scoring
 from web.policy import policy, user
 from web.views import act, form_int, form_text, platform
 
@@ -17,14 +19,14 @@ EVAL = ("evaluation", "evaluation_id")
 @bp.get("/my/results")
 @policy(roles="agent")
 def results() -> Any:
-    return render_template("agent/results.html", results=wb.agent_results(platform(), user()))
+    return render_template("agent/results.html", results=agent_results(platform(), user()))
 
 
 @bp.get("/my/results/<int:evaluation_id>")
 @policy(roles="agent", obj=EVAL)
 def result(evaluation_id: int) -> Any:
     return render_template(
-        "agent/result.html", page=wb.evaluation_page(platform(), user(), evaluation_id)
+        "agent/result.html", page=evaluation_page(platform(), user(), evaluation_id)
     )
 
 
@@ -32,15 +34,17 @@ def result(evaluation_id: int) -> Any:
 @policy(roles="agent", obj=EVAL)
 def appeal(evaluation_id: int) -> Any:
     """File an appeal (申诉) on the ticked items."""
-    return act(
-        lambda: wb.file_appeal(
-            platform(),
-            user(),
+
+    def run() -> None:
+        p, expected = platform(), form_int("row_version")
+        scoring.file_appeal(
+            p.uow(),
             evaluation_id,
-            form_int("row_version"),
+            user().id,
             form_text("reason"),
             request.form.getlist("items"),
-        ),
-        url_for("agent.result", evaluation_id=evaluation_id),
-        "msg.appealed",
-    )
+            at=p.clock.now(),
+            expected_version=expected,
+        )
+
+    return act(run, url_for("agent.result", evaluation_id=evaluation_id), "msg.appealed")

@@ -12,7 +12,8 @@ from flask import Blueprint, jsonify, request
 
 from qa_platform.domain.calls import METADATA_FIELDS, CallMetadata
 from qa_platform.queries import calls as call_service
-from qa_platform.services import web_workbench as wb
+from qa_platform.queries.calls import call_page
+from qa_platform.queries.work_queues import ALL_STATES, evaluations_in
 from qa_platform.services.ingest import ingest_file
 from scoring import services as scoring
 from web.policy import ALL_ROLES, json_error, policy, user
@@ -82,22 +83,20 @@ def call_status(call_id: int) -> Any:
 @bp.get("/calls/<int:call_id>/transcript")
 @policy(roles=ALL_ROLES, obj=CALL)
 def transcript(call_id: int) -> Any:
-    page = wb.call_page(platform(), call_id)
+    page = call_page(platform(), call_id)
     return jsonify({"call_id": call_id, "segments": page["segments"]})
 
 
 @bp.get("/calls/<int:call_id>/flags")
 @policy(roles=ALL_ROLES, obj=CALL)
 def flags(call_id: int) -> Any:
-    return jsonify({"call_id": call_id, "flags": wb.call_page(platform(), call_id)["flags"]})
+    return jsonify({"call_id": call_id, "flags": call_page(platform(), call_id)["flags"]})
 
 
 @bp.get("/calls/<int:call_id>/evaluations")
 @policy(roles=ALL_ROLES, obj=CALL)
 def call_evaluations(call_id: int) -> Any:
-    rows = [
-        e for e in wb.evaluations_in(platform(), user(), wb.ALL_STATES) if e["call_id"] == call_id
-    ]
+    rows = [e for e in evaluations_in(platform(), user(), ALL_STATES) if e["call_id"] == call_id]
     return jsonify({"call_id": call_id, "evaluations": rows})
 
 
@@ -110,7 +109,7 @@ def evaluation(evaluation_id: int) -> Any:
 @bp.get("/appeals")
 @policy(roles=ALL_ROLES)
 def appeals() -> Any:
-    rows = wb.evaluations_in(platform(), user(), ("appealed", "published", "final"))
+    rows = evaluations_in(platform(), user(), ("appealed", "published", "final"))
     out = []
     for row in rows:
         detail = scoring.show_evaluation(platform().uow(), row["id"], viewer=user().id)

@@ -9,8 +9,8 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request, session
 
+from qa_platform.queries.calls import call_page, search_calls
 from qa_platform.services import media
-from qa_platform.services import web_workbench as wb
 from qa_platform.services.recordings import read_range
 from web.policy import ALL_ROLES, policy, user
 from web.ranges import MAX_RANGE_BYTES, mime_for, parse_range
@@ -48,7 +48,7 @@ def search_args() -> dict[str, Any]:
 def search() -> Any:
     q = search_args()
     searched = any(v is not None for v in q.values())
-    rows = wb.search_calls(platform(), user(), q) if searched or request.args else []
+    rows = search_calls(platform(), user(), q) if searched or request.args else []
     return render_template(
         "calls/search.html", rows=rows, args=request.args, searched=bool(request.args)
     )
@@ -57,7 +57,7 @@ def search() -> Any:
 @bp.get("/calls/<int:call_id>")
 @policy(roles=("admin", "supervisor", "inspector"), obj=CALL)
 def show(call_id: int) -> Any:
-    return render_template("calls/show.html", page=wb.call_page(platform(), call_id))
+    return render_template("calls/show.html", page=call_page(platform(), call_id))
 
 
 @bp.get("/calls/<int:call_id>/audio")

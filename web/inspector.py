@@ -6,7 +6,10 @@ from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
 
-from qa_platform.services import web_workbench as wb
+from qa_platform.queries.evaluation_page import evaluation_page, reviewers, scorecard_of
+from qa_platform.queries.work_queues import inspector_queue
+from scoring import services as scoring
+from web.forms import parse_scores, seconds
 from web.policy import policy, user
 from web.views import act, form_int, form_text, platform
 
@@ -18,13 +21,13 @@ EVAL = ("evaluation", "evaluation_id")
 @bp.get("/queue")
 @policy(roles="inspector")
 def queue() -> Any:
-    return render_template("inspector/queue.html", queue=wb.inspector_queue(platform(), user()))
+    return render_template("inspector/queue.html", queue=inspector_queue(platform(), user()))
 
 
 @bp.get("/evaluations/<int:evaluation_id>")
 @policy(roles=STAFF, obj=EVAL)
 def evaluation(evaluation_id: int) -> Any:
-    page = wb.evaluation_page(platform(), user(), evaluation_id)
+    page = evaluation_page(platform(), user(), evaluation_id)
     return render_template(
         "inspector/evaluation.html", page=page, me=user(), reviewers=_reviewers(page)
     )
@@ -34,7 +37,7 @@ def _reviewers(page: dict[str, Any]) -> list[dict[str, Any]]:
     ev = page["evaluation"]
     if ev["state"] != "appealed":
         return []
-    return wb.reviewers(platform(), {page["inspector_id"], ev["agent_id"]})
+    return reviewers(platform(), {page["inspector_id"], ev["agent_id"]})
 
 
 def _back(evaluation_id: int) -> str:
@@ -45,21 +48,23 @@ def _back(evaluation_id: int) -> str:
 @policy(roles="inspector", obj=EVAL)
 def save(evaluation_id: int) -> Any:
     """Save the draft scores, or save and submit (``action=submit``)."""
+    submit = request.form.get("action") == "submit"
 
     def run() -> None:
-        page_card = wb.scorecard_of(platform(), evaluation_id)
-        scores = wb.parse_scores(page_card, request.form)
-        wb.save_draft(
-            platform(),
-            user(),
+        p = platform()
+        scores = parse_scores(scorecard_of(p, evaluation_id), request.form)
+        scoring.save_scores(
+            p.uow(),
             evaluation_id,
-            form_int("row_version"),
+            user().id,
             scores,
-            submit=request.form.get("action") == "submit",
+            at=p.clock.now(),
+            expected_version=form_int("row_version"),
+            open_draft=True,
+            submit=submit,
         )
 
-    ok = "msg.submitted" if request.form.get("action") == "submit" else "msg.saved"
-    return act(run, _back(evaluation_id), ok)
+    return act(run, _back(evaluation_id), "msg.submitted" if submit else "msg.saved")
 
 
 @bp.post("/evaluations/<int:evaluation_id>/comment")
@@ -68,18 +73,18 @@ def comment(evaluation_id: int) -> Any:
     """Pin a comment to the current playback time."""
 
     def run() -> None:
-        try:
-            at_s = float(request.form.get("at_s") or "")
-        except ValueError:
-            raise wb.FormError("field 'at_s' must be a time in seconds") from None
-        wb.add_comment(
-            platform(),
-            user(),
+        p, at_s = platform(), seconds(request.form.get("at_s"))
+        expected = form_int("row_version")
+        scoring.add_comment(
+            p.uow(),
             evaluation_id,
-            form_int("row_version"),
+            user().id,
             at_s,
             form_text("text"),
             request.form.get("item_code") or None,
+            at=p.clock.now(),
+            expected_version=expected,
+            open_draft=True,
         )
 
     return act(run, _back(evaluation_id))
@@ -91,17 +96,19 @@ def decide(evaluation_id: int) -> Any:
     """The assigned re-reviewer decides the appeal (维持 / 改判)."""
 
     def run() -> None:
-        card = wb.scorecard_of(platform(), evaluation_id)
+        p = platform()
+        card = scorecard_of(p, evaluation_id)
         decision = form_text("decision")
-        revised = wb.parse_scores(card, request.form) if decision == "revised" else None
-        wb.decide_appeal(
-            platform(),
-            user(),
+        revised = parse_scores(card, request.form) if decision == "revised" else None
+        scoring.decide_appeal(
+            p.uow(),
             evaluation_id,
-            form_int("row_version"),
+            user().id,
             decision,
             request.form.get("note", "").strip(),
-            revised,
+            revised or None,
+            at=p.clock.now(),
+            expected_version=form_int("row_version"),
         )
 
     return act(run, _back(evaluation_id), "msg.decided")

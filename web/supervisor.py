@@ -9,11 +9,14 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from qa_platform.domain.errors import QaError
 from qa_platform.queries.calibration import calibration_detail, calibration_list
 from qa_platform.queries.configuration import config_versions
+from qa_platform.queries.evaluation_page import inspectors
 from qa_platform.queries.sampling import plan_overview, run_detail
+from qa_platform.queries.work_queues import evaluations_in
 from qa_platform.services import flags as flag_service
-from qa_platform.services import web_workbench as wb
+from qa_platform.services.context import Platform
 from scoring import services as scoring
 from scoring.scorecard import scorecard_from_mapping
+from web.forms import parse_review_action
 from web.policy import policy, user
 from web.uploads import seed_field, yaml_mapping
 from web.views import act, form_int, form_text, platform
@@ -29,9 +32,9 @@ def review() -> Any:
     p, u = platform(), user()
     return render_template(
         "supervisor/review.html",
-        submitted=wb.evaluations_in(p, u, ("submitted",)),
-        approved=wb.evaluations_in(p, u, ("approved",)),
-        open_work=wb.evaluations_in(p, u, ("assigned", "draft", "returned")),
+        submitted=evaluations_in(p, u, ("submitted",)),
+        approved=evaluations_in(p, u, ("approved",)),
+        open_work=evaluations_in(p, u, ("assigned", "draft", "returned")),
     )
 
 
@@ -44,18 +47,25 @@ def review_action(evaluation_id: int) -> Any:
     back = (
         back if back.startswith("/") and not back.startswith("//") else url_for("supervisor.review")
     )
-    return act(
-        lambda: wb.review(
-            platform(),
-            user(),
-            evaluation_id,
-            form_int("row_version"),
-            action,
-            request.form.get("reason", ""),
-        ),
-        back,
-        f"msg.{action or 'saved'}",
-    )
+
+    def run() -> None:
+        p, expected = platform(), form_int("row_version")
+        _review(
+            p, evaluation_id, parse_review_action(action), expected, request.form.get("reason", "")
+        )
+
+    return act(run, back, f"msg.{action or 'saved'}")
+
+
+def _review(p: Platform, evaluation_id: int, action: str, expected: int, reason: str) -> None:
+    """Supervisor review (复核): approve, return (with a reason) or publish."""
+    by, at = user().id, p.clock.now()
+    if action == "return":
+        scoring.return_evaluation(p.uow(), evaluation_id, by, reason, at, expected)
+    elif action == "approve":
+        scoring.approve_evaluation(p.uow(), evaluation_id, by, at, expected)
+    else:
+        scoring.publish_evaluation(p.uow(), evaluation_id, by, at, expected)
 
 
 @bp.get("/appeals")
@@ -64,21 +74,26 @@ def appeals() -> Any:
     p, u = platform(), user()
     return render_template(
         "supervisor/appeals.html",
-        open_appeals=wb.evaluations_in(p, u, ("appealed",)),
-        decided=wb.evaluations_in(p, u, ("final", "published")),
+        open_appeals=evaluations_in(p, u, ("appealed",)),
+        decided=evaluations_in(p, u, ("final", "published")),
     )
 
 
 @bp.post("/evaluations/<int:evaluation_id>/assign-reviewer")
 @policy(roles=SUP, obj=EVAL)
 def assign_reviewer(evaluation_id: int) -> Any:
-    return act(
-        lambda: wb.assign_reviewer(
-            platform(), user(), evaluation_id, form_int("row_version"), form_int("reviewer_id")
-        ),
-        url_for("inspector.evaluation", evaluation_id=evaluation_id),
-        "msg.assigned",
-    )
+    def run() -> None:
+        p, expected = platform(), form_int("row_version")
+        scoring.assign_appeal_reviewer(
+            p.uow(),
+            evaluation_id,
+            user().id,
+            form_int("reviewer_id"),
+            at=p.clock.now(),
+            expected_version=expected,
+        )
+
+    return act(run, url_for("inspector.evaluation", evaluation_id=evaluation_id), "msg.assigned")
 
 
 @bp.get("/plans")
@@ -153,7 +168,7 @@ def calibration() -> Any:
     return render_template(
         "supervisor/calibration.html",
         sessions=calibration_list(platform()),
-        inspectors=wb.inspectors(platform()),
+        inspectors=inspectors(platform()),
     )
 
 

@@ -1,8 +1,9 @@
 """``qa plan | sample | assign | eval | appeal | calibration``: scripting for supervisors.
 
-Thin commands: parse, call one service in ``scoring.services``, print. ``--json`` output is a
-stable contract documented in docs/cli.md ("Scoring commands"). ``--as USER`` (or ``QA_ACTOR``) names who
-acts, by username or id; the role stored for that user decides what is allowed.
+Thin commands: parse, call one service in ``scoring.services`` (for evaluations the same
+commands the web pages call), print. ``--json`` output is a stable contract documented in
+docs/cli.md ("Scoring commands"). ``--as USER`` (or ``QA_ACTOR``) names who acts, by username
+or id; the role stored for that user decides what is allowed.
 """
 
 from __future__ import annotations
@@ -284,7 +285,7 @@ def _simple(name: str, service: str, doc: str) -> click.Command:
     @actor_option
     @json_option
     def command(evaluation_id: int, actor: str, as_json: bool) -> None:
-        out = getattr(_svc(), service)(_uow(), evaluation_id, actor)
+        out = getattr(_svc(), service)(_uow(), evaluation_id, actor, at=platform().clock.now())
         emit(out, as_json, _result_text(out))
 
     return command
@@ -313,7 +314,9 @@ for _name, _service, _doc in [
 @json_option
 def eval_save(evaluation_id: int, scores: str, actor: str, as_json: bool) -> None:
     """Save draft item scores (points, "na", or true/false for red lines)."""
-    out = _svc().save_scores(_uow(), evaluation_id, actor, _scores(scores))
+    out = _svc().save_scores(
+        _uow(), evaluation_id, actor, _scores(scores), at=platform().clock.now()
+    )
     emit(out, as_json, _result_text(out))
 
 
@@ -328,7 +331,9 @@ def eval_comment(
     evaluation_id: int, at_s: float, text: str, item: str | None, actor: str, as_json: bool
 ) -> None:
     """Pin a comment to a moment of the call."""
-    out = _svc().add_comment(_uow(), evaluation_id, actor, at_s, text, item)
+    out = _svc().add_comment(
+        _uow(), evaluation_id, actor, at_s, text, item, at=platform().clock.now()
+    )
     emit(out, as_json, _result_text(out))
 
 
@@ -339,7 +344,7 @@ def eval_comment(
 @json_option
 def eval_return(evaluation_id: int, reason: str, actor: str, as_json: bool) -> None:
     """Return to the inspector with a reason (退回)."""
-    out = _svc().return_evaluation(_uow(), evaluation_id, actor, reason)
+    out = _svc().return_evaluation(_uow(), evaluation_id, actor, reason, at=platform().clock.now())
     emit(out, as_json, _result_text(out))
 
 
@@ -347,7 +352,7 @@ def eval_return(evaluation_id: int, reason: str, actor: str, as_json: bool) -> N
 @json_option
 def eval_close_windows(as_json: bool) -> None:
     """Make final every published evaluation whose appeal window has passed."""
-    out = _svc().close_appeal_windows(_uow())
+    out = _svc().close_appeal_windows(_uow(), at=platform().clock.now())
     emit(out, as_json, f"{len(out['closed'])} evaluations final")
 
 
@@ -367,7 +372,7 @@ def appeal_file(
     evaluation_id: int, reason: str, items: tuple[str, ...], actor: str, as_json: bool
 ) -> None:
     """The evaluated agent appeals within the window."""
-    out = _svc().file_appeal(_uow(), evaluation_id, actor, reason, items)
+    out = _svc().file_appeal(_uow(), evaluation_id, actor, reason, items, at=platform().clock.now())
     emit(out, as_json, _result_text(out))
 
 
@@ -378,7 +383,9 @@ def appeal_file(
 @json_option
 def appeal_assign(evaluation_id: int, reviewer: str, actor: str, as_json: bool) -> None:
     """Name the reviewer (never the original inspector)."""
-    out = _svc().assign_appeal_reviewer(_uow(), evaluation_id, actor, reviewer)
+    out = _svc().assign_appeal_reviewer(
+        _uow(), evaluation_id, actor, reviewer, at=platform().clock.now()
+    )
     emit(out, as_json, _result_text(out))
 
 
@@ -394,7 +401,13 @@ def appeal_decide(
 ) -> None:
     """Uphold, or revise (a new version; the old one is kept)."""
     out = _svc().decide_appeal(
-        _uow(), evaluation_id, actor, decision, note, _scores(scores) if scores else None
+        _uow(),
+        evaluation_id,
+        actor,
+        decision,
+        note,
+        _scores(scores) if scores else None,
+        at=platform().clock.now(),
     )
     emit(out, as_json, _result_text(out))
 

@@ -6,18 +6,23 @@ flags, the pipeline's transcript and features, and its evaluations.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qa_platform.domain.calls import CallNotFound
-from qa_platform.queries.call_analysis import pipeline_detail
+from qa_platform.queries.call_analysis import pipeline_detail, transcript_segments
 from qa_platform.retention import parse_classes
+from qa_platform.services.access import scope_calls
+from qa_platform.services.auth import SessionUser
 from qa_platform.services.context import Platform
 from scoring.services import call_scoring_detail
 from storage.models import Call, CallFlag, Team
+from storage.models_pipeline import TranscriptSegment
+from storage.models_scoring import EvaluationRow
 
 
 def _iso(at: datetime | None) -> str | None:
@@ -100,3 +105,105 @@ def call_flags(session: Session, call_id: int) -> list[dict[str, Any]]:
         }
         for f in rows
     ]
+
+
+def call_card(s: Session, call: Call) -> dict[str, Any]:
+    """The call as its page shows it (metadata, retention, legal hold)."""
+    team = s.get(Team, call.team_id) if call.team_id else None
+    return {
+        "id": call.id,
+        "agent_code": call.agent_code,
+        "team": team.name if team else "",
+        "direction": call.direction,
+        "business_type": call.business_type,
+        "started_at": call.started_at,
+        "duration_s": call.duration_s,
+        "status": call.status,
+        "audio_format": call.audio_format,
+        "legal_hold": call.legal_hold,
+        "retain_until": call.retain_until,
+        "retention_class": call.retention_class,
+        "purged": call.purged_at is not None,
+    }
+
+
+def call_page(platform: Platform, call_id: int) -> dict[str, Any]:
+    """A call with its transcript and flags (the caller checked access)."""
+    with platform.uow() as uow:
+        s = uow.session
+        call = s.get(Call, call_id)
+        if call is None:
+            raise CallNotFound(f"no call {call_id}")
+        evals = s.scalars(select(EvaluationRow).where(EvaluationRow.call_id == call_id)).all()
+        return {
+            "call": call_card(s, call),
+            "segments": transcript_segments(s, call_id, with_words=False),
+            "flags": call_flags(s, call_id),
+            "evaluations": [{"id": e.id, "state": e.state, "total": e.total} for e in evals],
+        }
+
+
+def search_calls(
+    platform: Platform, user: SessionUser, q: Mapping[str, Any], limit: int = 200
+) -> list[dict[str, Any]]:
+    """Call search (通话检索) by date, agent, team, flag type, score range and transcript words."""
+    stmt = select(Call, Team.name).outerjoin(Team, Team.id == Call.team_id)
+    conds = _search_conditions(q)
+    with platform.uow() as uow:
+        s = uow.session
+        stmt = (
+            scope_calls(s, user, stmt.where(*conds)).order_by(Call.started_at.desc()).limit(limit)
+        )
+        scores = dict(
+            s.execute(
+                select(EvaluationRow.call_id, func.max(EvaluationRow.total)).group_by(
+                    EvaluationRow.call_id
+                )
+            ).all()
+        )
+        return [
+            {
+                "id": c.id,
+                "started_at": c.started_at,
+                "agent_code": c.agent_code,
+                "team": team,
+                "duration_s": c.duration_s,
+                "status": c.status,
+                "score": scores.get(c.id),
+            }
+            for c, team in s.execute(stmt)
+        ]
+
+
+def _search_conditions(q: Mapping[str, Any]) -> list[Any]:
+    conds: list[Any] = []
+    if q.get("date_from"):
+        conds.append(Call.started_at >= q["date_from"])
+    if q.get("date_to"):
+        conds.append(Call.started_at < q["date_to"])
+    if q.get("agent"):
+        conds.append(Call.agent_code == q["agent"])
+    if q.get("team"):
+        conds.append(Call.team_id.in_(select(Team.id).where(Team.name == q["team"])))
+    if q.get("flag_type"):
+        conds.append(Call.id.in_(select(CallFlag.call_id).where(CallFlag.type == q["flag_type"])))
+    if q.get("score_min") is not None or q.get("score_max") is not None:
+        lo = q.get("score_min") if q.get("score_min") is not None else -1.0
+        hi = q.get("score_max") if q.get("score_max") is not None else 1e9
+        conds.append(
+            Call.id.in_(
+                select(EvaluationRow.call_id).where(
+                    EvaluationRow.total >= lo, EvaluationRow.total <= hi
+                )
+            )
+        )
+    if q.get("text"):
+        pattern = "%" + str(q["text"]).replace("%", r"\%").replace("_", r"\_") + "%"
+        conds.append(
+            Call.id.in_(
+                select(TranscriptSegment.call_id).where(
+                    TranscriptSegment.text.like(pattern, escape="\\")
+                )
+            )
+        )
+    return conds

@@ -15,6 +15,7 @@ from scoring.scorecard import default_scorecard
 from scoring.workflow import WorkflowError
 from storage.audit import verify_chain
 from storage.models import AuditEvent
+from storage.repositories import SqlEvaluationRepository
 from tests.integration.scoring_data import T0, make_calls, make_people
 
 FULL = {i.code: (False if i.red_line else i.points) for i in default_scorecard().items}
@@ -198,10 +199,11 @@ def test_stale_row_version_loses(world) -> None:
     svc.start_evaluation(platform.uow(), ev["evaluation_id"], ev["inspector_id"])
     with platform.uow() as uow:  # the stale copy still says row_version 1, state assigned
         sup = svc.actor_for(uow.session, "sup1")
+        repo = SqlEvaluationRepository(uow.session)
+        current = repo.get(row.id).evaluation
+        current.reassign(people.inspectors[1], sup, T0)
         with pytest.raises(svc.ConcurrentUpdateError, match="changed by someone else"):
-            svc._apply(
-                uow.session, row, lambda e, b, t: e.reassign(people.inspectors[1], b, t), sup, T0
-            )
+            repo.save(current, row.row_version, T0)
 
 
 def test_calibration_session_report(world) -> None:

@@ -21,6 +21,7 @@ from scoring.workflow import WorkflowError
 from storage.audit import verify_chain
 from storage.models import AuditEvent
 from storage.models_scoring import AppealRow, EvaluationVersionRow
+from storage.repositories import evaluations as evaluation_rows
 from tests.integration.scoring_data import T0, make_calls, make_people
 
 pytestmark = pytest.mark.postgres
@@ -63,13 +64,13 @@ def _submitted(platform) -> dict:
 def _race(monkeypatch, actions) -> list:
     """Run the actions in two threads; both load the row before either writes it."""
     barrier = threading.Barrier(len(actions))
-    original = svc._write
+    original = evaluation_rows._write
 
     def write_after_both_loaded(*args, **kwargs):
         barrier.wait(timeout=20)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(svc, "_write", write_after_both_loaded)
+    monkeypatch.setattr(evaluation_rows, "_write", write_after_both_loaded)
     outcomes: list = [None] * len(actions)
 
     def work(k: int) -> None:

@@ -69,8 +69,13 @@ def test_supervisor_edits_the_rule_set_as_a_new_active_version(app, world, platf
     current = flag_service.show_rule_set(
         platform, next(r["version"] for r in flag_service.list_rule_sets(platform) if r["active"])
     )["rules"]
-    broken = current | {"version": "bad-1", "rules": {**current["rules"], "long_silence": {
-        **current["rules"]["long_silence"], "min_silence_s": -5}}}
+    broken = current | {
+        "version": "bad-1",
+        "rules": {
+            **current["rules"],
+            "long_silence": {**current["rules"]["long_silence"], "min_silence_s": -5},
+        },
+    }
     bad = yaml.safe_dump(broken, allow_unicode=True)
     r = sup.post("/config/rules", {"rules_yaml": bad})
     assert r.status_code == 400 and "rule set form" in r.get_data(as_text=True)

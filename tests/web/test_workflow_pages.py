@@ -202,14 +202,18 @@ def test_two_supervisors_approving_at_once_exactly_one_wins(app, world, platform
     import threading
 
     from qa_platform.domain.errors import QaError
-    from qa_platform.services import web_workbench as wb
+    from qa_platform.queries.evaluation_page import scorecard_of
     from qa_platform.services.auth import load_user
+    from web.forms import parse_scores
 
     eid = world.evaluation_id
     insp = load_user(platform, world.ids["insp"])
     v = scoring.show_evaluation(platform.uow(), eid)["row_version"]
-    card = wb.scorecard_of(platform, eid)
-    wb.save_draft(platform, insp, eid, v, wb.parse_scores(card, full_form(platform, eid)), True)
+    card = scorecard_of(platform, eid)
+    scores = parse_scores(card, full_form(platform, eid))
+    scoring.save_scores(
+        platform.uow(), eid, insp.id, scores, expected_version=v, open_draft=True, submit=True
+    )
     v = scoring.show_evaluation(platform.uow(), eid)["row_version"]
     outcomes: list[str] = []
     barrier = threading.Barrier(2)
@@ -218,7 +222,7 @@ def test_two_supervisors_approving_at_once_exactly_one_wins(app, world, platform
         who = load_user(platform, world.ids[username])
         barrier.wait()
         try:
-            wb.review(platform, who, eid, v, "approve")
+            scoring.approve_evaluation(platform.uow(), eid, who.id, expected_version=v)
             outcomes.append("ok")
         except QaError as exc:
             outcomes.append(type(exc).__name__)

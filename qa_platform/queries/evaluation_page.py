@@ -1,0 +1,77 @@
+"""The evaluation page (评分页): call, scorecard, transcript, flags, versions, who may re-review."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from qa_platform.queries.call_analysis import transcript_segments
+from qa_platform.queries.calls import call_card, call_flags
+from qa_platform.queries.work_queues import user_names
+from qa_platform.services.auth import SessionUser
+from qa_platform.services.context import Platform
+from scoring import services as scoring
+from storage.models import Call, User
+from storage.models_scoring import EvaluationRow, ScorecardRow
+
+
+def evaluation_page(platform: Platform, user: SessionUser, evaluation_id: int) -> dict[str, Any]:
+    """Everything the evaluation page shows: call, scorecard, transcript, flags, versions."""
+    detail = scoring.show_evaluation(platform.uow(), evaluation_id, viewer=user.id)
+    with platform.uow() as uow:
+        s = uow.session
+        row = s.get(EvaluationRow, evaluation_id)
+        card = s.get(ScorecardRow, row.scorecard_id)  # type: ignore[union-attr]
+        call = s.get(Call, detail["call_id"])
+        names = user_names(s)
+        return {
+            "evaluation": detail,
+            "card": card.definition,
+            "call": call_card(s, call),  # type: ignore[union-attr,arg-type]
+            "segments": transcript_segments(s, call.id, with_words=False),  # type: ignore[union-attr]
+            "flags": call_flags(s, call.id),  # type: ignore[union-attr]
+            "names": names,
+            "row_version": row.row_version,  # type: ignore[union-attr]
+            "titles": {
+                i["code"]: i["title"]
+                for sec in card.definition["sections"]  # type: ignore[union-attr]
+                for i in sec["items"]
+            },
+            "inspector_id": row.inspector_id,  # type: ignore[union-attr]
+            "return_reason": row.return_reason if row.state in ("returned", "draft") else "",  # type: ignore[union-attr]
+        }
+
+
+def scorecard_of(platform: Platform, evaluation_id: int) -> dict[str, Any]:
+    """The scorecard definition an evaluation is scored against."""
+    with platform.uow() as uow:
+        row = uow.session.get(EvaluationRow, evaluation_id)
+        if row is None:
+            raise scoring.NotFoundError(f"no evaluation {evaluation_id}")
+        return uow.session.get(ScorecardRow, row.scorecard_id).definition  # type: ignore[union-attr]
+
+
+def reviewers(platform: Platform, exclude: set[int]) -> list[dict[str, Any]]:
+    """People who may re-review an appeal (another inspector or a supervisor), minus ``exclude``."""
+    from scoring.workflow import APPEAL_REVIEWER_ROLES
+
+    roles = sorted(str(r) for r in APPEAL_REVIEWER_ROLES)
+    with platform.uow() as uow:
+        rows = uow.session.scalars(
+            select(User).where(User.active, User.role.in_(roles)).order_by(User.id)
+        )
+        return [
+            {"id": u.id, "name": u.display_name or u.username, "role": u.role}
+            for u in rows
+            if u.id not in exclude
+        ]
+
+
+def inspectors(platform: Platform) -> list[dict[str, Any]]:
+    """Active inspectors (calibration participants)."""
+    with platform.uow() as uow:
+        rows = uow.session.scalars(
+            select(User).where(User.active, User.role == "inspector").order_by(User.id)
+        )
+        return [{"id": u.id, "name": u.display_name or u.username, "role": u.role} for u in rows]

@@ -1,0 +1,102 @@
+"""Work lists (工作队列): the inspector's queue, the supervisor's review and appeal lists, the
+agent's results — each scoped to what the viewer may see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qa_platform.services.access import scope_evaluations
+from qa_platform.services.auth import SessionUser
+from qa_platform.services.context import Platform
+from storage.models import Call, User
+from storage.models_scoring import AppealRow, EvaluationRow
+
+ALL_STATES = (
+    "assigned",
+    "draft",
+    "submitted",
+    "returned",
+    "approved",
+    "published",
+    "appealed",
+    "final",
+)
+
+
+def user_names(s: Session) -> dict[int, str]:
+    return {u.id: u.display_name or u.username for u in s.scalars(select(User))}
+
+
+def _eval_list(
+    s: Session, user: SessionUser, *where: Any, limit: int = 200
+) -> list[dict[str, Any]]:
+    stmt = (
+        select(EvaluationRow, Call)
+        .join(Call, Call.id == EvaluationRow.call_id)
+        .where(*where)
+        .order_by(EvaluationRow.id)
+        .limit(limit)
+    )
+    names = user_names(s)
+    return [
+        {
+            "id": ev.id,
+            "call_id": ev.call_id,
+            "state": ev.state,
+            "stream": ev.stream,
+            "total": ev.total,
+            "passed": ev.passed,
+            "row_version": ev.row_version,
+            "agent": names.get(ev.agent_id, ""),
+            "inspector": names.get(ev.inspector_id, ""),
+            "started_at": call.started_at,
+            "duration_s": call.duration_s,
+            "business_type": call.business_type,
+            "appeal_deadline": ev.appeal_deadline,
+        }
+        for ev, call in s.execute(scope_evaluations(s, user, stmt))
+    ]
+
+
+def inspector_queue(platform: Platform, user: SessionUser) -> dict[str, list[dict[str, Any]]]:
+    """My open work (我的队列), random and targeted streams apart, plus appeals to re-review."""
+    with platform.uow() as uow:
+        s = uow.session
+        mine = _eval_list(
+            s,
+            user,
+            EvaluationRow.inspector_id == user.id,
+            EvaluationRow.state.in_(("assigned", "draft", "returned", "submitted")),
+        )
+        reviewing = _eval_list(
+            s,
+            user,
+            EvaluationRow.state == "appealed",
+            EvaluationRow.id.in_(
+                select(AppealRow.evaluation_id).where(
+                    AppealRow.reviewer_id == user.id, AppealRow.decision.is_(None)
+                )
+            ),
+        )
+    return {
+        "random": [e for e in mine if e["stream"] != "targeted"],
+        "targeted": [e for e in mine if e["stream"] == "targeted"],
+        "appeals": reviewing,
+    }
+
+
+def evaluations_in(
+    platform: Platform, user: SessionUser, states: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """Evaluations in ``states`` that ``user`` may see (review queue, publish list, appeals)."""
+    with platform.uow() as uow:
+        return _eval_list(uow.session, user, EvaluationRow.state.in_(states))
+
+
+def agent_results(platform: Platform, user: SessionUser) -> list[dict[str, Any]]:
+    """The agent's published results (我的质检结果)."""
+    with platform.uow() as uow:
+        return _eval_list(uow.session, user, EvaluationRow.agent_id == user.id)

@@ -1,0 +1,166 @@
+"""Calibration sessions (校准): several inspectors score the same calls; agreement is measured."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qa_platform.clock import utc_now
+from scoring.calibration import CalibrationError, CalibrationScore, analyse_session
+from scoring.scorecard import ItemResult, results_from_mapping
+from scoring.services.common import NotFoundError, actor_for, audit, require_supervisor
+from scoring.services.scorecards import card_of_row, scorecard_row
+from storage.models import Call
+from storage.models_scoring import CalibrationScoreRow, CalibrationSessionRow, ScorecardRow
+from storage.uow import UnitOfWork
+
+
+def create_calibration(
+    uow: UnitOfWork,
+    name: str,
+    call_ids: Iterable[int],
+    inspector_ids: Iterable[int],
+    actor: int | str,
+    reference_by: int | None = None,
+    scorecard: str | None = None,
+) -> dict[str, Any]:
+    """Open a calibration session (校准) over the same calls for several inspectors."""
+    calls, inspectors = sorted(set(call_ids)), sorted(set(inspector_ids))
+    if len(inspectors) < 2 or not calls:
+        raise CalibrationError("a calibration session needs at least 2 inspectors and 1 call")
+    with uow:
+        s = uow.session
+        by = actor_for(s, actor)
+        require_supervisor(by, "run a calibration session")
+        missing = set(calls) - set(s.scalars(select(Call.id).where(Call.id.in_(calls))))
+        if missing:
+            raise NotFoundError(f"calls {sorted(missing)} do not exist")
+        card = scorecard_row(s, scorecard)
+        row = CalibrationSessionRow(
+            name=name,
+            scorecard_id=card.id,
+            call_ids=calls,
+            inspector_ids=inspectors,
+            reference_by=reference_by,
+            status="open",
+            created_by=by.user_id,
+            created_at=utc_now(),
+        )
+        s.add(row)
+        s.flush()
+        audit(
+            s,
+            by.user_id,
+            "calibration.create",
+            "calibration",
+            row.id,
+            {"calls": calls, "inspectors": inspectors, "reference_by": reference_by},
+        )
+        uow.commit()
+        return {"session_id": row.id, "name": name, "call_ids": calls, "inspector_ids": inspectors}
+
+
+def record_calibration_scores(
+    uow: UnitOfWork, session_id: int, actor: int | str, call_id: int, scores: Mapping[str, Any]
+) -> dict[str, Any]:
+    """A participant (or the reference supervisor) scores one call; re-scoring replaces."""
+    with uow:
+        s = uow.session
+        row = _calibration(s, session_id)
+        by = actor_for(s, actor)
+        is_ref = row.reference_by == by.user_id
+        if by.user_id not in row.inspector_ids and not is_ref:
+            raise CalibrationError(
+                f"user {by.user_id} is not a participant of calibration {session_id}"
+            )
+        if call_id not in row.call_ids:
+            raise CalibrationError(f"call {call_id} is not part of calibration {session_id}")
+        card = card_of_row(s.get(ScorecardRow, row.scorecard_id))  # type: ignore[arg-type]
+        results = card.check_results(results_from_mapping(scores))
+        old = s.scalars(
+            select(CalibrationScoreRow).where(
+                CalibrationScoreRow.session_id == session_id,
+                CalibrationScoreRow.inspector_id == by.user_id,
+                CalibrationScoreRow.call_id == call_id,
+            )
+        ).all()
+        for o in old:
+            s.delete(o)
+        s.flush()
+        now = utc_now()
+        s.add_all(
+            CalibrationScoreRow(
+                session_id=session_id,
+                inspector_id=by.user_id,
+                call_id=call_id,
+                item_code=code,
+                value=_calibration_value(r),
+                is_reference=is_ref,
+                created_at=now,
+            )
+            for code, r in results.items()
+        )
+        audit(
+            s,
+            by.user_id,
+            "calibration.score",
+            "calibration",
+            session_id,
+            {"call_id": call_id, "items": sorted(results), "reference": is_ref},
+        )
+        uow.commit()
+        return {
+            "session_id": session_id,
+            "call_id": call_id,
+            "items": len(results),
+            "reference": is_ref,
+        }
+
+
+def _calibration_value(result: ItemResult) -> float | None:
+    if result.na:
+        return None
+    return float(result.violated) if result.score is None else float(result.score)
+
+
+def _calibration(s: Session, session_id: int) -> CalibrationSessionRow:
+    row = s.get(CalibrationSessionRow, session_id)
+    if row is None:
+        raise NotFoundError(f"no calibration session {session_id}")
+    return row
+
+
+def calibration_report(uow: UnitOfWork, session_id: int) -> dict[str, Any]:
+    """Agreement per item (Fleiss, ICC(2,1), mean pairwise Cohen) and deviation per inspector."""
+    with uow:
+        s = uow.session
+        row = _calibration(s, session_id)
+        scores = s.scalars(
+            select(CalibrationScoreRow).where(CalibrationScoreRow.session_id == session_id)
+        ).all()
+        participants = [
+            CalibrationScore(x.inspector_id, x.call_id, x.item_code, x.value)
+            for x in scores
+            if not x.is_reference
+        ]
+        reference = {
+            (x.call_id, x.item_code): x.value
+            for x in scores
+            if x.is_reference and x.value is not None
+        }
+        report = analyse_session(participants, reference or None)
+        data = {
+            "session_id": session_id,
+            "reference_source": report.reference_source,
+            "items": [i.__dict__ for i in report.items],
+            "inspectors": [d.__dict__ for d in report.inspectors],
+        }
+        row.report = data
+        audit(
+            s, None, "calibration.report", "calibration", session_id, {"items": len(report.items)}
+        )
+        uow.commit()
+        return data
