@@ -152,6 +152,7 @@ def sample_run(
 
 def _adhoc_plan(period: str, opts: dict[str, Any]):
     from scoring.plan import PlanFilters, SamplingPlan
+    from scoring.sampling import Stream
 
     start, end = _period(period)
     targeted = opts["method"] == "targeted"
@@ -164,7 +165,7 @@ def _adhoc_plan(period: str, opts: dict[str, Any]):
         raise click.UsageError("an ad-hoc plan needs --size N or --margin E")
     return SamplingPlan(
         name="adhoc",
-        stream="targeted" if targeted else "random",
+        stream=Stream.TARGETED if targeted else Stream.RANDOM,
         method=opts["method"],
         filters=PlanFilters(
             period_start=start, period_end=end, analysed_only=not opts["include_unanalysed"]

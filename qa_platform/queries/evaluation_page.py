@@ -22,24 +22,23 @@ def evaluation_page(platform: Platform, user: SessionUser, evaluation_id: int) -
     with platform.uow() as uow:
         s = uow.session
         row = s.get(EvaluationRow, evaluation_id)
-        card = s.get(ScorecardRow, row.scorecard_id)  # type: ignore[union-attr]
         call = s.get(Call, detail["call_id"])
-        names = user_names(s)
+        card = s.get(ScorecardRow, row.scorecard_id) if row else None
+        if row is None or call is None or card is None:
+            raise scoring.NotFoundError(f"no evaluation {evaluation_id}")
         return {
             "evaluation": detail,
             "card": card.definition,
-            "call": call_card(s, call),  # type: ignore[union-attr,arg-type]
-            "segments": transcript_segments(s, call.id, with_words=False),  # type: ignore[union-attr]
-            "flags": call_flags(s, call.id),  # type: ignore[union-attr]
-            "names": names,
-            "row_version": row.row_version,  # type: ignore[union-attr]
+            "call": call_card(s, call),
+            "segments": transcript_segments(s, call.id, with_words=False),
+            "flags": call_flags(s, call.id),
+            "names": user_names(s),
+            "row_version": row.row_version,
             "titles": {
-                i["code"]: i["title"]
-                for sec in card.definition["sections"]  # type: ignore[union-attr]
-                for i in sec["items"]
+                i["code"]: i["title"] for sec in card.definition["sections"] for i in sec["items"]
             },
-            "inspector_id": row.inspector_id,  # type: ignore[union-attr]
-            "return_reason": row.return_reason if row.state in ("returned", "draft") else "",  # type: ignore[union-attr]
+            "inspector_id": row.inspector_id,
+            "return_reason": row.return_reason if row.state in ("returned", "draft") else "",
         }
 
 
@@ -49,7 +48,10 @@ def scorecard_of(platform: Platform, evaluation_id: int) -> dict[str, Any]:
         row = uow.session.get(EvaluationRow, evaluation_id)
         if row is None:
             raise scoring.NotFoundError(f"no evaluation {evaluation_id}")
-        return uow.session.get(ScorecardRow, row.scorecard_id).definition  # type: ignore[union-attr]
+        card = uow.session.get(ScorecardRow, row.scorecard_id)
+        if card is None:
+            raise scoring.NotFoundError(f"evaluation {evaluation_id} has no scorecard")
+        return card.definition
 
 
 def reviewers(platform: Platform, exclude: set[int]) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ A denial is audited by the caller and answered as "not found".
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
@@ -20,6 +20,9 @@ from storage.models import Call, User
 from storage.models_scoring import AppealRow, CalibrationSessionRow, EvaluationRow
 
 AGENT_VISIBLE_STATES = ("published", "appealed", "final")
+
+
+SelectT = TypeVar("SelectT", bound=Select)
 
 
 def _inspector_call_ids(s: Session, user: SessionUser) -> set[int]:
@@ -37,7 +40,7 @@ def _inspector_call_ids(s: Session, user: SessionUser) -> set[int]:
     return ids
 
 
-def scope_calls(s: Session, user: SessionUser, stmt: Select[Any]) -> Select[Any]:
+def scope_calls(s: Session, user: SessionUser, stmt: SelectT) -> SelectT:
     """Restrict a query over ``Call`` to what ``user`` may see."""
     if user.role == "admin":
         return stmt
@@ -99,7 +102,7 @@ def team_user_ids(s: Session, user: SessionUser) -> list[int] | None:
     return list(s.scalars(select(User.id).where(User.team_id == user.team_id)))
 
 
-def scope_evaluations(s: Session, user: SessionUser, stmt: Select[Any]) -> Select[Any]:
+def scope_evaluations(s: Session, user: SessionUser, stmt: SelectT) -> SelectT:
     """Restrict a query over ``EvaluationRow`` (joined with ``Call``) to ``user``."""
     if user.role == "agent":
         return stmt.where(
