@@ -7,9 +7,10 @@ setup:
 setup-lite:
 	./scripts/setup.sh lite
 
-# The main job on the embedded default (SQLite, ./var, eager Celery, bundled model).
+# The main job on the embedded default (SQLite, ./var, eager Celery, bundled model), on
+# Mandarin calls built from the project's corpus (`qa demo` alone uses the English sample).
 demo: setup
-	.venv/bin/qa demo
+	./scripts/demo.sh
 
 test: setup
 	./scripts/test.sh

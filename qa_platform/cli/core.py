@@ -359,13 +359,20 @@ def users_list(as_json: bool) -> None:
     help="Serve the web UI on 127.0.0.1 at the end.",
 )
 @click.option("--port", default=8000, show_default=True)
-def demo(as_json: bool, serve: bool, port: int) -> None:
+@click.option(
+    "--manifest",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Ingest the calls this manifest lists (make demo: the Mandarin demo calls) "
+    "instead of the English sample.",
+)
+def demo(as_json: bool, serve: bool, port: int, manifest: Path | None) -> None:
     """The main job: set up, ingest and analyse real demo calls, sample, then serve the UI."""
     from qa_platform.queries.calls import list_calls, show_call
     from qa_platform.services.demo import run_demo
 
     plat = platform()
-    report = run_demo(plat)
+    report = run_demo(plat, manifest)
     rows = [show_call(plat, r["id"]) for r in list_calls(plat)]
     emit(
         {

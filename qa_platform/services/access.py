@@ -8,7 +8,7 @@ A denial is audited by the caller and answered as "not found".
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session

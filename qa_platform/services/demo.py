@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from qa_platform.demo_audio import DEMO_CALLS, build_demo_calls
 from qa_platform.services import pipeline as pipeline_service
@@ -25,7 +27,7 @@ from qa_platform.services.context import Platform
 from qa_platform.services.ingest import IngestResult, ingest_many, read_manifest
 from qa_platform.services.users import add_user
 from qa_platform.settings import set_settings
-from storage.models import User
+from storage.models import Call, User
 
 SUPERVISOR = "zhuguan"
 INSPECTORS = ("zhijian1", "zhijian2")
@@ -49,14 +51,20 @@ def _credentials_file(platform: Platform) -> Path:
     return Path(platform.settings.home) / "demo" / "credentials.json"
 
 
-def ensure_demo_people(platform: Platform) -> dict[str, str]:
-    """Staff and agent accounts (idempotent); returns username → password for the demo."""
+def ensure_demo_people(
+    platform: Platform, agents: Iterable[tuple[str, str]] | None = None
+) -> dict[str, str]:
+    """Staff and agent accounts (idempotent); returns username → password for the demo.
+
+    ``agents`` are (agent code, team) pairs; default: the agents of the English sample calls.
+    """
     path = _credentials_file(platform)
     known = json.loads(path.read_text()) if path.exists() else {}
     with platform.uow() as uow:
         existing = set(uow.session.scalars(select(User.username)).all())
+    pairs = dict(agents if agents is not None else ((row[1], row[2]) for row in DEMO_CALLS))
     people = STAFF + [
-        (f"agent_{row[1].lower()}", "agent", row[2], f"客服{row[1]}") for row in DEMO_CALLS
+        (f"agent_{code.lower()}", "agent", team, f"客服{code}") for code, team in pairs.items()
     ]
     for username, role, team, name in people:
         if username in existing:
@@ -77,13 +85,13 @@ def _save_private(path: Path, data: dict[str, str]) -> None:
         json.dump(data, fh, ensure_ascii=False, indent=1)
 
 
-def _demo_samples(platform: Platform) -> list[dict[str, Any]]:
+def _demo_samples(platform: Platform, first: date, last: date) -> list[dict[str, Any]]:
     """A random sample (feeds KPIs) and a targeted one (flagged calls), both assigned."""
     from scoring import services as scoring
     from scoring.plan import PlanFilters, SamplingPlan
     from scoring.sampling import Method, Stream
 
-    period = PlanFilters(period_start=date(2026, 11, 20), period_end=date(2026, 11, 30))
+    period = PlanFilters(period_start=first, period_end=last)
     plans = [
         SamplingPlan(
             name="demo-random",
@@ -97,7 +105,16 @@ def _demo_samples(platform: Platform) -> list[dict[str, Any]]:
             stream=Stream.TARGETED,
             method=Method.TARGETED,
             filters=period,
-            flag_types=("long_silence", "ultra_short", "missing_greeting", "abuse_agent"),
+            flag_types=(
+                "long_silence",
+                "ultra_short",
+                "missing_greeting",
+                "missing_agent_id",
+                "missing_identity_check",
+                "abuse_agent",
+                "complaint_risk",
+                "misleading_promise",
+            ),
         ),
     ]
     runs = []
@@ -108,19 +125,37 @@ def _demo_samples(platform: Platform) -> list[dict[str, Any]]:
     return runs
 
 
-def run_demo(platform: Platform) -> DemoReport:
+def run_demo(platform: Platform, manifest: Path | None = None) -> DemoReport:
+    """The demo: with ``manifest`` the Mandarin calls it lists (``make demo`` builds them from
+    the project's Mandarin corpus); without, the English sample of the pyannote wheel."""
     initialise(platform)
-    if "QA_ASR_LANGUAGE" not in os.environ:
-        # the demo speech is the English pyannote sample; real centres keep the zh default
+    if manifest is None and "QA_ASR_LANGUAGE" not in os.environ:
+        # the English pyannote sample: detect the language (a centre keeps the zh default)
         platform.settings = replace(platform.settings, asr_language="auto")
         set_settings(platform.settings)  # the eager tasks read the process-wide settings
-    credentials = ensure_demo_people(platform)
-    manifest = build_demo_calls(Path(platform.settings.home) / "demo")
-    report = DemoReport(ingest_many(platform, read_manifest(manifest), actor="demo"), credentials)
+    if manifest is None:
+        manifest = build_demo_calls(Path(platform.settings.home) / "demo")
+    items = list(read_manifest(manifest))
+    agents = [(m.agent_code, m.team or "") for i in items if (m := i.metadata) and m.agent_code]
+    credentials = ensure_demo_people(platform, agents)
+    report = DemoReport(ingest_many(platform, items, actor="demo"), credentials)
     report.analysed = pipeline_service.enqueue_pending(platform)
     if not _already_sampled(platform):
-        report.samples = _demo_samples(platform)
+        report.samples = _demo_samples(platform, *_call_dates(platform))
     return report
+
+
+def _call_dates(platform: Platform) -> tuple[date, date]:
+    """First and last day (centre time) of the stored calls: the demo's sampling period."""
+    zone = ZoneInfo(platform.settings.centre_timezone)
+    with platform.uow() as uow:
+        first, last = uow.session.execute(
+            select(func.min(Call.started_at), func.max(Call.started_at))
+        ).one()
+    today = platform.clock.now().astimezone(zone).date()
+    if first is None:
+        return today, today
+    return first.astimezone(zone).date(), last.astimezone(zone).date()
 
 
 def _already_sampled(platform: Platform) -> bool:
