@@ -13,7 +13,8 @@ from openpyxl import load_workbook
 from qa_platform.cli.reports import report
 from qa_platform.report_render import chart_bytes, export
 from scoring.reports import compute_report
-from tests.integration.report_world import DAY, DURING_WINDOW, build_world
+from tests.factories import DAY, DURING_WINDOW
+from tests.factories import build_report_world as build_world
 
 
 @pytest.fixture
