@@ -223,6 +223,23 @@ def sample_and_assign(
     return list(svc.list_evaluations(platform.uow()))
 
 
+def evaluation_on_new_call(
+    platform: Platform, agent_id: int, inspector_id: int, supervisor: int | str, day: date
+) -> int:
+    """A new analysed call of ``agent_id`` on ``day`` (01:00 UTC), sampled alone in the random
+    stream and assigned to ``inspector_id``; returns the evaluation id (state ``assigned``)."""
+    team_id = team_of(platform, [agent_id])[agent_id]
+    started = datetime(day.year, day.month, day.day, 1, 0, tzinfo=UTC)
+    call_id = add_call(platform, agent_id, team_id, started_at=started)
+    only = PlanFilters(period_start=day, period_end=day, agent_ids=(agent_id,))
+    run = svc.run_sampling(
+        platform.uow(), SamplingPlan(f"call-{call_id}", size=1, filters=only), seed=1
+    )
+    svc.assign_run(platform.uow(), run["run_id"], actor=supervisor, inspector_ids=[inspector_id])
+    (ev,) = [e for e in svc.list_evaluations(platform.uow()) if e["call_id"] == call_id]
+    return int(ev["evaluation_id"])
+
+
 def publish_scored(
     platform: Platform,
     evaluation_id: int,
