@@ -15,7 +15,8 @@ import pytest
 from werkzeug.serving import make_server
 
 from scoring import services as scoring
-from tests.web.story_data import PASSWORD, build_world
+from tests.factories import PASSWORD
+from tests.factories import build_story_world as build_world
 from web import create_app
 
 pytestmark = pytest.mark.e2e

@@ -9,10 +9,7 @@ from click.testing import CliRunner
 
 from qa_platform.cli import QaGroup
 from qa_platform.cli.scoring import COMMANDS
-from scoring.scorecard import default_scorecard
-from tests.integration.scoring_data import make_calls, make_people
-
-FULL = {i.code: (False if i.red_line else i.points) for i in default_scorecard().items}
+from tests.factories import FULL, make_calls, make_people
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from qa_platform.domain.pipeline import PIPELINE_VERSION
+from qa_platform.domain.pipeline import PIPELINE_VERSION, Stage
 from qa_platform.services import pipeline as ps
 from qa_platform.services.context import Platform
 from storage.models import Call, Job
@@ -120,3 +120,25 @@ def test_a_transient_failure_leaves_the_job_claimable_with_its_error(
     retry = _claim(platform, key, "msg-a")
     assert retry.won and retry.attempts == 2
     assert _job(platform, key).error == "OperationalError: database restarting"
+
+
+def test_reconcile_resends_a_job_left_failed_transient_exactly_once(
+    platform: Platform, call_id: int
+) -> None:
+    key = jobs.JobKey(call_id, "features", V)
+    assert _claim(platform, key, "msg-a").won
+    with platform.uow() as uow:  # the retry message was lost with its worker
+        jobs.fail_transient(uow.session, key, "OperationalError: database restarting")
+        uow.commit()
+    sent: list[tuple[str, int, str]] = []
+
+    def dispatch(stage: Stage, cid: int, version: str) -> None:
+        sent.append((stage.name, cid, version))
+
+    report = ps.reconcile(platform, dispatch=dispatch)
+    assert report.resent == [{"call_id": call_id, "stage": "features", "was": "failed_transient"}]
+    assert sent == [("features", call_id, V)]
+    job = _job(platform, key)
+    assert job.status == "queued" and job.deadline_at is not None
+    assert ps.reconcile(platform, dispatch=dispatch).resent == []  # not overdue yet
+    assert len(sent) == 1

@@ -13,7 +13,8 @@ from openpyxl import load_workbook
 from qa_platform.cli.reports import report
 from scoring.reports import chart_bytes, compute_report
 from scoring.reports.export import export
-from tests.integration.report_world import DAY, DURING_WINDOW, build_world
+from tests.factories import DAY, DURING_WINDOW
+from tests.factories import build_report_world as build_world
 
 
 @pytest.fixture

@@ -23,7 +23,8 @@ from scoring.reports import (
 from storage.audit import verify_chain
 from storage.models import AuditEvent, User
 from storage.models_reports import ReportSnapshot, SnapshotImmutableError
-from tests.integration.report_world import AFTER_WINDOWS, DAY, DURING_WINDOW, build_world
+from tests.factories import AFTER_WINDOWS, DAY, DURING_WINDOW
+from tests.factories import build_report_world as build_world
 
 
 @pytest.fixture

@@ -11,14 +11,11 @@ from sqlalchemy import select
 from scoring import services as svc
 from scoring.plan import PlanFilters, SamplingPlan
 from scoring.sampling import Method, SamplingError
-from scoring.scorecard import default_scorecard
 from scoring.workflow import WorkflowError
 from storage.audit import verify_chain
 from storage.models import AuditEvent
 from storage.repositories import SqlEvaluationRepository
-from tests.integration.scoring_data import T0, make_calls, make_people
-
-FULL = {i.code: (False if i.red_line else i.points) for i in default_scorecard().items}
+from tests.factories import FULL, T0, make_calls, make_people
 
 
 @pytest.fixture

@@ -16,17 +16,15 @@ from sqlalchemy import func, select
 
 from scoring import services as svc
 from scoring.plan import PlanFilters, SamplingPlan
-from scoring.scorecard import default_scorecard
 from scoring.workflow import WorkflowError
 from storage.audit import verify_chain
 from storage.models import AuditEvent
 from storage.models_scoring import AppealRow, EvaluationVersionRow
 from storage.repositories import evaluations as evaluation_rows
-from tests.integration.scoring_data import T0, make_calls, make_people
+from tests.factories import FULL, T0, make_calls, make_people
 
 pytestmark = pytest.mark.postgres
 
-FULL = {i.code: (False if i.red_line else i.points) for i in default_scorecard().items}
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qa_platform.settings import Settings, SettingsError
+
+SECONDS = st.integers(min_value=1, max_value=20_000)
 
 
 def test_embedded_defaults_live_under_home() -> None:
@@ -44,6 +48,8 @@ def test_values_are_typed() -> None:
         ({"QA_BROKER_URL": "http://x"}, "QA_BROKER_URL"),
         ({"QA_ASR_DEVICE": "tpu"}, "QA_ASR_DEVICE"),
         ({"QA_BROKER_VISIBILITY_TIMEOUT_S": "100"}, "QA_BROKER_VISIBILITY_TIMEOUT_S"),
+        ({"QA_TASK_HARD_TIME_LIMIT_S": "soon"}, "QA_TASK_HARD_TIME_LIMIT_S"),
+        ({"QA_TASK_SOFT_TIME_LIMIT_S": "9000"}, "QA_TASK_HARD_TIME_LIMIT_S"),
     ],
 )
 def test_bad_setting_names_the_variable(env: dict[str, str], named: str) -> None:
@@ -51,6 +57,27 @@ def test_bad_setting_names_the_variable(env: dict[str, str], named: str) -> None
         Settings.from_env(env)
 
 
-def test_visibility_timeout_exceeds_hard_limit_by_default() -> None:
+@settings(max_examples=200, deadline=None)
+@given(soft=SECONDS, hard=SECONDS, visibility=SECONDS)
+def test_visibility_timeout_exceeds_hard_limit_by_default(
+    soft: int, hard: int, visibility: int
+) -> None:
+    # Any limits read from the environment: accepted exactly when visibility > hard > soft
+    # (defaults included), otherwise refused with the variable at fault named.
+    env = {
+        "QA_TASK_SOFT_TIME_LIMIT_S": str(soft),
+        "QA_TASK_HARD_TIME_LIMIT_S": str(hard),
+        "QA_BROKER_VISIBILITY_TIMEOUT_S": str(visibility),
+    }
+    if visibility > hard > soft:
+        s = Settings.from_env(env)
+        assert (s.broker_visibility_timeout_s, s.task_hard_time_limit_s) == (visibility, hard)
+        return
+    named = "QA_TASK_HARD_TIME_LIMIT_S" if hard <= soft else "QA_BROKER_VISIBILITY_TIMEOUT_S"
+    with pytest.raises(SettingsError, match=named):
+        Settings.from_env(env)
+
+
+def test_the_default_limits_are_accepted_in_order() -> None:
     s = Settings.from_env({})
     assert s.broker_visibility_timeout_s > s.task_hard_time_limit_s > s.task_soft_time_limit_s

@@ -13,7 +13,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from qa_platform.services.context import Platform
-from tests.web.story_data import StoryWorld, build_world
+from tests.factories import StoryWorld
+from tests.factories import build_story_world as build_world
 from web import create_app
 
 

@@ -1,14 +1,43 @@
 """Every route, requested as every role and anonymously, answers what the table says.
 
-The table is explicit: a new route without a row fails ``test_every_route_is_in_the_table``;
-a route without an ``@policy`` fails ``test_every_route_declares_a_policy``.
+The table is explicit: a route of ``app.url_map`` without a row fails
+``test_every_route_is_in_the_table``; a route without an ``@policy`` fails
+``test_every_route_declares_a_policy``.
+
+Every request carries valid input for the route (real ids and form bodies built through the
+services), so the answer depends on who asks, not on what was sent:
+
+- allowed: a 2xx or 3xx (a page action's redirect must not carry an error message, a signed-in
+  user must not be sent to the sign-in page); a 400, 409 or 413 never counts as allowed;
+- denied: 403 for a role outside the table, 404 for an object outside an other-team
+  supervisor's scope, and for anonymous users a redirect to the sign-in page (401 for the API).
 """
 
 from __future__ import annotations
 
-import pytest
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any
 
+import pytest
+import yaml
+from flask import Flask
+from werkzeug.routing import Rule
+
+from qa_platform.services import flags as flag_service
 from scoring import services as scoring
+from tests.factories import (
+    FULL,
+    PASSWORD,
+    StoryWorld,
+    evaluation_on_new_call,
+    publish_scored,
+    tone_wav,
+)
 from tests.web.conftest import Browser, as_user
 from web import create_app
 from web.api import OPENAPI
@@ -19,6 +48,7 @@ STAFF, ALL, SUP = {A, S, INS}, {A, S, INS, G}, {A, S}
 PUBLIC = "public"
 # endpoint → (roles allowed, object-scoped: an other-team supervisor gets 404)
 TABLE: dict[str, tuple[object, bool]] = {
+    "static": (PUBLIC, False),
     "auth.healthz": (PUBLIC, False),
     "auth.home": (PUBLIC, False),
     "auth.login": (PUBLIC, False),
@@ -66,6 +96,14 @@ TABLE: dict[str, tuple[object, bool]] = {
     "api.call_evaluations": (ALL, True),
     "api.evaluation": (ALL, True),
     "api.appeals": (ALL, False),
+    # Reports: supervisors and admins see every version, inspectors and agents published ones
+    # (the matrix reads a published snapshot); supervisors of any team read centre reports.
+    "reports.index": (ALL, False),
+    "reports.compute": (SUP, False),
+    "reports.show": (ALL, False),
+    "reports.chart": (ALL, False),
+    "reports.export": (ALL, False),
+    "reports.publish": (SUP, False),
 }
 LOGINS = {
     "admin": "admin",
@@ -74,13 +112,13 @@ LOGINS = {
     "agent": "agent",
     "other_supervisor": "teamsup",
 }
+# Routes that answer a successful request with a redirect to the sign-in page by design.
+TO_LOGIN_BY_DESIGN = {"auth.logout", "auth.home"}
 
 
-def _routes(app):
+def _routes(app: Flask) -> Iterator[tuple[Rule, str]]:
     for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static" or rule.endpoint.startswith("reports."):
-            continue
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             yield rule, method
 
 
@@ -110,75 +148,251 @@ def test_openapi_paths_match_the_url_map(platform):
     assert served == documented
 
 
-def _publish(platform, world):
-    eid, ids = world.evaluation_id, world.ids
-    detail = scoring.show_evaluation(platform.uow(), eid)
-    from storage.models_scoring import ScorecardRow
+# --------------------------------------------------------------------------- the objects
+@dataclass
+class Objects:
+    """Real objects for every URL and form, all on agent A001's team (一组), so that the
+    other-team supervisor (二组) is outside their scope."""
 
-    with platform.uow() as uow:
-        card = uow.session.query(ScorecardRow).filter_by(name=detail["scorecard"]["name"]).one()
-        scores = {
-            i["code"]: (False if i.get("red_line") else i["points"])
-            for s in card.definition["sections"]
-            for i in s["items"]
+    platform: Any
+    world: StoryWorld
+    who: str
+    tmp: Path
+    evaluations: dict[str, int] = field(default_factory=dict)
+    run_id: int = 0
+    session_id: int = 0
+    snapshot_id: int = 0
+    draft_snapshot_id: int = 0
+
+    def row_version(self, purpose: str) -> int:
+        detail = scoring.show_evaluation(self.platform.uow(), self.evaluations[purpose])
+        return int(detail["row_version"])
+
+
+DAYS = {  # one call per purpose, each on its own day, so a plan can sample exactly that call
+    "submitted": date(2026, 1, 5),
+    "published": date(2026, 1, 6),
+    "appealed": date(2026, 1, 7),
+    "to_decide": date(2026, 1, 8),
+    "unassigned": date(2026, 1, 9),
+}
+REPORT_DAY = DAYS["published"]
+
+
+def _objects(platform: Any, world: StoryWorld, who: str, tmp: Path) -> Objects:
+    ids, u = world.ids, platform.uow
+    obj = Objects(platform, world, who, tmp)
+    sup, agent = ids["sup"], ids["agent"]
+
+    def new(purpose: str, inspector: str = "insp") -> int:
+        eid = evaluation_on_new_call(platform, agent, ids[inspector], sup, DAYS[purpose])
+        obj.evaluations[purpose] = eid
+        return eid
+
+    obj.evaluations["open"] = world.evaluation_id  # assigned to insp, being scored
+    scoring.start_evaluation(u(), world.evaluation_id, ids["insp"])
+    eid = new("submitted")
+    scoring.start_evaluation(u(), eid, ids["insp"])
+    scoring.save_scores(u(), eid, ids["insp"], FULL)
+    scoring.submit_evaluation(u(), eid, ids["insp"])
+    publish_scored(platform, new("published"), ids["insp"], sup)
+    publish_scored(platform, eid := new("appealed"), ids["insp"], sup)
+    scoring.file_appeal(u(), eid, agent, "未说明理由", ["identity_check"])
+    # The appeal to decide was scored by insp2 and is re-reviewed by the user asking (or by a
+    # supervisor when the user may not decide), never by its own inspector.
+    publish_scored(platform, eid := new("to_decide", "insp2"), ids["insp2"], sup)
+    scoring.file_appeal(u(), eid, agent, "身份核验已完成", ["identity_check"])
+    reviewer = {"admin": "admin", "inspector": "insp"}.get(who, "sup")
+    scoring.assign_appeal_reviewer(u(), eid, sup, ids[reviewer])
+
+    new("unassigned")
+    only = {"agent_ids": [agent], "period_start": "2026-01-09", "period_end": "2026-01-09"}
+    plan = {"name": "one-day", "stream": "random", "size": 1, "filters": only}
+    scoring.save_plan(u(), plan, actor=sup)
+    obj.run_id = scoring.run_sampling(u(), "one-day", seed=3, actor=sup)["run_id"]
+    call_ids, inspectors = [world.call_id], [ids["insp"], ids["insp2"]]
+    obj.session_id = scoring.create_calibration(u(), "校准", call_ids, inspectors, actor=sup)[
+        "session_id"
+    ]
+    _reports(obj)
+    return obj
+
+
+def _reports(obj: Objects) -> None:
+    from scoring import reports
+
+    u = obj.platform.uow
+    snap = reports.compute_report(u(), "daily", REPORT_DAY)
+    reports.publish_report(u(), snap["id"], obj.world.ids["sup"])
+    obj.snapshot_id = snap["id"]
+    obj.draft_snapshot_id = reports.compute_report(u(), "weekly", REPORT_DAY)["id"]
+
+
+# --------------------------------------------------------------------------- the requests
+@dataclass
+class Call:
+    """One request: URL values (beyond the defaults), a form body, extra client arguments."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    form: dict[str, Any] | None = None
+    kw: dict[str, Any] = field(default_factory=dict)
+
+
+def _scores() -> dict[str, str]:
+    return {f"score_{code}": str(points) for code, points in FULL.items() if points is not False}
+
+
+def _scorecard_yaml() -> str:
+    text = (resources.files("scoring") / "data" / "default_scorecard.yaml").read_text("utf-8")
+    return yaml.safe_dump(yaml.safe_load(text) | {"version": 99}, allow_unicode=True)
+
+
+def _rules_yaml(o: Objects) -> str:
+    versions = flag_service.list_rule_sets(o.platform)
+    active = next(r["version"] for r in versions if r["active"])
+    current = flag_service.show_rule_set(o.platform, active)["rules"]
+    return yaml.safe_dump(current | {"version": f"matrix-{o.who}"}, allow_unicode=True)
+
+
+def _upload(o: Objects) -> Call:
+    wav = tone_wav(o.tmp / f"upload-{o.who}.wav", 5.0, 330.0).read_bytes()
+    form = {"file": (io.BytesIO(wav), "上传.wav"), "agent": "A002", "team": "二组"}
+    return Call(form=form, kw={"content_type": "multipart/form-data", "csrf_header": True})
+
+
+def _eval(purpose: str, form: Callable[[Objects], dict[str, Any]] | None = None) -> Any:
+    def build(o: Objects) -> Call:
+        body = None if form is None else {"row_version": o.row_version(purpose), **form(o)}
+        return Call({"evaluation_id": o.evaluations[purpose]}, body)
+
+    return build
+
+
+REQUESTS: dict[str, Callable[[Objects], Call]] = {
+    "static": lambda o: Call({"filename": "app.css"}),
+    "auth.set_lang": lambda o: Call({"code": "en"}),
+    "inspector.evaluation": _eval("open"),
+    "inspector.save": _eval("open", lambda o: {"action": "save", **_scores()}),
+    "inspector.comment": _eval("open", lambda o: {"at_s": "6.8", "text": "已核验两项要素"}),
+    "inspector.decide": _eval("to_decide", lambda o: {"decision": "upheld", "note": "维持"}),
+    "supervisor.review_action": _eval("submitted", lambda o: {"action": "approve"}),
+    "supervisor.assign_reviewer": _eval("appealed", lambda o: {"reviewer_id": o.world.ids["sup2"]}),
+    "supervisor.plans_save": lambda o: Call(
+        form={"plan_yaml": "name: weekly\nstream: random\nmethod: simple_random\nsize: 1\n"}
+    ),
+    "supervisor.plans_run": lambda o: Call(form={"name": "story", "seed": "11"}),
+    "supervisor.run": lambda o: Call({"run_id": o.run_id}),
+    "supervisor.run_assign": lambda o: Call({"run_id": o.run_id}, {}),
+    "supervisor.calibration_create": lambda o: Call(
+        form={
+            "name": "十二月校准",
+            "call_ids": str(o.world.call_id),
+            "inspector_ids": [o.world.ids["insp"], o.world.ids["insp2"]],
         }
-    scoring.start_evaluation(platform.uow(), eid, ids["insp"])
-    scoring.save_scores(platform.uow(), eid, ids["insp"], scores)
-    scoring.submit_evaluation(platform.uow(), eid, ids["insp"])
-    scoring.approve_evaluation(platform.uow(), eid, ids["sup"])
-    scoring.publish_evaluation(platform.uow(), eid, ids["sup"])
+    ),
+    "supervisor.calibration_show": lambda o: Call({"session_id": o.session_id}),
+    "supervisor.config_scorecard": lambda o: Call(form={"scorecard_yaml": _scorecard_yaml()}),
+    "supervisor.config_rules": lambda o: Call(form={"rules_yaml": _rules_yaml(o)}),
+    "agent.result": _eval("published"),
+    "agent.appeal": _eval(
+        "published", lambda o: {"reason": "已核验身份", "items": ["identity_check"]}
+    ),
+    "admin.users_add": lambda o: Call(
+        form={"username": f"new-{o.who}", "role": "agent", "team": "一组", "agent_code": "A009"}
+    ),
+    "admin.users_update": lambda o: Call(
+        {"user_id": o.world.ids["agent2"]}, {"team": "二组", "active": "1"}
+    ),
+    "admin.legal_hold": lambda o: Call(
+        form={"call_id": o.world.other_call_id, "hold": "1", "reason": "诉讼"}
+    ),
+    "admin.retention_class": lambda o: Call(
+        form={"call_id": o.world.other_call_id, "klass": "complaint"}
+    ),
+    "calls.search": lambda o: Call(kw={"query_string": {"agent": "A001"}}),
+    "api.upload": _upload,
+    "api.evaluation": _eval("published"),
+    "reports.compute": lambda o: Call(form={"kind": "monthly", "date": "2026-01-06"}),
+    "reports.show": lambda o: Call({"snapshot_id": o.snapshot_id}),
+    "reports.chart": lambda o: Call({"snapshot_id": o.snapshot_id, "name": "scores"}),
+    "reports.export": lambda o: Call({"snapshot_id": o.snapshot_id, "fmt": "csv"}),
+    "reports.publish": lambda o: Call({"snapshot_id": o.draft_snapshot_id}, {}),
+}
 
 
-def _url(rule, world):
-    values = {
-        "call_id": world.call_id,
-        "evaluation_id": world.evaluation_id,
-        "run_id": 1,
-        "session_id": 999,
-        "user_id": world.ids["agent2"],
-        "code": "en",
-    }
-    return rule.build({k: values[k] for k in rule.arguments})[1]
+def _request(client: Browser, rule: Rule, method: str, o: Objects) -> Any:
+    call = REQUESTS.get(rule.endpoint, lambda _: Call())(o)
+    defaults = {"call_id": o.world.call_id}
+    values = {**defaults, **call.values}
+    url = rule.build({k: values[k] for k in rule.arguments})[1]
+    kw = dict(call.kw)
+    if method == "GET":
+        return client.get(url, **kw)
+    if kw.pop("csrf_header", False):  # the API takes the session's token as a header
+        return client.client.post(
+            url, data=call.form, headers={"X-CSRF-Token": client.csrf()}, **kw
+        )
+    return client.post(url, call.form or {}, **kw)
 
 
-def _expected(endpoint: str, method: str, who: str) -> set[int] | str:
+def _login_request(who: str, app: Flask) -> Any:
+    """Sign in on a fresh client (the matrix's own client keeps its session)."""
+    fresh = Browser(app.test_client())
+    return fresh.login(LOGINS.get(who, "agent"), PASSWORD)
+
+
+# --------------------------------------------------------------------------- the verdicts
+def _expected(endpoint: str, who: str) -> str:
     roles, scoped = TABLE[endpoint]
-    api = endpoint.startswith("api.")
     if roles == PUBLIC:
-        return "ok"
+        return "allowed"
     if who == "anonymous":
-        return {401} if api else {302}  # pages send anonymous users to the sign-in page
+        return "to_login"
     role = "supervisor" if who == "other_supervisor" else who
     if role not in roles:
-        return {403}
+        return "forbidden"
     if scoped and who == "other_supervisor":
-        return {404}
-    return "ok"
+        return "not_found"
+    return "allowed"
+
+
+def _flashed_errors(client: Browser) -> list[str]:
+    with client.client.session_transaction() as sess:
+        flashes = sess.pop("_flashes", [])
+    return [message for category, message in flashes if category == "error"]
+
+
+def _verdict(endpoint: str, resp: Any, errors: list[str], want: str) -> bool:
+    status, location = resp.status_code, resp.headers.get("Location", "")
+    if want == "forbidden":
+        return status == 403
+    if want == "not_found":
+        return status == 404
+    if want == "to_login":
+        api = endpoint.startswith("api.")
+        return status == 401 if api else (status == 302 and "/login" in location)
+    sent_to_login = "/login" in location and endpoint not in TO_LOGIN_BY_DESIGN
+    return 200 <= status < 400 and not errors and not sent_to_login
 
 
 @pytest.mark.parametrize("who", ["anonymous", *LOGINS])
-def test_access_matrix(app, world, platform, who):
-    _publish(platform, world)
-    client = Browser(app.test_client()) if who == "anonymous" else as_user(app, LOGINS[who])
+def test_access_matrix(app, world, platform, who, tmp_path):
+    objects = _objects(platform, world, who, tmp_path)
+    if who == "anonymous":
+        client = Browser(app.test_client())
+        client.get("/login")  # a session with a CSRF token, as a browser has
+    else:
+        client = as_user(app, LOGINS[who])
     failures = []
     rows = sorted(_routes(app), key=lambda rm: rm[0].endpoint == "auth.logout")  # logout last
     for rule, method in rows:
-        url = _url(rule, world)
-        if rule.endpoint == "calls.audio":
-            url += "?x=1"
-        resp = client.get(url) if method == "GET" else client.post(url, {})
-        want = _expected(rule.endpoint, method, who)
-        ok = (
-            (
-                resp.status_code < 400
-                or resp.status_code in (400, 409, 413)
-                or (rule.endpoint == "auth.login" and resp.status_code == 401)
-            )
-            if want == "ok"
-            else resp.status_code in want
-        )
-        if rule.endpoint == "supervisor.calibration_show" and want == "ok":
-            ok = resp.status_code == 404  # session 999 does not exist: a clear 404, not a 500
-        if not ok:
-            failures.append((method, url, resp.status_code, want))
+        if rule.endpoint == "auth.login" and method == "POST":
+            resp = _login_request(who, app)
+        else:
+            resp = _request(client, rule, method, objects)
+        errors = _flashed_errors(client)
+        want = _expected(rule.endpoint, who)
+        if not _verdict(rule.endpoint, resp, errors, want):
+            body = resp.get_data(as_text=True)[:200] if resp.status_code >= 400 else ""
+            failures.append((method, rule.rule, resp.status_code, want, errors, body))
     assert failures == [], "\n".join(map(str, failures))

@@ -104,7 +104,7 @@ def test_api_upload_creates_call_and_rejects_bad_input(app, world, platform):
     h = {"Authorization": f"Bearer {create_token(platform, 'sup')}"}
     c = app.test_client()
     data = world.audio_path.read_bytes()
-    from tests.web.story_data import _tone_call
+    from tests.factories import tone_wav as _tone_call
 
     silence_free = _tone_call(world.audio_path.with_name("new.wav"), 5.0, 440.0).read_bytes()
     r = c.post(

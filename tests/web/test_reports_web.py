@@ -8,7 +8,8 @@ import pytest
 from openpyxl import load_workbook
 
 from scoring.reports import compute_report
-from tests.integration.report_world import DAY, DURING_WINDOW, build_world
+from tests.factories import DAY, DURING_WINDOW
+from tests.factories import build_report_world as build_world
 from tests.web.conftest import Browser
 
 
