@@ -28,6 +28,7 @@ from scoring.plan import PlanFilters, SamplingPlan
 from storage.models import Job
 from tests.factories import FULL, T0, make_calls, make_people, publish_scored, sample_and_assign
 from tests.helpers.pipeline import demo_stereo_wav, ingest
+from tests.helpers.platforms import make_platform
 from workers import jobs
 from workers.celery_app import make_celery
 from workers.upkeep_tasks import CLOSE_WINDOWS, RECONCILE
@@ -99,7 +100,7 @@ def broker_platform(platform: Platform, broker: redis.Redis) -> Iterator[Platfor
     """The test platform with a real broker: the task sends its messages to Redis."""
     s = replace(platform.settings, broker_url=BROKER)
     set_settings(s)
-    yield Platform(s)
+    yield make_platform(s)
     set_settings(platform.settings)
 
 
