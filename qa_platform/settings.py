@@ -80,6 +80,9 @@ class Settings:
     max_upload_bytes: int = 512 * 1024 * 1024
     max_duration_s: float = 4 * 3600.0
     min_duration_s: float = 0.2
+    max_channels: int = 8
+    max_sample_rate: int = 48000
+    max_decoded_samples: int = 4 * 3600 * 48000 * 2  # channels × rate × duration
     ingest_strict: bool = False  # unknown agent rejected when true
 
     # Retention (years); the rules themselves are data in qa_platform/data/retention.yaml
@@ -179,6 +182,12 @@ class Settings:
             raise SettingsError("QA_CHUNK_SIZE must be between 1 KiB and 16 MiB")
         if self.max_upload_bytes <= 0:
             raise SettingsError("QA_MAX_UPLOAD_BYTES must be positive")
+        if not 1 <= self.max_channels <= 64:
+            raise SettingsError("QA_MAX_CHANNELS must be between 1 and 64")
+        if not 8000 <= self.max_sample_rate <= 384000:
+            raise SettingsError("QA_MAX_SAMPLE_RATE must be between 8000 and 384000")
+        if self.max_decoded_samples <= 0:
+            raise SettingsError("QA_MAX_DECODED_SAMPLES must be positive")
         if self.max_duration_s <= self.min_duration_s:
             raise SettingsError("QA_MAX_DURATION_S must be greater than QA_MIN_DURATION_S")
         if self.asr_device not in {"auto", "cpu", "cuda"}:
