@@ -27,15 +27,23 @@ class People:
 
 def make_people(platform: Platform, inspectors: int = 3, agents: int = 4) -> People:
     """Two supervisors, inspectors in teams A/B/C, agents alternating between teams A and B."""
-    sup = add_user(platform, "sup1", "supervisor", password="x").id
-    sup2 = add_user(platform, "sup2", "supervisor", password="x").id
+    sup = add_user(platform, "sup1", "supervisor", password="x", password_policy=False).id
+    sup2 = add_user(platform, "sup2", "supervisor", password="x", password_policy=False).id
     ins = [
-        add_user(platform, f"ins{i}", "inspector", team="ABC"[i % 3], password="x").id
+        add_user(
+            platform, f"ins{i}", "inspector", team="ABC"[i % 3], password="x", password_policy=False
+        ).id
         for i in range(inspectors)
     ]
     ags = [
         add_user(
-            platform, f"agent{i}", "agent", team="AB"[i % 2], agent_code=f"{1000 + i}", password="x"
+            platform,
+            f"agent{i}",
+            "agent",
+            team="AB"[i % 2],
+            agent_code=f"{1000 + i}",
+            password="x",
+            password_policy=False,
         ).id
         for i in range(agents)
     ]

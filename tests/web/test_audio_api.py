@@ -101,7 +101,8 @@ def test_api_agent_token_cannot_read_other_calls(app, world, platform):
 
 
 def test_api_upload_creates_call_and_rejects_bad_input(app, world, platform):
-    h = {"Authorization": f"Bearer {create_token(platform, 'sup')}"}
+    token = create_token(platform, "sup", scopes=("read", "write"))  # uploads need write
+    h = {"Authorization": f"Bearer {token}"}
     c = app.test_client()
     data = world.audio_path.read_bytes()
     from tests.web.story_data import _tone_call
