@@ -120,8 +120,8 @@ def test_cli_token_scope_and_days(platform, people):
     from qa_platform.cli.web import token_command
 
     out = CliRunner().invoke(
-        token_command, ["sup", "--name", "ci", "--scope", "write", "--scope", "read",
-                        "--days", "7", "--json"]
+        token_command,
+        ["sup", "--name", "ci", "--scope", "write", "--scope", "read", "--days", "7", "--json"],
     )
     assert out.exit_code == 0, out.output
     ident = token_identity(platform, json.loads(out.output)["token"])
@@ -217,8 +217,13 @@ def test_throttle_backs_off(platform, people):
     for minutes in (0, 6, 12):  # five guesses each time the first window has passed
         for _ in range(5):
             with pytest.raises(LoginFailed):
-                authenticate(platform, "insp", "wrong-password", "10.4.0.1",
-                             now=start + timedelta(minutes=minutes))
+                authenticate(
+                    platform,
+                    "insp",
+                    "wrong-password",
+                    "10.4.0.1",
+                    now=start + timedelta(minutes=minutes),
+                )
     later = start + timedelta(minutes=18)  # none in 5 min, but 15 in the last 20: locked
     with pytest.raises(LoginThrottled):
         authenticate(platform, "insp", PW, "10.4.0.1", now=later)
@@ -233,7 +238,8 @@ def test_forwarded_for_counts_only_from_trusted_proxies(app, platform, people):
         b = Browser(app.test_client())
         b.client.get("/login")
         return b.post(
-            "/login", {"username": f"nobody{forwarded}", "password": "wrong-password"},
+            "/login",
+            {"username": f"nobody{forwarded}", "password": "wrong-password"},
             headers={"X-Forwarded-For": forwarded},
         ).status_code
 
@@ -273,9 +279,14 @@ def test_last_active_admin_cannot_be_removed(platform, people):
     update_user(platform, people["admin"], f"user:{second}", active=False)  # now allowed
 
 
-@pytest.mark.parametrize(("password", "why"), [
-    ("1", "at least 10"), ("1234567890123", "only digits"), ("newperson1", "username"),
-])
+@pytest.mark.parametrize(
+    ("password", "why"),
+    [
+        ("1", "at least 10"),
+        ("1234567890123", "only digits"),
+        ("newperson1", "username"),
+    ],
+)
 def test_password_policy(platform, password, why):
     with pytest.raises(UserError, match=why):
         add_user(platform, "newperson1", "inspector", password=password)
