@@ -312,10 +312,12 @@ def revoke_tokens(
         user = uow.session.scalar(select(User).where(User.username == username))
         if user is None:
             raise NotFound(f"no user {username!r}")
-        query = update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked.is_(False))
+        live = select(ApiToken.id).where(ApiToken.user_id == user.id, ApiToken.revoked.is_(False))
         if name is not None:
-            query = query.where(ApiToken.name == name)
-        count = uow.session.execute(query.values(revoked=True)).rowcount or 0
+            live = live.where(ApiToken.name == name)
+        ids = list(uow.session.scalars(live))
+        uow.session.execute(update(ApiToken).where(ApiToken.id.in_(ids)).values(revoked=True))
+        count = len(ids)
         if name is not None and count == 0:
             raise NotFound(f"user {username!r} has no live token named {name!r}")
         append_audit(
