@@ -11,13 +11,30 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import av
+import numpy as np
 
 from qa_platform.domain.errors import Invalid
 
 # container name for PyAV -> human name
 _WAV_CODECS = {1: "pcm", 3: "float", 6: "alaw", 7: "mulaw", 0xFFFE: "extensible"}
+_WAV_BITS = {1: {8, 16, 24, 32}, 3: {32, 64}, 6: {8}, 7: {8}, 0xFFFE: {8, 16, 24, 32, 64}}
+_FLOAT_SAMPLES = {"flt", "fltp", "dbl", "dblp"}
+
+
+@dataclass(frozen=True)
+class DecodeLimits:
+    """What a decoded file may hold: duration, channels, sample rate, samples × channels.
+
+    Bytes on disk say little: 54 KB of FLAC decoded to 92 million samples (8 channels at 96 kHz).
+    """
+
+    max_duration_s: float
+    max_channels: int | None = None
+    max_sample_rate: int | None = None
+    max_decoded_samples: int | None = None  # samples per channel × channels
 
 
 class AudioRejected(Invalid):
@@ -53,9 +70,10 @@ def _wav_header(path: Path, data: bytes, name: str) -> tuple[int, int, int]:
     pos, fmt, declared = 12, None, None
     while pos + 8 <= len(data):
         chunk_id, size = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]
-        if chunk_id == b"fmt " and size >= 16:
-            tag, channels, rate = struct.unpack("<HHI", data[pos + 8 : pos + 16])
+        if chunk_id == b"fmt " and size >= 16 and pos + 24 <= len(data):
+            tag, channels, rate, _, align, bits = struct.unpack("<HHIIHH", data[pos + 8 : pos + 24])
             fmt = (tag, rate, channels)
+            _check_wav_layout(tag, channels, align, bits, name)
         elif chunk_id == b"data":
             declared = (size, pos + 8)
             break
@@ -82,6 +100,22 @@ def _wav_header(path: Path, data: bytes, name: str) -> tuple[int, int, int]:
     return tag, rate, size
 
 
+def _check_wav_layout(tag: int, channels: int, align: int, bits: int, name: str) -> None:
+    """Bits per sample and block align must agree with the encoding and channel count."""
+    if tag not in _WAV_CODECS:
+        return  # reported with the encoding's name by the caller
+    if bits not in _WAV_BITS[tag]:
+        raise AudioRejected(
+            f"{name}: WAV header declares {bits} bits per sample, not valid for "
+            f"{_WAV_CODECS[tag]} ({sorted(_WAV_BITS[tag])})"
+        )
+    if channels > 0 and align != channels * bits // 8:
+        raise AudioRejected(
+            f"{name}: WAV header is inconsistent: block align {align} bytes, but {channels} "
+            f"channels × {bits} bits make {channels * bits // 8}"
+        )
+
+
 def probe(
     path: Path,
     *,
@@ -89,8 +123,15 @@ def probe(
     min_duration_s: float = 0.0,
     max_bytes: int | None = None,
     display_name: str | None = None,
+    max_channels: int | None = None,
+    max_sample_rate: int | None = None,
+    max_decoded_samples: int | None = None,
 ) -> AudioInfo:
-    """Validate ``path`` and measure it by decoding; raise ``AudioRejected`` with the reason."""
+    """Validate ``path`` and measure it by decoding; raise ``AudioRejected`` with the reason.
+
+    Besides duration, the channel count, the sample rate and the decoded size (samples ×
+    channels) are capped when limits are given, checked as soon as they are known.
+    """
     name = display_name or path.name
     size = path.stat().st_size
     if size == 0:
@@ -104,7 +145,8 @@ def probe(
         raise AudioRejected(f"{name}: not a supported audio file (WAV, MP3, FLAC, OGG/Opus)")
     if container == "wav":
         _wav_header(path, head, name)
-    info = _decode_measure(path, container, name, max_duration_s)
+    limits = DecodeLimits(max_duration_s, max_channels, max_sample_rate, max_decoded_samples)
+    info = _decode_measure(path, container, name, limits)
     if info.duration_s < min_duration_s:
         raise AudioRejected(
             f"{name}: only {info.duration_s:.2f} s of audio (minimum {min_duration_s} s)"
@@ -112,7 +154,7 @@ def probe(
     return info
 
 
-def _decode_measure(path: Path, container: str, name: str, max_duration_s: float) -> AudioInfo:
+def _decode_measure(path: Path, container: str, name: str, limits: DecodeLimits) -> AudioInfo:
     try:
         with av.open(str(path), format=container, options={"protocol_whitelist": "file"}) as box:
             streams = [s for s in box.streams if s.type == "audio"]
@@ -122,9 +164,10 @@ def _decode_measure(path: Path, container: str, name: str, max_duration_s: float
             rate = stream.codec_context.sample_rate or 0
             if rate <= 0:
                 raise AudioRejected(f"{name}: sample rate is {rate}")
-            samples = _count_samples(box, stream, rate, max_duration_s, name)
-            declared = _declared_seconds(stream, box)
             channels = stream.codec_context.channels
+            _check_layout(channels, rate, limits, name)
+            samples = _count_samples(box, stream, rate, channels, limits, name)
+            declared = _declared_seconds(stream, box)
             codec = stream.codec_context.name
     except AudioRejected:
         raise
@@ -140,13 +183,36 @@ def _decode_measure(path: Path, container: str, name: str, max_duration_s: float
     return AudioInfo(container, codec, round(duration, 3), channels, rate)
 
 
-def _count_samples(box, stream, rate: int, max_duration_s: float, name: str) -> int:  # type: ignore[no-untyped-def]
-    limit = int(max_duration_s * rate)
+def _check_layout(channels: int, rate: int, limits: DecodeLimits, name: str) -> None:
+    if limits.max_channels is not None and channels > limits.max_channels:
+        raise AudioRejected(
+            f"{name}: {channels} channels, over the limit of {limits.max_channels} "
+            "(QA_MAX_CHANNELS)"
+        )
+    if limits.max_sample_rate is not None and rate > limits.max_sample_rate:
+        raise AudioRejected(
+            f"{name}: sample rate {rate} Hz, over the limit of {limits.max_sample_rate} Hz "
+            "(QA_MAX_SAMPLE_RATE)"
+        )
+
+
+def _count_samples(
+    box: Any, stream: Any, rate: int, channels: int, limits: DecodeLimits, name: str
+) -> int:
+    limit = int(limits.max_duration_s * rate)
+    decoded_cap = limits.max_decoded_samples
     samples = 0
     for frame in box.decode(stream):
         samples += frame.samples
         if samples > limit:
-            raise AudioRejected(f"{name}: longer than the limit of {max_duration_s:.0f} s")
+            raise AudioRejected(f"{name}: longer than the limit of {limits.max_duration_s:.0f} s")
+        if decoded_cap is not None and samples * max(channels, 1) > decoded_cap:
+            raise AudioRejected(
+                f"{name}: decodes to more than {decoded_cap} samples (channels × sample rate × "
+                "duration; QA_MAX_DECODED_SAMPLES)"
+            )
+        if frame.format.name in _FLOAT_SAMPLES and not np.isfinite(frame.to_ndarray()).all():
+            raise AudioRejected(f"{name}: holds samples that are not finite numbers (NaN or inf)")
     return samples
 
 

@@ -8,6 +8,7 @@ names the variable. Reading settings never connects to anything.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -39,9 +40,12 @@ def _parse_int(name: str, raw: str) -> int:
 
 def _parse_float(name: str, raw: str) -> float:
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
         raise SettingsError(f"{name}={raw!r} is not a number") from None
+    if not math.isfinite(value):
+        raise SettingsError(f"{name}={raw!r} is not a finite number")
+    return value
 
 
 def _parse_list(name: str, raw: str) -> tuple[str, ...]:
@@ -80,7 +84,14 @@ class Settings:
     max_upload_bytes: int = 512 * 1024 * 1024
     max_duration_s: float = 4 * 3600.0
     min_duration_s: float = 0.2
+    max_channels: int = 8
+    max_sample_rate: int = 48000
+    max_decoded_samples: int = 4 * 3600 * 48000 * 2  # channels × rate × duration
     ingest_strict: bool = False  # unknown agent rejected when true
+
+    # Web: request bodies on routes that are not uploads; proxies whose X-Forwarded-For counts
+    max_request_bytes: int = 1024 * 1024
+    trusted_proxies: tuple[str, ...] = ()
 
     # Retention (years); the rules themselves are data in qa_platform/data/retention.yaml
     retention_rules_path: str = ""
@@ -164,7 +175,8 @@ class Settings:
         return settings
 
     def validate(self) -> None:
-        """Check cross-field rules; the message names the variable at fault."""
+        """Check ranges and cross-field rules; the message names the variable at fault."""
+        self._validate_numbers()
         if self.mode not in {"embedded", "production", "test"}:
             raise SettingsError(f"QA_MODE={self.mode!r} must be embedded, production or test")
         if self.is_production and not self.secret_key:
@@ -179,6 +191,16 @@ class Settings:
             raise SettingsError("QA_CHUNK_SIZE must be between 1 KiB and 16 MiB")
         if self.max_upload_bytes <= 0:
             raise SettingsError("QA_MAX_UPLOAD_BYTES must be positive")
+        if not 1024 <= self.max_request_bytes <= self.max_upload_bytes:
+            raise SettingsError(
+                "QA_MAX_REQUEST_BYTES must be between 1 KiB and QA_MAX_UPLOAD_BYTES"
+            )
+        if not 1 <= self.max_channels <= 64:
+            raise SettingsError("QA_MAX_CHANNELS must be between 1 and 64")
+        if not 8000 <= self.max_sample_rate <= 384000:
+            raise SettingsError("QA_MAX_SAMPLE_RATE must be between 8000 and 384000")
+        if self.max_decoded_samples <= 0:
+            raise SettingsError("QA_MAX_DECODED_SAMPLES must be positive")
         if self.max_duration_s <= self.min_duration_s:
             raise SettingsError("QA_MAX_DURATION_S must be greater than QA_MIN_DURATION_S")
         if self.asr_device not in {"auto", "cpu", "cuda"}:
@@ -199,11 +221,39 @@ class Settings:
                 "(otherwise a healthy long task is delivered twice)"
             )
 
+    def _validate_numbers(self) -> None:
+        """Every number is finite and not negative; some must be positive or a fraction."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                continue
+            if isinstance(value, float) and not math.isfinite(value):
+                raise SettingsError(f"{_env_name(f.name)}={value!r} is not a finite number")
+            if value < 0:
+                raise SettingsError(f"{_env_name(f.name)}={value!r} must not be negative")
+        for name in _POSITIVE:
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{_env_name(name)} must be positive")
+        if not 0 < self.report_confidence < 1:
+            raise SettingsError("QA_REPORT_CONFIDENCE must be between 0 and 1 (exclusive)")
+
     def ensure_dirs(self) -> None:
         """Create the embedded-default directories (called by ``qa init``, not at import)."""
         self.home.mkdir(parents=True, exist_ok=True)
         self.blobs.mkdir(parents=True, exist_ok=True)
         self.model_cache.mkdir(parents=True, exist_ok=True)
+
+
+_POSITIVE = (
+    "max_duration_s",
+    "asr_beam_size",
+    "asr_batch_size",
+    "task_soft_time_limit_s",
+    "job_max_attempts",
+    "worker_max_tasks_per_child",
+    "worker_proc_alive_timeout_s",
+    "appeal_max_per_evaluation",
+)
 
 
 def _coerce(annotation: Any, name: str, raw: str) -> Any:

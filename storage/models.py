@@ -90,6 +90,8 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    # bumped at sign-out, password change and deactivation: older session cookies stop working
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     team: Mapped[Team | None] = relationship()
 
 

@@ -11,7 +11,11 @@ from storage.models import Base, BigId
 
 
 class ApiToken(Base):
-    """A machine client's bearer token; only its SHA-256 is stored."""
+    """A machine client's bearer token; only its SHA-256 is stored.
+
+    ``scopes`` is a space-separated subset of ``read write``; a token without ``expires_at``
+    or past it is refused; ``last_used_at`` is refreshed at most once a minute.
+    """
 
     __tablename__ = "api_tokens"
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -21,6 +25,8 @@ class ApiToken(Base):
     created_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    scopes: Mapped[str] = mapped_column(String(64), default="read", server_default="read")
+    expires_at: Mapped[datetime | None]
 
 
 class LoginAttempt(Base):

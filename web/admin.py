@@ -2,15 +2,40 @@
 
 from __future__ import annotations
 
+import secrets
+import threading
+import time
 from typing import Any
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, render_template, request, session, url_for
 
 from qa_platform.services import keys, retention, users
 from web.policy import policy, user
 from web.views import act, form_int, form_text, platform
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+SECRET_TTL_S = 300
+
+# Generated passwords wait here (never in the cookie, which only holds a random handle) until
+# the admin's next page shows them once.
+_shown_once: dict[str, tuple[float, str]] = {}
+_shown_lock = threading.Lock()
+
+
+def _keep_secret(text: str) -> None:
+    handle, now = secrets.token_urlsafe(16), time.monotonic()
+    with _shown_lock:
+        for key in [k for k, (at, _) in _shown_once.items() if now - at > SECRET_TTL_S]:
+            del _shown_once[key]
+        _shown_once[handle] = (now, text)
+    session["genpw"] = handle
+
+
+def _take_secret() -> str | None:
+    handle = session.pop("genpw", None)
+    with _shown_lock:
+        kept = _shown_once.pop(handle, None) if handle else None
+    return kept[1] if kept and time.monotonic() - kept[0] <= SECRET_TTL_S else None
 
 
 @bp.get("/users")
@@ -20,7 +45,7 @@ def users_page() -> Any:
         "admin/users.html",
         users=users.list_users(platform()),
         teams=users.list_teams(platform()),
-        created=None,
+        created=_take_secret(),
     )
 
 
@@ -39,9 +64,7 @@ def users_add() -> Any:
             actor=user().actor,
         )
         if created.password:
-            from flask import flash
-
-            flash(f"{created.username}: {created.password}", "secret")
+            _keep_secret(f"{created.username}: {created.password}")
 
     return act(run, url_for("admin.users_page"))
 

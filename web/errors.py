@@ -64,9 +64,12 @@ def handle_http(exc: HTTPException) -> Any:
 
 def handle_domain(exc: QaError) -> Any:
     status = status_of(exc)
-    if is_api():
-        return json_error(status, str(exc))
-    return _page(status, str(exc))
+    response = current_app.make_response(
+        json_error(status, str(exc)) if is_api() else _page(status, str(exc))
+    )
+    if isinstance(exc, RangeNotSatisfiable) and exc.total is not None:
+        response.headers["Content-Range"] = f"bytes */{exc.total}"
+    return response
 
 
 def register(app: Flask) -> None:

@@ -11,11 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import Flask, abort, current_app, g, jsonify, redirect, request, url_for
+from flask import Flask, abort, current_app, g, jsonify, redirect, request, session, url_for
 
 from qa_platform import logs
+from qa_platform.domain.errors import Forbidden
 from qa_platform.services.access import check_object
-from qa_platform.services.auth import SessionUser, TokenInvalid, load_user, user_for_token
+from qa_platform.services.auth import SessionUser, TokenInvalid, load_user, token_identity
 from web import security
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -65,20 +66,32 @@ def is_api() -> bool:
 
 
 def _load_user() -> None:
-    g.user, g.token_auth = None, False
+    g.user, g.token_auth, g.token_scopes = None, False, frozenset()
     platform = current_app.extensions["qa_platform"]
     auth = request.headers.get("Authorization", "")
     if auth.startswith("Bearer "):
+        if not request.path.startswith("/api/v1/"):  # never on pages and their forms
+            abort(401, description="API tokens are accepted on /api/v1 only")
         try:
-            g.user, g.token_auth = user_for_token(platform, auth[7:].strip()), True
+            identity = token_identity(platform, auth[7:].strip())
         except TokenInvalid as exc:
             abort(401, description=str(exc))
+        g.user, g.token_auth, g.token_scopes = identity.user, True, identity.scopes
         logs.bind(user_id=g.user.id)
         return
     uid = security.session_user_id()
     if uid is not None:
-        g.user = load_user(platform, uid)
+        g.user = load_user(platform, uid, epoch=security.session_epoch())
+        if g.user is None:  # signed out elsewhere, deactivated or password changed
+            session.clear()
     logs.bind(user_id=g.user.id if g.user else None)
+
+
+def _check_scope() -> None:
+    """A token needs ``write`` for state-changing requests and ``read`` for the rest."""
+    needed = "write" if request.method in security.UNSAFE else "read"
+    if needed not in g.token_scopes:
+        raise Forbidden(f"this API token lacks the {needed!r} scope")
 
 
 def enforce() -> Any:
@@ -86,11 +99,14 @@ def enforce() -> Any:
     if request.endpoint is None or request.endpoint == "static":
         return None
     logs.clear()
+    security.limit_body()
     _load_user()
     pol = policy_of(current_app, request.endpoint)
     if pol is None:
         abort(404)
-    if not g.token_auth:
+    if g.token_auth:
+        _check_scope()
+    else:
         security.check_csrf()
     if pol.public:
         return None

@@ -9,13 +9,15 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, Response, abort, request, session
+from flask import Flask, Response, abort, current_app, request, session
 
 from qa_platform.settings import Settings
 
 IDLE_TIMEOUT_S = 30 * 60
 ABSOLUTE_TIMEOUT_S = 12 * 3600
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+UPLOAD_ENDPOINTS = frozenset({"api.upload"})  # the only routes that take QA_MAX_UPLOAD_BYTES
+HSTS = "max-age=31536000; includeSubDomains"
 CSP = (
     "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; "
     "script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
@@ -51,12 +53,35 @@ def configure(app: Flask, settings: Settings) -> None:
     )
 
 
-def start_session(user_id: int) -> None:
-    """A fresh session for a signed-in user (no fixation: old content is dropped)."""
+def limit_body() -> None:
+    """Refuse early (413) a body over ``QA_MAX_REQUEST_BYTES`` on every route but uploads.
+
+    Checked on Content-Length before anything reads the body; bodies sent without a length
+    are cut at the same limit when read.
+    """
+    if request.endpoint in UPLOAD_ENDPOINTS:
+        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    else:
+        limit = current_app.extensions["qa_platform"].settings.max_request_bytes
+        request.max_content_length = limit
+    if limit is not None and (request.content_length or 0) > limit:
+        abort(413)
+
+
+def start_session(user_id: int, epoch: int = 0) -> None:
+    """A fresh session for a signed-in user (no fixation: old content is dropped).
+
+    ``epoch`` is the user's session epoch: signing out anywhere bumps it, ending this session.
+    """
     session.clear()
     now = int(time.time())
-    session.update(uid=user_id, iat=now, seen=now, csrf=secrets.token_urlsafe(32))
+    session.update(uid=user_id, ep=epoch, iat=now, seen=now, csrf=secrets.token_urlsafe(32))
     session.permanent = True
+
+
+def session_epoch() -> int:
+    """The session epoch the cookie was issued with (0 for cookies older than epochs)."""
+    return int(session.get("ep", 0))
 
 
 def session_user_id() -> int | None:
@@ -102,4 +127,6 @@ def security_headers(response: Response) -> Response:
     h.setdefault("Referrer-Policy", "same-origin")
     if not request.path.startswith("/static/"):
         h["Cache-Control"] = "no-store"
+    if current_app.config.get("SESSION_COOKIE_SECURE"):  # production: HTTPS only
+        h.setdefault("Strict-Transport-Security", HSTS)
     return response

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
 from qa_platform.services.context import Platform
 from storage.keyring import Keyring
 from storage.migrate import upgrade
@@ -11,6 +16,7 @@ def initialise(platform: Platform) -> dict[str, str]:
     """Idempotent set-up of the embedded default (and schema upgrade in production)."""
     settings = platform.settings
     settings.ensure_dirs()
+    _private_sqlite_file(settings.database)
     upgrade(settings.database)
     ring = Keyring.load_or_create(settings.keyring)
     platform.reload_keyring()
@@ -23,8 +29,21 @@ def initialise(platform: Platform) -> dict[str, str]:
     }
 
 
+def _private_sqlite_file(url: str) -> None:
+    """An embedded SQLite database holds personal data: owner-only (0600) like the keyring.
+
+    Created with that mode before SQLite opens it, so it is never readable by others.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return
+    if parsed.database == ":memory:":
+        return
+    path = Path(parsed.database)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    path.chmod(0o600)
+
+
 def _redact(url: str) -> str:
     """Hide a password in a database URL before printing it."""
-    from sqlalchemy.engine import make_url
-
     return make_url(url).render_as_string(hide_password=True)

@@ -133,6 +133,9 @@ def ingest_file(
             min_duration_s=platform.settings.min_duration_s,
             max_bytes=platform.settings.max_upload_bytes,
             display_name=name,
+            max_channels=platform.settings.max_channels,
+            max_sample_rate=platform.settings.max_sample_rate,
+            max_decoded_samples=platform.settings.max_decoded_samples,
         )
         digest = sha256_file(path)
         existing = _existing_call(platform, digest)

@@ -2,8 +2,8 @@
 
 Byte ranges are read with ``qa_platform.services.recordings.read_range``, which decrypts only the
 chunks that hold the asked bytes; HTTP Range parsing is the web layer's (``web/ranges.py``). The waveform (波形) peaks are computed once per
-call from the decrypted audio in memory (PyAV decode, numpy max-abs per bucket) and cached in
-process; plaintext never touches disk.
+call while decoding (PyAV reads the plaintext block by block, a running max per bucket keeps
+memory bounded whatever the duration) and cached in process; plaintext never touches disk.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ import io
 import itertools
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -21,7 +23,7 @@ from qa_platform.services.recordings import plaintext_size, read_range
 from storage.audit import append_audit
 from storage.models import Call
 
-MAX_WAVEFORM_INPUT = 64 * 1024 * 1024
+READ_BLOCK = 1024 * 1024  # plaintext bytes decrypted per read while decoding
 PEAKS = 600
 
 
@@ -66,9 +68,11 @@ def waveform(platform: Platform, call_id: int, buckets: int = PEAKS) -> list[flo
             _cache.move_to_end(call_id)
             return _cache[call_id]
     size = plaintext_size(platform, call_id)
-    peaks = (
-        [] if size > MAX_WAVEFORM_INPUT else _peaks(read_range(platform, call_id, 0, size), buckets)
-    )
+    with platform.uow() as uow:
+        call = uow.session.get(Call, call_id)
+        container = (call.audio_format if call else "").split("/")[0] or None
+    source = _PlaintextReader(lambda a, b: read_range(platform, call_id, a, b), size)
+    peaks = stream_peaks(source, buckets, container)
     with _lock:
         _cache[call_id] = peaks
         while len(_cache) > 256:
@@ -76,25 +80,122 @@ def waveform(platform: Platform, call_id: int, buckets: int = PEAKS) -> list[flo
     return peaks
 
 
-def _peaks(data: bytes, buckets: int) -> list[float]:
+class _PlaintextReader(io.RawIOBase):
+    """A seekable read-only file over ``read(start, end)``: one block in memory at a time."""
+
+    def __init__(self, read: Callable[[int, int], bytes], size: int) -> None:
+        super().__init__()
+        self._read, self._size, self._pos = read, size, 0
+        self._block_start, self._block = 0, b""
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def readinto(self, buffer: Any) -> int:
+        if self._pos >= self._size:
+            return 0
+        inside = self._block_start <= self._pos < self._block_start + len(self._block)
+        if not inside:
+            self._block_start = self._pos
+            self._block = self._read(self._pos, min(self._size, self._pos + READ_BLOCK))
+        offset = self._pos - self._block_start
+        n = min(len(buffer), len(self._block) - offset)
+        buffer[:n] = self._block[offset : offset + n]
+        self._pos += n
+        return n
+
+
+class PeakAccumulator:
+    """Running max-abs per block of samples, in bounded memory whatever the duration.
+
+    Blocks start one sample long; whenever more than ``2 * buckets * resolution`` are held,
+    neighbours are merged pairwise and the block length doubles. At the end the blocks are
+    grouped into ``buckets`` peaks.
+    """
+
+    def __init__(self, buckets: int, resolution: int = 8) -> None:
+        self.buckets, self.limit = buckets, 2 * buckets * resolution
+        self.block = 1  # samples per finished block
+        self.maxima = np.zeros(0, dtype=np.float32)
+        self.partial, self.filled = 0.0, 0  # the block being filled
+
+    def add(self, mono: np.ndarray) -> None:
+        """Feed the next samples (max-abs over channels already taken)."""
+        i = 0
+        if self.filled:
+            take = min(self.block - self.filled, mono.size)
+            self.partial = max(self.partial, float(mono[:take].max(initial=0.0)))
+            self.filled += take
+            i = take
+            if self.filled == self.block:
+                self._finish(np.array([self.partial], dtype=np.float32))
+        whole = (mono.size - i) // self.block * self.block
+        if whole:
+            self._finish(mono[i : i + whole].reshape(-1, self.block).max(axis=1))
+        rest = mono[i + whole :]
+        if rest.size:
+            self.partial, self.filled = float(rest.max()), rest.size
+
+    def _finish(self, blocks: np.ndarray) -> None:
+        self.partial, self.filled = 0.0, 0
+        self.maxima = np.concatenate([self.maxima, blocks.astype(np.float32)])
+        while self.maxima.size > self.limit:
+            self._coarsen()
+
+    def _coarsen(self) -> None:
+        m, odd = self.maxima, self.maxima.size % 2
+        self.maxima = np.maximum(m[0 : m.size - odd : 2], m[1 : m.size - odd : 2])
+        if odd:  # the last block becomes the first half of a partial double block
+            self.partial, self.filled = float(m[-1]), self.block
+        self.block *= 2
+
+    def peaks(self) -> list[float]:
+        """``buckets`` peaks normalised to the loudest (empty when nothing was fed)."""
+        m = self.maxima
+        if self.filled:
+            m = np.concatenate([m, np.array([self.partial], dtype=np.float32)])
+        if m.size == 0:
+            return []
+        edges = np.linspace(0, m.size, self.buckets + 1).astype(int)
+        peaks = [float(m[a:b].max()) if b > a else 0.0 for a, b in itertools.pairwise(edges)]
+        top = max(peaks) or 1.0
+        return [round(p / top, 3) for p in peaks]
+
+
+def stream_peaks(source: Any, buckets: int = PEAKS, container: str | None = None) -> list[float]:
+    """Peaks of the audio in ``source`` (a path or binary file), decoded frame by frame.
+
+    Only one decoded frame is held at a time, so memory does not grow with duration, channels
+    or sample rate (a few KB of FLAC can decode to gigabytes).
+    """
     import av
 
+    acc = PeakAccumulator(buckets)
+    options = {"protocol_whitelist": "file"}
     try:
-        with av.open(io.BytesIO(data)) as container:
-            frames = [f.to_ndarray().astype(np.float32) for f in container.decode(audio=0)]
-    except (av.error.FFmpegError, ValueError):
+        with av.open(source, format=container, options=options) as box:
+            for frame in box.decode(audio=0):
+                acc.add(_frame_max_abs(frame))
+    except (av.error.FFmpegError, ValueError, OSError):
         return []
-    if not frames:
-        return []
-    mono = np.concatenate(
-        [
-            np.abs(f).max(axis=0) if f.ndim == 2 and f.shape[0] <= 8 else np.abs(f).ravel()
-            for f in frames
-        ]
-    )
-    if mono.size == 0:
-        return []
-    edges = np.linspace(0, mono.size, buckets + 1).astype(int)
-    peaks = np.array([mono[a:b].max() if b > a else 0.0 for a, b in itertools.pairwise(edges)])
-    top = float(peaks.max()) or 1.0
-    return [round(float(p) / top, 3) for p in peaks]
+    return acc.peaks()
+
+
+def _frame_max_abs(frame: Any) -> np.ndarray:
+    """Per-sample max-abs over the channels of one decoded frame, as float32."""
+    data = frame.to_ndarray()
+    channels = max(1, len(frame.layout.channels))
+    if not frame.format.is_planar:
+        data = data.reshape(-1, channels).T
+    return np.abs(data.astype(np.float32)).max(axis=0)

@@ -9,7 +9,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from qa_platform.domain.calls import UserRole
@@ -35,6 +35,37 @@ class NewUser:
     password: str | None  # only when generated here, to show once
 
 
+MIN_PASSWORD_LENGTH = 10
+
+
+def check_password_policy(username: str, password: str) -> None:
+    """At least 10 characters, not only digits, not the username (any case)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    if password.isdigit():
+        raise UserError("the password must not be only digits")
+    if password.strip().lower() == username.strip().lower():
+        raise UserError("the password must not be the username")
+
+
+def bump_session_epoch(session: Session, user_id: int) -> None:
+    """End the user's sessions (their cookies carry the old epoch), in the caller's transaction."""
+    session.execute(
+        update(User).where(User.id == user_id).values(session_epoch=User.session_epoch + 1)
+    )
+
+
+def _active_admins(session: Session) -> int:
+    return (
+        session.scalar(
+            select(func.count(User.id)).where(
+                User.role == str(UserRole.ADMIN), User.active.is_(True)
+            )
+        )
+        or 0
+    )
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
@@ -58,20 +89,28 @@ def add_user(
     password: str | None = None,
     display_name: str = "",
     actor: str = "cli",
+    password_policy: bool = True,
 ) -> NewUser:
-    """Create a user (and the team if new); a password is generated when none is given."""
+    """Create a user (and the team if new); a password is generated when none is given.
+
+    A given password must pass ``check_password_policy``; ``password_policy=False`` is for
+    throw-away fixtures only.
+    """
     try:
         role = str(UserRole(role))
     except ValueError:
         raise UserError(f"role {role!r} must be one of {[r.value for r in UserRole]}") from None
     if role == UserRole.AGENT and not agent_code:
         raise UserError("an agent needs an agent code (工号): --agent-code")
+    if password and password_policy:
+        check_password_policy(username, password)
     generated = None if password else secrets.token_urlsafe(12)
     now = datetime.now(UTC)
     with platform.uow() as uow:
         s = uow.session
-        if s.scalar(select(User.id).where(User.username == username)) is not None:
-            raise UserError(f"user {username!r} already exists")
+        lowered = username.strip().lower()
+        if s.scalar(select(User.id).where(func.lower(User.username) == lowered)) is not None:
+            raise UserError(f"user {username!r} already exists (user names ignore case)")
         if agent_code and s.scalar(select(User.id).where(User.agent_code == agent_code)):
             raise UserError(f"agent code {agent_code!r} already belongs to another user")
         team_row = ensure_team(s, team) if team else None
@@ -155,6 +194,14 @@ def update_user(
             changes["team"] = team
         if active is not None and active != user.active:
             user.active, changes["active"] = active, active
+            if not active:
+                bump_session_epoch(s, user_id)
+        if user.role != str(UserRole.ADMIN) or not user.active:
+            s.flush()
+            if _active_admins(s) == 0:
+                raise UserError(
+                    "the last active admin cannot be deactivated or lose the admin role"
+                )
         append_audit(
             s,
             actor=actor,
@@ -165,6 +212,27 @@ def update_user(
         )
         uow.commit()
         return {"id": user_id, **changes}
+
+
+def set_password(platform: Platform, user_id: int, password: str, actor: str) -> None:
+    """Change a password (policy checked); every session of the user ends; audited."""
+    with platform.uow() as uow:
+        s = uow.session
+        user = s.get(User, user_id)
+        if user is None:
+            raise UserError(f"no user {user_id}")
+        check_password_policy(user.username, password)
+        user.password_hash = hash_password(password)
+        bump_session_epoch(s, user_id)
+        append_audit(
+            s,
+            actor=actor,
+            action="user.password",
+            object_type="user",
+            object_id=user_id,
+            details={},
+        )
+        uow.commit()
 
 
 def list_teams(platform: Platform) -> list[dict[str, Any]]:

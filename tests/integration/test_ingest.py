@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import func, select, text
 
@@ -148,3 +150,39 @@ def test_start_time_with_an_offset_keeps_its_instant(platform: Platform, tmp_pat
         started = uow.session.get(Call, call_id).started_at
     assert started == datetime(2026, 11, 23, 1, 15, tzinfo=UTC)
     assert started.tzinfo is not None
+
+
+def _float_wav(path: Path, samples: np.ndarray, rate: int = 8000) -> Path:
+    data = samples.astype(np.float32).tobytes()
+    fmt = struct.pack("<HHIIHH", 3, 1, rate, rate * 4, 4, 32)
+    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(data)) + data
+    path.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
+    return path
+
+
+def test_float_wav_of_nan_is_rejected_and_nothing_is_stored(platform: Platform, tmp_path: Path) -> None:
+    path = _float_wav(tmp_path / "nan.wav", np.full(8000, np.nan))
+    result = ingest_file(platform, path, CallMetadata())
+    assert result.status == "rejected" and "not finite" in result.error
+    assert counts(platform) == (0, 0, 0)
+
+
+def test_wav_with_inconsistent_block_align_is_rejected(platform: Platform, tmp_path: Path) -> None:
+    path = wav_with_rate(tmp_path / "align.wav", 8000)
+    data = bytearray(path.read_bytes())
+    data[32:34] = struct.pack("<H", 3)  # block align 3 for 1 channel × 16 bits
+    path.write_bytes(bytes(data))
+    result = ingest_file(platform, path, CallMetadata())
+    assert result.status == "rejected" and "block align 3" in result.error
+    assert counts(platform) == (0, 0, 0)
+
+
+def test_high_rate_many_channel_audio_is_refused_at_ingest(platform: Platform, tmp_path: Path) -> None:
+    from qa_platform.demo_audio import write_audio
+    from tests.helpers.files import tone
+
+    path = write_audio(tmp_path / "hi.flac", tone(1.0, 96000), 96000, "pcm_s16le")
+    result = ingest_file(platform, path, CallMetadata())
+    assert result.status == "rejected" and "96000 Hz" in result.error
+    assert "QA_MAX_SAMPLE_RATE" in result.error
+    assert counts(platform) == (0, 0, 0)

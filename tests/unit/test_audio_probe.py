@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from qa_platform.audio_probe import AudioRejected, probe
@@ -92,3 +94,67 @@ def test_garbage_after_valid_magic(tmp_path: Path) -> None:
     path.write_bytes(b"ID3" + bytes(range(256)) * 20)
     with pytest.raises(AudioRejected, match=r"junk\.mp3"):
         probe(path, max_duration_s=LIMIT)
+
+
+def raw_wav(path: Path, *, tag: int = 1, channels: int = 1, rate: int = 8000, bits: int = 16,
+            align: int | None = None, data: bytes = b"\x00\x00" * 8000) -> Path:
+    """A WAV file with every header field chosen by the test."""
+    align = channels * bits // 8 if align is None else align
+    fmt = struct.pack("<HHIIHH", tag, channels, rate, rate * max(align, 1), align, bits)
+    body = (b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
+            + b"data" + struct.pack("<I", len(data)) + data)
+    path.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
+    return path
+
+
+def test_float_wav_of_nan_samples_is_rejected(tmp_path: Path) -> None:
+    nan = np.full(8000, np.nan, dtype=np.float32).tobytes()
+    path = raw_wav(tmp_path / "nan.wav", tag=3, bits=32, data=nan)
+    with pytest.raises(AudioRejected, match=r"nan\.wav: .*not finite"):
+        probe(path, max_duration_s=LIMIT)
+
+
+def test_float_wav_with_one_infinite_sample_is_rejected(tmp_path: Path) -> None:
+    samples = np.zeros(8000, dtype=np.float32)
+    samples[4000] = np.inf
+    path = raw_wav(tmp_path / "inf.wav", tag=3, bits=32, data=samples.tobytes())
+    with pytest.raises(AudioRejected, match="not finite"):
+        probe(path, max_duration_s=LIMIT)
+
+
+def test_block_align_disagreeing_with_channels_and_bits_is_rejected(tmp_path: Path) -> None:
+    path = raw_wav(tmp_path / "align.wav", channels=2, bits=16, align=2)
+    with pytest.raises(AudioRejected, match=r"block align 2 bytes.*2 channels × 16 bits make 4"):
+        probe(path, max_duration_s=LIMIT)
+
+
+def test_zero_bits_per_sample_is_rejected(tmp_path: Path) -> None:
+    path = raw_wav(tmp_path / "zero.wav", bits=0, align=0)
+    with pytest.raises(AudioRejected, match="0 bits per sample"):
+        probe(path, max_duration_s=LIMIT)
+
+
+def test_consistent_float_wav_is_accepted(tmp_path: Path) -> None:
+    samples = (0.1 * np.sin(np.arange(8000) / 5)).astype(np.float32)
+    info = probe(raw_wav(tmp_path / "f.wav", tag=3, bits=32, data=samples.tobytes()),
+                 max_duration_s=LIMIT)
+    assert info.duration_s == pytest.approx(1.0)
+
+
+def test_too_many_channels_is_rejected(tmp_path: Path) -> None:
+    path = raw_wav(tmp_path / "many.wav", channels=3, data=b"\x00\x00" * 3 * 8000)
+    with pytest.raises(AudioRejected, match="3 channels, over the limit of 2"):
+        probe(path, max_duration_s=LIMIT, max_channels=2)
+
+
+def test_sample_rate_over_the_limit_is_rejected(tmp_path: Path) -> None:
+    path = make_audio(tmp_path / "hi.flac", seconds=1.0, rate=96000)
+    with pytest.raises(AudioRejected, match="96000 Hz, over the limit of 48000"):
+        probe(path, max_duration_s=LIMIT, max_sample_rate=48000)
+
+
+def test_decoded_size_over_the_limit_is_rejected(tmp_path: Path) -> None:
+    path = make_audio(tmp_path / "big.flac", seconds=3.0, rate=16000, channels=2)
+    with pytest.raises(AudioRejected, match=r"more than 60000 samples.*QA_MAX_DECODED_SAMPLES"):
+        probe(path, max_duration_s=LIMIT, max_decoded_samples=60000)
+    assert probe(path, max_duration_s=LIMIT, max_decoded_samples=96000).channels == 2

@@ -101,7 +101,8 @@ def test_api_agent_token_cannot_read_other_calls(app, world, platform):
 
 
 def test_api_upload_creates_call_and_rejects_bad_input(app, world, platform):
-    h = {"Authorization": f"Bearer {create_token(platform, 'sup')}"}
+    token = create_token(platform, "sup", scopes=("read", "write"))  # uploads need write
+    h = {"Authorization": f"Bearer {token}"}
     c = app.test_client()
     data = world.audio_path.read_bytes()
     from tests.factories import tone_wav as _tone_call
@@ -202,3 +203,46 @@ def test_concurrent_playback_audits_all_land_and_chain_verifies(world, platform)
     assert errors == [] and _plays(platform) == before + 60
     with platform.uow() as uow:
         assert verify_chain(uow.session).ok
+
+
+def _big_call(platform, tmp_path, seconds: float = 160.0) -> tuple[int, bytes]:
+    """A recording over 4 MiB (the old one-response cap): 160 s of 16 kHz 16-bit PCM."""
+    from qa_platform.domain.calls import CallMetadata
+    from qa_platform.services.ingest import ingest_file
+    from tests.helpers.files import make_audio
+
+    path = make_audio(tmp_path / "big.wav", seconds=seconds, seed=7)
+    result = ingest_file(platform, path, CallMetadata())
+    assert result.status == "created", result.error
+    return result.call_id, path.read_bytes()
+
+
+def test_audio_without_range_is_the_whole_file(app, world, platform, tmp_path):
+    call_id, original = _big_call(platform, tmp_path)
+    assert len(original) > 4 * 1024 * 1024
+    r = as_user(app, "admin").get(f"/calls/{call_id}/audio")
+    assert r.status_code == 200 and "Content-Range" not in r.headers
+    assert int(r.headers["Content-Length"]) == len(original)
+    assert r.data == original
+
+
+def test_unsatisfiable_range_says_the_size(app, world):
+    b = as_user(app, "insp")
+    size = world.audio_path.stat().st_size
+    r = b.get(f"/calls/{world.call_id}/audio", headers={"Range": f"bytes={size}-"})
+    assert r.status_code == 416 and r.headers["Content-Range"] == f"bytes */{size}"
+
+
+def test_absurd_range_numbers_are_416_not_500(app, world):
+    b = as_user(app, "insp")
+    url = f"/calls/{world.call_id}/audio"
+    size = world.audio_path.stat().st_size
+    for header in (
+        "bytes=" + "9" * 4300 + "-",
+        "bytes=0-" + "9" * 4300,
+        f"bytes={2**63}-",
+        "bytes=-" + "1" * 4300,
+    ):
+        r = b.get(url, headers={"Range": header})
+        assert r.status_code == 416, header[:30]
+        assert r.headers["Content-Range"] == f"bytes */{size}"
