@@ -70,6 +70,7 @@ def add_person(
         agent_code=agent_code,
         password=password,
         display_name=username,
+        password_policy=False,  # throwaway test people sign in with short passwords
     ).id
 
 
