@@ -11,7 +11,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import av
 import numpy as np
@@ -160,7 +160,7 @@ def _decode_measure(path: Path, container: str, name: str, limits: DecodeLimits)
             streams = [s for s in box.streams if s.type == "audio"]
             if not streams:
                 raise AudioRejected(f"{name}: the {container} file holds no audio stream")
-            stream = streams[0]
+            stream = cast("av.AudioStream", streams[0])
             rate = stream.codec_context.sample_rate or 0
             if rate <= 0:
                 raise AudioRejected(f"{name}: sample rate is {rate}")
@@ -216,7 +216,7 @@ def _count_samples(
     return samples
 
 
-def _declared_seconds(stream, box) -> float | None:  # type: ignore[no-untyped-def]
+def _declared_seconds(stream, box) -> float | None:
     """The duration the container itself states, when it states one exactly."""
     if box.format.name in {"flac", "wav"} and stream.duration and stream.time_base:
         return float(stream.duration * stream.time_base)

@@ -24,7 +24,9 @@ from storage.migrate import upgrade
 from storage.models_all import Base
 from tests.helpers.platforms import make_platform
 
-PG_ADMIN_URL = os.environ.get("QA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "QA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def backend() -> str:
@@ -62,15 +64,23 @@ def clean_database(url: str) -> None:
         else:
             for table in tables:
                 conn.execute(table.delete())
-        conn.execute(text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, :h)"), {"h": GENESIS})
+        conn.execute(
+            text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, :h)"), {"h": GENESIS}
+        )
 
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Iterator[Settings]:
     clean_database(database_url)
-    s = Settings(home=tmp_path / "home", mode="test", database_url=database_url, chunk_size=4096,
-                 asr_model_cache=str(Path(os.environ.get("QA_TEST_MODEL_CACHE",
-                                                         Path.home() / ".cache" / "qa-platform"))))
+    s = Settings(
+        home=tmp_path / "home",
+        mode="test",
+        database_url=database_url,
+        chunk_size=4096,
+        asr_model_cache=str(
+            Path(os.environ.get("QA_TEST_MODEL_CACHE", Path.home() / ".cache" / "qa-platform"))
+        ),
+    )
     s.ensure_dirs()
     set_settings(s)
     yield s

@@ -52,7 +52,7 @@ def handle_http(exc: HTTPException) -> Any:
     elif exc.description == "csrf":
         message = "missing or wrong CSRF token; reload the page and try again"
     else:
-        message = exc.description if status in (400, 401, 409, 416) else ""
+        message = (exc.description or "") if status in (400, 401, 409, 416) else ""
     if is_api():
         return json_error(status, message or exc.name)
     return _page(

@@ -118,8 +118,8 @@ def enforce() -> Any:
         abort(403)
     if pol.obj is not None:
         kind, arg = pol.obj
-        object_id = (request.view_args or {}).get(arg)
-        if not check_object(current_app.extensions["qa_platform"], g.user, kind, int(object_id)):
+        object_id = int((request.view_args or {})[arg])
+        if not check_object(current_app.extensions["qa_platform"], g.user, kind, object_id):
             abort(404)
     return None
 

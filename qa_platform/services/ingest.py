@@ -248,7 +248,7 @@ def _insert_rows(platform: Platform, item: _Checked, sealed: _Sealed) -> int:
 def _resolve_people(
     session,
     meta: CallMetadata,
-    strict: bool,  # type: ignore[no-untyped-def]
+    strict: bool,
     name: str,
 ) -> tuple[User | None, Team | None]:
     agent = None

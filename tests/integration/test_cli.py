@@ -22,8 +22,20 @@ def test_init_ingest_list_show(settings: Settings, tmp_path: Path) -> None:
     good = make_audio(tmp_path / "good.wav", seconds=2.0, channels=2)
     bad = tmp_path / "bad.wav"
     bad.write_text("not audio")
-    code, out, _ = run("ingest", str(good), str(bad), "--agent", "A7", "--team", "三组",
-                       "--direction", "out", "--customer-phone", "139-1234-5678", "--json")
+    code, out, _ = run(
+        "ingest",
+        str(good),
+        str(bad),
+        "--agent",
+        "A7",
+        "--team",
+        "三组",
+        "--direction",
+        "out",
+        "--customer-phone",
+        "139-1234-5678",
+        "--json",
+    )
     assert code == 1  # one rejected
     rows = json.loads(out)
     assert [r["status"] for r in rows] == ["created", "rejected"]
@@ -71,8 +83,9 @@ def test_keys_rotate_then_every_recording_decrypts(settings: Settings, tmp_path:
 
 def test_users_add_generates_password_once(settings: Settings) -> None:
     run("init")
-    code, out, _ = run("users", "add", "wang", "--role", "agent", "--agent-code", "A9",
-                       "--team", "一组", "--json")
+    code, out, _ = run(
+        "users", "add", "wang", "--role", "agent", "--agent-code", "A9", "--team", "一组", "--json"
+    )
     user = json.loads(out)
     assert code == 0 and len(user["password"]) >= 12
     code, _, err = run("users", "add", "wang", "--role", "agent", "--agent-code", "A10")

@@ -26,8 +26,14 @@ def counts(platform: Platform) -> tuple[int, int, int]:
 
 def test_ingest_stores_encrypted_and_round_trips(platform: Platform, tmp_path: Path) -> None:
     src = make_audio(tmp_path / "客户录音.wav", seconds=3.0, channels=2)
-    meta = CallMetadata.parse({"agent": "A1", "team": "一组", "customer_phone": "13812345678",
-                               "started_at": "2026-01-02T03:04:05+08:00"})
+    meta = CallMetadata.parse(
+        {
+            "agent": "A1",
+            "team": "一组",
+            "customer_phone": "13812345678",
+            "started_at": "2026-01-02T03:04:05+08:00",
+        }
+    )
     result = ingest_file(platform, src, meta)
     assert result.status == "created"
     with platform.uow() as uow:
@@ -55,8 +61,9 @@ def test_same_audio_twice_is_a_duplicate(platform: Platform, tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize("bad", ["empty", "text", "zero_rate", "truncated", "missing", "too_long"])
-def test_bad_input_is_rejected_and_nothing_is_stored(platform: Platform, tmp_path: Path,
-                                                     bad: str) -> None:
+def test_bad_input_is_rejected_and_nothing_is_stored(
+    platform: Platform, tmp_path: Path, bad: str
+) -> None:
     path = tmp_path / f"{bad}.wav"
     if bad == "empty":
         path.write_bytes(b"")
@@ -69,8 +76,9 @@ def test_bad_input_is_rejected_and_nothing_is_stored(platform: Platform, tmp_pat
         path.write_bytes(path.read_bytes()[:20000])
     elif bad == "too_long":
         make_audio(path, seconds=3.0)
-        platform.settings = platform.settings.__class__(**{**platform.settings.__dict__,
-                                                           "max_duration_s": 2.0})
+        platform.settings = platform.settings.__class__(
+            **{**platform.settings.__dict__, "max_duration_s": 2.0}
+        )
     result = ingest_file(platform, path, CallMetadata())
     assert result.status == "rejected"
     assert path.name in result.error
@@ -93,26 +101,44 @@ def test_database_failure_leaves_no_blob(platform: Platform, tmp_path: Path) -> 
     engine = make_engine(platform.settings.database)
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            conn.execute(text("CREATE FUNCTION qa_fail() RETURNS trigger AS $$ BEGIN "
-                              "RAISE EXCEPTION 'disk full'; END $$ LANGUAGE plpgsql"))
-            conn.execute(text("CREATE TRIGGER qa_fail BEFORE INSERT ON recordings "
-                              "FOR EACH ROW EXECUTE FUNCTION qa_fail()"))
+            conn.execute(
+                text(
+                    "CREATE FUNCTION qa_fail() RETURNS trigger AS $$ BEGIN "
+                    "RAISE EXCEPTION 'disk full'; END $$ LANGUAGE plpgsql"
+                )
+            )
+            conn.execute(
+                text(
+                    "CREATE TRIGGER qa_fail BEFORE INSERT ON recordings "
+                    "FOR EACH ROW EXECUTE FUNCTION qa_fail()"
+                )
+            )
         else:
-            conn.execute(text("CREATE TRIGGER qa_fail BEFORE INSERT ON recordings "
-                              "BEGIN SELECT RAISE(ABORT, 'disk full'); END"))
+            conn.execute(
+                text(
+                    "CREATE TRIGGER qa_fail BEFORE INSERT ON recordings "
+                    "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+                )
+            )
     try:
         with pytest.raises(Exception, match="disk full"):
             ingest_file(platform, make_audio(tmp_path / "a.wav"), CallMetadata())
         assert counts(platform) == (0, 0, 0)
     finally:
         with engine.begin() as conn:
-            conn.execute(text("DROP TRIGGER qa_fail" + (" ON recordings" if engine.dialect.name == "postgresql" else "")))
+            conn.execute(
+                text(
+                    "DROP TRIGGER qa_fail"
+                    + (" ON recordings" if engine.dialect.name == "postgresql" else "")
+                )
+            )
             if engine.dialect.name == "postgresql":
                 conn.execute(text("DROP FUNCTION qa_fail()"))
 
 
-def test_manifest_batch_continues_past_bad_rows_and_is_idempotent(platform: Platform,
-                                                                  tmp_path: Path) -> None:
+def test_manifest_batch_continues_past_bad_rows_and_is_idempotent(
+    platform: Platform, tmp_path: Path
+) -> None:
     make_audio(tmp_path / "one.wav", seed=1)
     make_audio(tmp_path / "two.wav", seed=2)
     (tmp_path / "bad.wav").write_text("nope")
@@ -123,19 +149,31 @@ def test_manifest_batch_continues_past_bad_rows_and_is_idempotent(platform: Plat
         "bad.wav,A1,一组,in,,E2\n"
         "two.wav,A2,二组,sideways,,E3\n"
         ",A2,二组,in,,E4\n"
-        "two.wav,A2,二组,out,2026-11-01 10:00,E5\n", encoding="utf-8")
+        "two.wav,A2,二组,out,2026-11-01 10:00,E5\n",
+        encoding="utf-8",
+    )
     first = ingest_many(platform, read_manifest(manifest))
     assert [r.status for r in first] == ["created", "rejected", "rejected", "rejected", "created"]
     assert "direction 'sideways'" in first[2].error and "m.csv:4" in first[2].error
     assert "m.csv:5: row has no file" in first[3].error
     again = ingest_many(platform, read_manifest(manifest))
-    assert [r.status for r in again] == ["duplicate", "rejected", "rejected", "rejected", "duplicate"]
+    assert [r.status for r in again] == [
+        "duplicate",
+        "rejected",
+        "rejected",
+        "rejected",
+        "duplicate",
+    ]
     assert counts(platform) == (2, 2, 2)
 
 
-def test_external_id_reused_with_other_audio_is_rejected(platform: Platform, tmp_path: Path) -> None:
+def test_external_id_reused_with_other_audio_is_rejected(
+    platform: Platform, tmp_path: Path
+) -> None:
     ingest_file(platform, make_audio(tmp_path / "a.wav", seed=1), CallMetadata(external_id="E1"))
-    result = ingest_file(platform, make_audio(tmp_path / "b.wav", seed=2), CallMetadata(external_id="E1"))
+    result = ingest_file(
+        platform, make_audio(tmp_path / "b.wav", seed=2), CallMetadata(external_id="E1")
+    )
     assert result.status == "rejected" and "external id 'E1' is already used" in result.error
     assert counts(platform) == (1, 1, 1)
 
@@ -155,12 +193,22 @@ def test_start_time_with_an_offset_keeps_its_instant(platform: Platform, tmp_pat
 def _float_wav(path: Path, samples: np.ndarray, rate: int = 8000) -> Path:
     data = samples.astype(np.float32).tobytes()
     fmt = struct.pack("<HHIIHH", 3, 1, rate, rate * 4, 4, 32)
-    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(data)) + data
+    body = (
+        b"WAVE"
+        + b"fmt "
+        + struct.pack("<I", len(fmt))
+        + fmt
+        + b"data"
+        + struct.pack("<I", len(data))
+        + data
+    )
     path.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
     return path
 
 
-def test_float_wav_of_nan_is_rejected_and_nothing_is_stored(platform: Platform, tmp_path: Path) -> None:
+def test_float_wav_of_nan_is_rejected_and_nothing_is_stored(
+    platform: Platform, tmp_path: Path
+) -> None:
     path = _float_wav(tmp_path / "nan.wav", np.full(8000, np.nan))
     result = ingest_file(platform, path, CallMetadata())
     assert result.status == "rejected" and "not finite" in result.error
@@ -177,7 +225,9 @@ def test_wav_with_inconsistent_block_align_is_rejected(platform: Platform, tmp_p
     assert counts(platform) == (0, 0, 0)
 
 
-def test_high_rate_many_channel_audio_is_refused_at_ingest(platform: Platform, tmp_path: Path) -> None:
+def test_high_rate_many_channel_audio_is_refused_at_ingest(
+    platform: Platform, tmp_path: Path
+) -> None:
     from qa_platform.demo_audio import write_audio
     from tests.helpers.files import tone
 

@@ -27,7 +27,9 @@ def ingest_at(platform: Platform, tmp_path: Path, started: str, seed: int) -> in
     return ingest_file(platform, path, CallMetadata.parse({"started_at": started})).call_id
 
 
-def test_retention_is_three_years_and_five_with_a_complaint(platform: Platform, tmp_path: Path) -> None:
+def test_retention_is_three_years_and_five_with_a_complaint(
+    platform: Platform, tmp_path: Path
+) -> None:
     cid = ingest_at(platform, tmp_path, "2026-03-01T10:00:00+00:00", 1)
     with platform.uow() as uow:
         assert uow.session.get(Call, cid).retain_until.year == 2029
@@ -63,7 +65,9 @@ def test_purge_shreds_expired_keeps_held_and_recent(platform: Platform, tmp_path
     assert purge(platform, now=NOW) == []  # nothing left to do
 
 
-def test_rotation_rewraps_every_key_and_old_kek_can_retire(platform: Platform, tmp_path: Path) -> None:
+def test_rotation_rewraps_every_key_and_old_kek_can_retire(
+    platform: Platform, tmp_path: Path
+) -> None:
     ids = [ingest_at(platform, tmp_path, "2026-05-01T00:00:00+00:00", s) for s in range(5)]
     before = {i: read_range(platform, i, 0, 2000) for i in ids}
     old_kek = platform.keyring.active_id
@@ -86,8 +90,9 @@ def test_retire_refused_while_a_key_still_wraps_data(platform: Platform, tmp_pat
         retire(platform, old)
 
 
-def test_flipped_byte_in_stored_blob_is_detected_and_no_file_written(platform: Platform,
-                                                                    tmp_path: Path) -> None:
+def test_flipped_byte_in_stored_blob_is_detected_and_no_file_written(
+    platform: Platform, tmp_path: Path
+) -> None:
     cid = ingest_at(platform, tmp_path, "2026-05-01T00:00:00+00:00", 1)
     with platform.uow() as uow:
         blob_id = uow.session.scalar(select(Recording.blob_id).where(Recording.call_id == cid))
@@ -107,8 +112,9 @@ def test_audit_chain_verifies_and_reports_an_edited_row(platform: Platform, tmp_
     with platform.uow() as uow:
         assert verify_chain(uow.session).ok
         assert verify_chain(uow.session).checked == 3
-        uow.session.execute(update(AuditEvent).where(AuditEvent.seq == 2)
-                            .values(actor="someone-else"))
+        uow.session.execute(
+            update(AuditEvent).where(AuditEvent.seq == 2).values(actor="someone-else")
+        )
         uow.commit()
     with platform.uow() as uow:
         report = verify_chain(uow.session)

@@ -26,7 +26,6 @@ from tests.factories import FULL, T0, make_calls, make_people
 pytestmark = pytest.mark.postgres
 
 
-
 @pytest.fixture(scope="module")
 def database_url(tmp_path_factory) -> Iterator[str]:
     """A PostgreSQL database for this module only (overrides the session-wide choice)."""

@@ -96,13 +96,28 @@ def test_garbage_after_valid_magic(tmp_path: Path) -> None:
         probe(path, max_duration_s=LIMIT)
 
 
-def raw_wav(path: Path, *, tag: int = 1, channels: int = 1, rate: int = 8000, bits: int = 16,
-            align: int | None = None, data: bytes = b"\x00\x00" * 8000) -> Path:
+def raw_wav(
+    path: Path,
+    *,
+    tag: int = 1,
+    channels: int = 1,
+    rate: int = 8000,
+    bits: int = 16,
+    align: int | None = None,
+    data: bytes = b"\x00\x00" * 8000,
+) -> Path:
     """A WAV file with every header field chosen by the test."""
     align = channels * bits // 8 if align is None else align
     fmt = struct.pack("<HHIIHH", tag, channels, rate, rate * max(align, 1), align, bits)
-    body = (b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
-            + b"data" + struct.pack("<I", len(data)) + data)
+    body = (
+        b"WAVE"
+        + b"fmt "
+        + struct.pack("<I", len(fmt))
+        + fmt
+        + b"data"
+        + struct.pack("<I", len(data))
+        + data
+    )
     path.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
     return path
 
@@ -136,8 +151,9 @@ def test_zero_bits_per_sample_is_rejected(tmp_path: Path) -> None:
 
 def test_consistent_float_wav_is_accepted(tmp_path: Path) -> None:
     samples = (0.1 * np.sin(np.arange(8000) / 5)).astype(np.float32)
-    info = probe(raw_wav(tmp_path / "f.wav", tag=3, bits=32, data=samples.tobytes()),
-                 max_duration_s=LIMIT)
+    info = probe(
+        raw_wav(tmp_path / "f.wav", tag=3, bits=32, data=samples.tobytes()), max_duration_s=LIMIT
+    )
     assert info.duration_s == pytest.approx(1.0)
 
 

@@ -141,7 +141,9 @@ def test_missing_lexicon_names_the_path(tmp_path: Path) -> None:
 
 
 def test_edited_file_is_reloaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("qa_platform.lexicon.files._RECHECK_S", 0.0)  # default: re-check once a second
+    monkeypatch.setattr(
+        "qa_platform.lexicon.files._RECHECK_S", 0.0
+    )  # default: re-check once a second
     path = tmp_path / "mine.txt"
     path.write_text("骗子\n", encoding="utf-8")
     assert [t.key for t in load_lexicon("mine", tmp_path).terms] == ["骗子"]

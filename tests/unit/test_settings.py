@@ -84,23 +84,28 @@ def test_the_default_limits_are_accepted_in_order() -> None:
 
 
 @pytest.mark.parametrize("raw", ["nan", "NaN", "inf", "-inf", "Infinity", "1e999"])
-@pytest.mark.parametrize("name", ["QA_MAX_DURATION_S", "QA_TASK_RETRY_BACKOFF_S",
-                                  "QA_REPORT_CONFIDENCE", "QA_MIN_DURATION_S"])
+@pytest.mark.parametrize(
+    "name",
+    ["QA_MAX_DURATION_S", "QA_TASK_RETRY_BACKOFF_S", "QA_REPORT_CONFIDENCE", "QA_MIN_DURATION_S"],
+)
 def test_non_finite_numbers_are_refused_naming_the_variable(name: str, raw: str) -> None:
     with pytest.raises(SettingsError, match=rf"{name}=.*finite"):
         Settings.from_env({name: raw})
 
 
-@pytest.mark.parametrize(("env", "named"), [
-    ({"QA_MIN_DURATION_S": "-1"}, "QA_MIN_DURATION_S"),
-    ({"QA_TASK_RETRY_BACKOFF_S": "-2"}, "QA_TASK_RETRY_BACKOFF_S"),
-    ({"QA_JOB_MAX_ATTEMPTS": "0"}, "QA_JOB_MAX_ATTEMPTS"),
-    ({"QA_REPORT_CONFIDENCE": "1.5"}, "QA_REPORT_CONFIDENCE"),
-    ({"QA_MAX_CHANNELS": "0"}, "QA_MAX_CHANNELS"),
-    ({"QA_MAX_SAMPLE_RATE": "1000000"}, "QA_MAX_SAMPLE_RATE"),
-    ({"QA_MAX_DECODED_SAMPLES": "0"}, "QA_MAX_DECODED_SAMPLES"),
-    ({"QA_MAX_REQUEST_BYTES": "10"}, "QA_MAX_REQUEST_BYTES"),
-])
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"QA_MIN_DURATION_S": "-1"}, "QA_MIN_DURATION_S"),
+        ({"QA_TASK_RETRY_BACKOFF_S": "-2"}, "QA_TASK_RETRY_BACKOFF_S"),
+        ({"QA_JOB_MAX_ATTEMPTS": "0"}, "QA_JOB_MAX_ATTEMPTS"),
+        ({"QA_REPORT_CONFIDENCE": "1.5"}, "QA_REPORT_CONFIDENCE"),
+        ({"QA_MAX_CHANNELS": "0"}, "QA_MAX_CHANNELS"),
+        ({"QA_MAX_SAMPLE_RATE": "1000000"}, "QA_MAX_SAMPLE_RATE"),
+        ({"QA_MAX_DECODED_SAMPLES": "0"}, "QA_MAX_DECODED_SAMPLES"),
+        ({"QA_MAX_REQUEST_BYTES": "10"}, "QA_MAX_REQUEST_BYTES"),
+    ],
+)
 def test_numbers_out_of_range_are_refused(env: dict[str, str], named: str) -> None:
     with pytest.raises(SettingsError, match=named):
         Settings.from_env(env)
