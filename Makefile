@@ -1,4 +1,4 @@
-.PHONY: setup demo test lint bench
+.PHONY: setup demo test lint bench zh-corpus
 
 setup:
 	./scripts/setup.sh
@@ -17,3 +17,7 @@ lint: setup
 bench: setup
 	.venv/bin/python benchmarks/crypto.py
 	.venv/bin/python benchmarks/ingest.py
+
+# The Mandarin test corpus (synthesised speech, cached outside the repository; own TTS venv).
+zh-corpus:
+	./scripts/zh_corpus/build.sh
