@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 BUILD_VERSION = "zh-corpus-1"
+UTTERANCE_VERSION = 1  # bump when the synthesis of one utterance changes
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DIALOGUE_DIR = REPO_ROOT / "corpus" / "zh" / "dialogues"
 TTS_RATE = 24_000
@@ -57,7 +58,10 @@ VOICES: dict[str, dict[str, Any]] = {
 ROLE_DURATION = {"agent": 1.8, "customer": 1.1}
 CLAUSE_PAUSE_S = {"，": 0.18, "、": 0.12, "；": 0.25, "：": 0.2, "。": 0.32, "？": 0.32, "！": 0.32}
 LEVEL_DBFS = -20.0
-TELEPHONE = {"band_hz": [300.0, 3400.0], "rate": 8000, "codec": "mulaw", "order": 4}
+# A causal 2nd-order Butterworth band-pass: the gentle roll-off of a real line (G.712 allows
+# it). A steep zero-phase 8th-order filter made Whisper base lose whole phrases of the male
+# voice (CER 0.57 against 0.13 on the same dialogue).
+TELEPHONE = {"band_hz": [300.0, 3400.0], "rate": 8000, "codec": "mulaw", "order": 2}
 CHANNELS = {"agent": 0, "customer": 1}
 FILES = {
     "stereo_8k": "stereo_8k_mulaw.wav",
@@ -131,6 +135,7 @@ def settings_fingerprint() -> dict[str, Any]:
         "level_dbfs": LEVEL_DBFS,
         "telephone": TELEPHONE,
         "tail_s": TAIL_S,
+        "utterance_version": UTTERANCE_VERSION,
     }
 
 
@@ -163,11 +168,12 @@ def hanzi_count(text: str) -> int:
 class Synthesiser:
     """Both voices, loaded lazily; utterances are cached in memory (twins share most lines)."""
 
-    def __init__(self) -> None:
+    def __init__(self, cache_dir: Path | None = None) -> None:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         os.environ["CUDA_VISIBLE_DEVICES"] = "-1"
         self._tts: dict[str, Any] = {}
         self._cache: dict[tuple[str, str, float], Any] = {}
+        self._dir = cache_dir  # utterances on disk: a change of the channel re-synthesises nothing
 
     def _engine(self, model: str) -> Any:
         if model not in self._tts:
@@ -178,10 +184,29 @@ class Synthesiser:
 
     def utterance(self, text: str, voice: str, duration: float) -> Any:
         """Mono float32 audio at 24 kHz for one turn, level-normalised, edges trimmed."""
+        import numpy as np
+
         key = (voice, text, round(duration, 4))
-        if key not in self._cache:
-            self._cache[key] = self._synthesise(text, voice, duration)
-        return self._cache[key]
+        if key in self._cache:
+            return self._cache[key]
+        path = None
+        if self._dir is not None:
+            blob = json.dumps(
+                [key, VOICES[voice], CLAUSE_PAUSE_S, LEVEL_DBFS, UTTERANCE_VERSION],
+                ensure_ascii=False,
+            )
+            path = self._dir / f"{hashlib.sha256(blob.encode()).hexdigest()[:20]}.npy"
+            if path.is_file():
+                self._cache[key] = np.load(path)
+                return self._cache[key]
+        audio = self._synthesise(text, voice, duration)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npy")
+            np.save(tmp, audio)
+            os.replace(tmp, path)
+        self._cache[key] = audio
+        return audio
 
     def _synthesise(self, text: str, voice: str, duration: float) -> Any:
         import numpy as np
@@ -355,11 +380,11 @@ def _add_noise(signal: Any, snr_db: float, seed: int) -> Any:
 def telephone(signal: Any) -> Any:
     """Band-pass 300-3400 Hz and resample 24 kHz → 8 kHz (float, channels × samples)."""
     import numpy as np
-    from scipy.signal import butter, resample_poly, sosfiltfilt
+    from scipy.signal import butter, resample_poly, sosfilt
 
     low, high = TELEPHONE["band_hz"]
     sos = butter(TELEPHONE["order"], [low, high], btype="bandpass", fs=TTS_RATE, output="sos")
-    filtered = sosfiltfilt(sos, signal, axis=-1)
+    filtered = sosfilt(sos, signal, axis=-1)
     return np.clip(resample_poly(filtered, 1, TTS_RATE // TELEPHONE["rate"], axis=-1), -1, 1)
 
 
@@ -549,7 +574,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.force:
         for d in todo:
             shutil.rmtree(output_dir(d, root), ignore_errors=True)
-    synth = Synthesiser()
+    synth = Synthesiser(root / "utterances")
     t0 = time.monotonic()
     audio_s = 0.0
     n_warn = 0
