@@ -17,6 +17,12 @@ MARKER="$VENV/.zh-tts-installed"
 if ! command -v "$PYTHON" >/dev/null 2>&1; then
     PYTHON=python3
 fi
+# tensorflow-cpu 2.15 has wheels for Python 3.9-3.11 only.
+if ! "$PYTHON" -c 'import sys; sys.exit(not (3, 9) <= sys.version_info[:2] <= (3, 11))' 2>/dev/null; then
+    echo "zh_corpus: the TTS environment needs Python 3.9-3.11 (tensorflow-cpu 2.15);" \
+        "set QA_TTS_PYTHON to such an interpreter" >&2
+    exit 1
+fi
 want="$(cat "$REQS")"
 if [[ -f "$MARKER" && "$(cat "$MARKER")" == "$want" ]]; then
     exit 0
