@@ -1,4 +1,4 @@
-.PHONY: setup setup-lite demo test test-fast lint bench
+.PHONY: setup setup-lite demo test test-fast lint bench zh-corpus
 
 setup:
 	./scripts/setup.sh
@@ -28,3 +28,7 @@ lint: setup-lite
 bench: setup
 	.venv/bin/python benchmarks/crypto.py
 	.venv/bin/python benchmarks/ingest.py
+
+# The Mandarin test corpus (synthesised speech, cached outside the repository; own TTS venv).
+zh-corpus:
+	./scripts/zh_corpus/build.sh
