@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +19,7 @@ from qa_platform.domain.transcript import Role, Severity
 from qa_platform.flags.call_view import CallView, PhraseHit, SegmentView
 from qa_platform.flags.messages import render
 from qa_platform.flags.rule_set import RuleParams
+from qa_platform.lexicon.matching import SENTENCE_BREAKS
 from qa_platform.masking import DIGIT_CHARS, PLACEHOLDERS
 from qa_platform.text import normalise
 
@@ -214,8 +215,9 @@ def missing_identity_check(call: CallView, p: RuleParams) -> list[Finding]:
     without such a request needs no check; a request the agent does not act on (refuses,
     redirects to a branch) needs none either. Once the customer is verified, the call is.
     """
+    customer = call.by_role(Role.CUSTOMER, Role.UNKNOWN)
     requests = sorted(
-        call.hits(p["request_lexicon"], call.by_role(Role.CUSTOMER, Role.UNKNOWN)),
+        [*call.hits(p["request_lexicon"], customer), *_composed_requests(call, customer, p)],
         key=lambda h: h.start,
     )
     if not requests or not call.agent:
@@ -238,6 +240,28 @@ def missing_identity_check(call: CallView, p: RuleParams) -> list[Finding]:
             return []
         return [_unverified(request, action, factors, p["min_factors"])]
     return []
+
+
+def _composed_requests(
+    call: CallView, views: Sequence[SegmentView], p: RuleParams
+) -> list[PhraseHit]:
+    """Requests said in the customer's own words: an object (地址, 受益人, 保单 …) and a verb
+    that changes or asks for it (改, 变更, 查 …) within ``request_window`` characters of one
+    segment, with no sentence break between them ("把保单上的通讯地址和电话改一下")."""
+    objects = list(call.hits(p["request_object_lexicon"], views))
+    verbs = list(call.hits(p["request_verb_lexicon"], views))
+    found = []
+    for obj in objects:
+        text = obj.view.segment.text
+        for verb in verbs:
+            if verb.view is not obj.view:
+                continue
+            a, b = sorted((obj.match.original_start, verb.match.original_start))
+            near = b - a <= p["request_window"]
+            if near and not any(ch in SENTENCE_BREAKS for ch in text[a:b]):
+                found.append(obj)
+                break
+    return found
 
 
 def _unverified(

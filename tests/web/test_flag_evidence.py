@@ -24,7 +24,7 @@ def add_keyed_flag(platform, call_id: int) -> None:
                 evidence=render("missing_closing.none", PARAMS, "zh"),
                 evidence_key="missing_closing.none",
                 evidence_params=PARAMS,
-                rule_set_version="2026.12-default-2",
+                rule_set_version="2026.12-default-3",
                 created_at=datetime.now(UTC),
             )
         )
