@@ -113,7 +113,10 @@ def analyse_audio(
         activities = [voice_activity(ch) for ch in audio.samples]
     transcriber = transcriber or get_transcriber(settings)
     with clock.stage("asr"):
-        asr = [transcribe_channel(transcriber, ch, language) for ch in audio.samples]
+        asr = [
+            transcribe_channel(transcriber, ch, language, activity=act)
+            for ch, act in zip(audio.samples, activities, strict=True)
+        ]
     if audio.channels > 1:
         segments, turns, roles, diarizer_name = _stereo_layout(
             audio, asr, activities, agent_channel, clock
@@ -147,9 +150,14 @@ def analyse_audio(
 
 
 def transcribe_channel(
-    transcriber: WhisperTranscriber, samples: np.ndarray, language: str
+    transcriber: WhisperTranscriber,
+    samples: np.ndarray,
+    language: str,
+    *,
+    activity: Activity | None = None,
 ) -> AsrResult:
-    """ASR of one channel with the guards: silence/music → no text; suspect spans marked."""
+    """ASR of one whole channel with the guards: silence/music → no text; words where the
+    channel's ``activity`` says nobody speaks → dropped; suspect spans marked, loops cut."""
     if not has_speech_energy(samples):
         return AsrResult(
             (),
@@ -160,7 +168,8 @@ def transcribe_channel(
             notes=("no speech energy: ASR skipped",),
         )
     result = transcriber.transcribe(samples, language)
-    return replace(result, segments=tuple(guard_segments(result.segments)))
+    voiced = None if activity is None else [(s.start, s.end) for s in activity.spans()]
+    return replace(result, segments=tuple(guard_segments(result.segments, voiced)))
 
 
 def _words_of(segments: Sequence[AsrSegment]) -> list[Word]:

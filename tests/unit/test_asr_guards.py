@@ -7,13 +7,15 @@ import pytest
 
 from tests.helpers.audio import load_sample_mono, plucked_melody, tone
 from workers.asr_guards import (
+    collapse_loop,
     drop_non_speech,
+    drop_outside_voice,
     guard_segments,
     has_speech_energy,
     mark_unreliable,
     repeated_ngram,
 )
-from workers.asr_types import AsrSegment
+from workers.asr_types import AsrSegment, AsrWord
 
 pytestmark = pytest.mark.worker  # librosa / the speech engines: the worker extra
 
@@ -101,3 +103,80 @@ def test_suspect_segments_are_marked_with_the_reason(
 def test_guard_drops_then_marks() -> None:
     out = guard_segments([_seg("x", no_speech_prob=0.95, avg_logprob=-2.0), _seg("感谢观看")])
     assert [(s.text, s.unreliable) for s in out] == [("感谢观看", "hallucination")]
+
+
+# --------------------------------------------------------------------------- loops in Chinese
+@pytest.mark.parametrize(
+    ("text", "gram"),
+    [
+        # Whisper puts spaces between its Chinese word pieces: still a loop of 计划.
+        ("计划 计划 计划 计划", "计划"),
+        # A whole segment that is one phrase said three times (invented on a quiet channel).
+        ("证判 证判 证判", "证判"),
+        # One character stuck at the end of a sentence.
+        ("感谢您的来电 祝您生活愉快。再 见 见 见 见", "见"),
+        ("对对对对", None),  # said on purpose
+        ("好的，好的，我明白了", None),
+    ],
+)
+def test_chinese_loops_are_found_whatever_the_spaces(text: str, gram: str | None) -> None:
+    assert repeated_ngram(text) == gram
+
+
+def _w(text: str, start: float, end: float) -> AsrWord:
+    return AsrWord(text, start, end, 0.9)
+
+
+def test_loop_copies_are_cut_from_text_and_words() -> None:
+    words = (
+        _w("感谢您的来电", 0.0, 1.0),
+        _w("再", 1.0, 1.2),
+        _w("见", 1.2, 1.4),
+        _w("见", 1.4, 1.6),
+        _w("见", 1.6, 1.8),
+        _w("见", 1.8, 2.0),
+    )
+    seg = AsrSegment(0.0, 2.0, "感谢您的来电再见见见见", words=words)
+    out = guard_segments([seg])[0]
+    assert out.unreliable == "repetition_loop"
+    assert out.text == "感谢您的来电再见"
+    assert [w.text for w in out.words] == ["感谢您的来电", "再", "见"]
+    assert out.end == pytest.approx(1.4)
+
+
+def test_loop_without_words_is_cut_in_the_text() -> None:
+    assert collapse_loop(_seg("计划 计划 计划 计划")).text == "计划"
+
+
+# --------------------------------------------------------------------------- voice activity
+def test_words_on_the_channels_silence_are_dropped() -> None:
+    voiced = [(0.0, 2.0), (10.0, 12.0)]
+    seg = AsrSegment(
+        0.5,
+        7.5,
+        "您好请问计划计划",
+        words=(
+            _w("您好", 0.5, 1.0),
+            _w("请问", 1.2, 1.9),
+            _w("计划", 5.0, 6.0),
+            _w("计划", 6.5, 7.5),
+        ),
+    )
+    only_silence = AsrSegment(4.0, 6.0, "证判", words=(_w("证判", 4.0, 6.0),))
+    out = drop_outside_voice([seg, only_silence], voiced)
+    assert [(s.text, s.start, s.end) for s in out] == [("您好请问", 0.5, 1.9)]
+
+
+def test_word_timings_slightly_outside_the_voice_are_kept() -> None:
+    # Whisper's last word often ends a little after the energy VAD's span: not invented.
+    seg = AsrSegment(10.0, 12.3, "再见", words=(_w("再见", 11.5, 12.25),))
+    assert drop_outside_voice([seg], [(10.0, 12.0)]) == [seg]
+
+
+def test_wordless_segment_is_judged_by_its_span() -> None:
+    assert drop_outside_voice([_seg("您好")], [(1.0, 3.0)]) == [_seg("您好")]
+    assert drop_outside_voice([_seg("您好")], [(5.0, 6.0)]) == []
+
+
+def test_silent_channel_keeps_no_text() -> None:
+    assert guard_segments([_seg("计划 计划 计划 计划")], voiced=[]) == []
