@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -32,6 +32,18 @@ from workers.diarization import (
 )
 from workers.features import Activity, compute_features, voice_activity
 from workers.roles import SpeakerRole, roles_from_channels, roles_from_cues
+
+
+class Transcriber(Protocol):
+    """What the pipeline needs of an ASR engine (:class:`WhisperTranscriber` in production)."""
+
+    model_name: str
+    model_version: str
+
+    def transcribe(
+        self, samples_16k_mono: np.ndarray, language: str | None = None
+    ) -> AsrResult: ...
+
 
 _TRANSCRIBERS: dict[tuple[Any, ...], WhisperTranscriber] = {}
 _DIARIZERS: dict[str, Diarizer] = {}
@@ -96,7 +108,7 @@ def analyse_audio(
     settings: Settings,
     agent_channel: int | None = None,
     language: str | None = None,
-    transcriber: WhisperTranscriber | None = None,
+    transcriber: Transcriber | None = None,
     diarizer: Diarizer | None = None,
 ) -> AnalysisResult:
     """Analyse one recording end to end; raises ``BadAudio`` for undecodable input.
@@ -150,7 +162,7 @@ def analyse_audio(
 
 
 def transcribe_channel(
-    transcriber: WhisperTranscriber,
+    transcriber: Transcriber,
     samples: np.ndarray,
     language: str,
     *,
@@ -173,9 +185,16 @@ def transcribe_channel(
 
 
 def _words_of(segments: Sequence[AsrSegment]) -> list[Word]:
-    return [
-        Word(w.text, w.start, w.end, round(w.probability, 4)) for s in segments for w in s.words
-    ]
+    """The words of all segments; a segment Whisper gave no word timings (it happens to the
+    last one of a call) becomes one word spanning the segment, so its text is not lost."""
+    words: list[Word] = []
+    for s in segments:
+        if s.words:
+            words.extend(Word(w.text, w.start, w.end, round(w.probability, 4)) for w in s.words)
+        elif s.text.strip():
+            confidence = round(float(np.exp(min(0.0, s.avg_logprob))), 4)
+            words.append(Word(s.text, s.start, s.end, confidence))
+    return words
 
 
 def _stereo_layout(
