@@ -35,9 +35,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.zh_corpus import CHANNELS, edit_distance, normalise, plain_cer
-
+from benchmarks import zh_corpus
 from qa_platform.masking import DIGIT_CHARS, SEPARATOR_CHARS, mask_pii
+
+CHANNELS = zh_corpus.CHANNELS
+edit_distance = zh_corpus.edit_distance
+normalise = zh_corpus.normalise
 
 _PLACEHOLDER = re.compile(r"\[[^\[\]]{1,8}\]")
 _DIGIT_RUN = re.compile(f"[{DIGIT_CHARS}](?:[{SEPARATOR_CHARS}]*[{DIGIT_CHARS}]){{2,}}")
@@ -85,16 +88,19 @@ def _settings() -> Any:
     return Settings()
 
 
-def pipeline_segments(stereo_path: Path, agent_channel: int = 0) -> list[Any]:
-    """The transcript segments the transcribe stage stores for this recording."""
+def pipeline_segments(
+    stereo_path: Path, agent_channel: int = 0, *, settings: Any = None, transcriber: Any = None
+) -> list[Any]:
+    """The transcript segments the transcribe stage stores for this recording (the stage
+    runs ``analyse_audio`` on a decrypted copy of the same bytes)."""
     from workers.pipeline import analyse_audio, get_transcriber
 
-    settings = _settings()
+    settings = settings or _settings()
     result = analyse_audio(
         stereo_path,
         settings=settings,
         agent_channel=agent_channel,
-        transcriber=get_transcriber(settings),
+        transcriber=transcriber or get_transcriber(settings),
     )
     return list(result.transcript.segments)
 
@@ -103,10 +109,14 @@ def pipeline_text(segments: list[Any], speaker: str) -> str:
     return "".join(s.text for s in segments if str(s.role) == speaker)
 
 
-def compare_call(call: Any) -> tuple[dict[str, ChannelComparison], list[Any]]:
+def compare_call(
+    call: Any, *, settings: Any = None, transcriber: Any = None
+) -> tuple[dict[str, ChannelComparison], list[Any]]:
     """Plain and pipeline CER per channel of one corpus call, measured side by side."""
-    plain = plain_cer(call)
-    segments = pipeline_segments(call.stereo_8k, agent_channel=CHANNELS["agent"])
+    plain = zh_corpus.plain_cer(call)
+    segments = pipeline_segments(
+        call.stereo_8k, CHANNELS["agent"], settings=settings, transcriber=transcriber
+    )
     out = {}
     for speaker in CHANNELS:
         ref = comparable(call.text(speaker))

@@ -2,7 +2,9 @@
 
 * :func:`has_speech_energy` — checked BEFORE the model runs: a channel whose loudest frames stay
   near digital silence, or whose energy never shows the syllable-rate modulation of speech
-  (held tones, chords, hum, hiss), is not sent to Whisper at all. Rhythmic music passes this
+  (held tones, chords, hum, hiss), is not sent to Whisper at all. The modulation is also read
+  on the frames that stand out of the channel's background, so a customer who says little on
+  a noisy line (15 dB SNR) is still transcribed. Rhythmic music passes this
   cheap check on purpose and is stopped by Whisper's VAD filter and no-speech rule.
 * :func:`drop_non_speech` — Whisper's own rule: a segment with ``no_speech_prob`` > 0.6 and a low
   ``avg_logprob`` is dropped.
@@ -39,6 +41,9 @@ SILENCE_DBFS = -50.0  # loudest 50 ms frame below this → silence
 # held chords 0.04, steady hiss 0.02. Kept low on purpose: dropping real speech is far worse
 # than letting music through to Whisper's own VAD and no-speech rule (the second line).
 MIN_MODULATION = 0.08
+FRAME_S = 0.05
+BACKGROUND_RISE_DB = 6.0  # frames this far above the channel's background stand out of it
+MIN_RAISED_S = 1.0  # at least this much standing-out sound before its modulation counts
 NO_SPEECH_PROB = 0.6
 LOW_LOGPROB = -1.0
 COMPRESSION_RATIO = 2.4
@@ -52,7 +57,7 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 _PUNCT = re.compile(r"[\s,.!?;:，。！？；：、\"'“”‘’()（）\[\]-]+")
 
 
-def frame_rms_db(samples: np.ndarray, frame_s: float = 0.05) -> np.ndarray:
+def frame_rms_db(samples: np.ndarray, frame_s: float = FRAME_S) -> np.ndarray:
     """RMS energy in dBFS of consecutive ``frame_s`` frames of a mono signal."""
     n = int(frame_s * SAMPLE_RATE)
     usable = samples[: samples.size - samples.size % n].reshape(-1, n)
@@ -63,17 +68,31 @@ def frame_rms_db(samples: np.ndarray, frame_s: float = 0.05) -> np.ndarray:
 
 
 def has_speech_energy(samples: np.ndarray) -> bool:
-    """False for digital silence or steady sound (tones, chords, hum, hiss) — skip ASR then."""
+    """False for digital silence or steady sound (tones, chords, hum, hiss) — skip ASR then.
+
+    The modulation is measured twice: over the frames within 30 dB of the loudest, and over
+    the frames standing out from the channel's own background (``BACKGROUND_RISE_DB`` above
+    its 10th percentile). The second view matters on a noisy line where one side talks little:
+    there the steady noise is most of the loud frames and drowns the median of the first.
+    """
     db = frame_rms_db(samples)
     if db.max() < SILENCE_DBFS:
         return False
     loud = db[db > db.max() - 30.0]
     if loud.size < 4:
         return True
-    envelope = 10 ** (loud / 20)
-    # Median frame-to-frame relative change of the energy (see MIN_MODULATION).
-    modulation = float(np.median(np.abs(np.diff(envelope)) / (envelope[1:] + 1e-9)))
-    return modulation >= MIN_MODULATION
+    if _modulation(loud) >= MIN_MODULATION:
+        return True
+    raised = db > max(float(np.percentile(db, 10)) + BACKGROUND_RISE_DB, SILENCE_DBFS)
+    if raised.sum() * FRAME_S < MIN_RAISED_S:
+        return False
+    return _modulation(db[raised]) >= MIN_MODULATION
+
+
+def _modulation(db: np.ndarray) -> float:
+    """Median frame-to-frame relative change of the energy (see ``MIN_MODULATION``)."""
+    envelope = 10 ** (db / 20)
+    return float(np.median(np.abs(np.diff(envelope)) / (envelope[1:] + 1e-9)))
 
 
 def drop_non_speech(segments: Iterable[AsrSegment]) -> list[AsrSegment]:

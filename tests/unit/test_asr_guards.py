@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.helpers.audio import load_sample_mono, plucked_melody, tone
+from tests.helpers.audio import load_sample_mono, plucked_melody, speechlike, tone
 from workers.asr_guards import (
     collapse_loop,
     drop_non_speech,
@@ -180,3 +180,15 @@ def test_wordless_segment_is_judged_by_its_span() -> None:
 
 def test_silent_channel_keeps_no_text() -> None:
     assert guard_segments([_seg("计划 计划 计划 计划")], voiced=[]) == []
+
+
+def test_short_speech_on_a_noisy_line_still_goes_to_asr() -> None:
+    # A customer who says little on a line with steady noise 25 dB under the speech peaks:
+    # the noise is most of the "loud" frames. Before, this channel was never transcribed.
+    rng = np.random.default_rng(3)
+    noise = (rng.standard_normal(60 * 16000) * 0.01).astype(np.float32)
+    words = np.concatenate([speechlike(1.5, level=0.15), np.zeros(16000, np.float32)] * 3)
+    channel = noise.copy()
+    channel[20 * 16000 : 20 * 16000 + words.size] += words
+    assert has_speech_energy(channel)
+    assert not has_speech_energy(noise)
