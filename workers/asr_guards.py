@@ -49,6 +49,7 @@ LOW_LOGPROB = -1.0
 COMPRESSION_RATIO = 2.4
 MIN_REPEATS = 4
 VOICE_PAD_S = 0.3  # Whisper's word times are this loose around the energy VAD's spans
+LOOP_GAP_S = 1.0  # copies of a loop follow each other closer than this
 PHRASE_REPEATS = 3  # a whole segment that is one phrase said three times is a loop too
 INTERJECTIONS = frozenset("哈呵嘿嘻嗯啊哦噢喔唉对好是谢喂")  # said in a row on purpose
 
@@ -132,7 +133,8 @@ def find_loop(
 
     A loop is an n-gram said ``min_repeats`` times in a row, or a phrase of two or more units
     said ``PHRASE_REPEATS`` times that makes up the whole text ("证判 证判 证判"). One unit
-    repeated in a short text is a loop unless it is an interjection ("哈哈哈哈", "对对对对").
+    repeated is a loop unless it is an interjection said fewer than ``2 × min_repeats`` times
+    ("哈哈哈哈", "对对对对").
     """
     units = _units(text)
     for n in range(1, max_n + 1):
@@ -144,7 +146,7 @@ def find_loop(
             whole_phrase = n >= 2 and k >= PHRASE_REPEATS and i == 0 and k * n == len(units)
             if k < min_repeats and not whole_phrase:
                 continue
-            if n == 1 and len(units) < 8 and gram[0] in INTERJECTIONS:
+            if n == 1 and k < 2 * min_repeats and gram[0] in INTERJECTIONS:
                 continue
             return i, n, k
     return None
@@ -222,13 +224,72 @@ def guard_segments(
     segments: Iterable[AsrSegment], voiced: Sequence[tuple[float, float]] | None = None
 ) -> list[AsrSegment]:
     """Drop non-speech segments and, given the channel's ``voiced`` spans, the words said on
-    its silence; then mark the suspect segments and cut the extra copies out of loops."""
+    its silence; then mark the suspect segments and cut the extra copies out of loops, also
+    of loops Whisper split over several back-to-back segments."""
     kept = drop_non_speech(segments)
     if voiced is not None:
         kept = drop_outside_voice(kept, voiced)
-    return [
-        collapse_loop(s) if s.unreliable == "repetition_loop" else s for s in mark_unreliable(kept)
-    ]
+    marked = mark_unreliable(kept)
+    return collapse_split_loops(
+        [collapse_loop(s) if s.unreliable == "repetition_loop" else s for s in marked]
+    )
+
+
+def collapse_split_loops(segments: Sequence[AsrSegment]) -> list[AsrSegment]:
+    """Loops that run over several segments ("证则" / "证则 证则" / "证则 证则" …): within each
+    stretch of words with no pause over ``LOOP_GAP_S``, the extra copies are removed; the
+    segments that lose words are marked ``repetition_loop``, emptied ones dropped."""
+    flat = [(si, w) for si, seg in enumerate(segments) for w in seg.words if _normalise(w.text)]
+    runs: list[list[tuple[int, AsrWord]]] = []
+    for item in flat:
+        if runs and item[1].start - runs[-1][-1][1].end <= LOOP_GAP_S:
+            runs[-1].append(item)
+        else:
+            runs.append([item])
+    dropped: set[int] = set()  # id() of the words cut out
+    for run in runs:
+        dropped |= _loop_copies([w for _, w in run])
+    if not dropped:
+        return list(segments)
+    out = []
+    for seg in segments:
+        words = tuple(w for w in seg.words if id(w) not in dropped)
+        if len(words) == len(seg.words):
+            out.append(seg)
+        elif words:
+            text = "".join(w.text for w in words)
+            out.append(
+                replace(
+                    seg, words=words, text=text, end=words[-1].end, unreliable="repetition_loop"
+                )
+            )
+    return out
+
+
+def _loop_copies(words: list[AsrWord]) -> set[int]:
+    """id() of the words that are extra copies of a loop in ``words`` (Chinese text)."""
+    dropped: set[int] = set()
+    remaining = list(words)
+    for _ in range(8):  # a few loops per stretch at most
+        text = "".join(_normalise(w.text) for w in remaining)
+        if not _CJK.search(text):
+            break
+        loop = find_loop(text)
+        if loop is None:
+            break
+        i, n, k = loop
+        pos, keep = 0, []
+        for w in remaining:
+            size = len(_normalise(w.text))
+            if pos >= i + n and pos + size <= i + n * k:
+                dropped.add(id(w))
+            else:
+                keep.append(w)
+            pos += size
+        if len(keep) == len(remaining):
+            break
+        remaining = keep
+    return dropped
 
 
 def drop_outside_voice(

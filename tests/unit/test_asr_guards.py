@@ -192,3 +192,32 @@ def test_short_speech_on_a_noisy_line_still_goes_to_asr() -> None:
     channel[20 * 16000 : 20 * 16000 + words.size] += words
     assert has_speech_energy(channel)
     assert not has_speech_energy(noise)
+
+
+def test_loop_split_over_segments_is_cut() -> None:
+    # Whisper wrote each copy of the invented phrase as its own short segment.
+    first = AsrSegment(
+        83.7,
+        84.7,
+        "我知道的 好证则",
+        words=(_w("我知道的", 83.7, 84.2), _w(" 好", 84.2, 84.4), _w("证则", 84.4, 84.7)),
+    )
+    copies = [
+        AsrSegment(
+            84.7 + 0.3 * i,
+            85.0 + 0.3 * i,
+            " 证则",
+            words=(_w(" 证则", 84.7 + 0.3 * i, 85.0 + 0.3 * i),),
+        )
+        for i in range(4)
+    ]
+    out = guard_segments([first, *copies])
+    assert "".join(s.text for s in out) == "我知道的 好证则"
+
+
+def test_the_same_short_reply_in_separate_turns_is_not_a_loop() -> None:
+    replies = [
+        AsrSegment(10.0 * i, 10.0 * i + 0.5, "好的", words=(_w("好的", 10.0 * i, 10.0 * i + 0.5),))
+        for i in range(5)
+    ]
+    assert guard_segments(replies) == replies
