@@ -16,6 +16,9 @@
   计划 计划 计划" is a loop); a whole segment that is one phrase said three times is one too.
 * :func:`collapse_loop` — the extra copies of a loop are cut out ("再见见见见" → "再见"); the
   segment stays marked.
+* :func:`drop_unaligned` — a segment most of whose words Whisper's alignment gave no time
+  (under 20 ms) is dropped: text not placed on any audio, typically the hot-word prompt echoed
+  after a channel's last sentence.
 * :func:`drop_outside_voice` — words lying entirely where the channel's own voice activity
   (workers/features.py) says nobody speaks, with 0.3 s of slack for Whisper's word timings,
   are removed; a segment left empty is dropped. Whisper's VAD runs on its own 16 kHz view and
@@ -49,6 +52,7 @@ LOW_LOGPROB = -1.0
 COMPRESSION_RATIO = 2.4
 MIN_REPEATS = 4
 VOICE_PAD_S = 0.3  # Whisper's word times are this loose around the energy VAD's spans
+MIN_WORD_S = 0.02  # a word aligned to less audio than this was not placed on the audio
 LOOP_GAP_S = 1.0  # copies of a loop follow each other closer than this
 PHRASE_REPEATS = 3  # a whole segment that is one phrase said three times is a loop too
 INTERJECTIONS = frozenset("哈呵嘿嘻嗯啊哦噢喔唉对好是谢喂")  # said in a row on purpose
@@ -226,7 +230,7 @@ def guard_segments(
     """Drop non-speech segments and, given the channel's ``voiced`` spans, the words said on
     its silence; then mark the suspect segments and cut the extra copies out of loops, also
     of loops Whisper split over several back-to-back segments."""
-    kept = drop_non_speech(segments)
+    kept = drop_unaligned(drop_non_speech(segments))
     if voiced is not None:
         kept = drop_outside_voice(kept, voiced)
     marked = mark_unreliable(kept)
@@ -290,6 +294,20 @@ def _loop_copies(words: list[AsrWord]) -> set[int]:
             break
         remaining = keep
     return dropped
+
+
+def drop_unaligned(segments: Iterable[AsrSegment]) -> list[AsrSegment]:
+    """Drop segments most of whose words got no time at all from Whisper's alignment (shorter
+    than ``MIN_WORD_S``): text the model could not place on any audio. Typically the hot-word
+    prompt echoed after the last sentence of a channel ("许益人变更 许益" at the very end)."""
+    out = []
+    for seg in segments:
+        words = [w for w in seg.words if w.text.strip()]
+        unplaced = sum(1 for w in words if w.end - w.start < MIN_WORD_S)
+        if len(words) >= 2 and unplaced * 2 > len(words):
+            continue
+        out.append(seg)
+    return out
 
 
 def drop_outside_voice(

@@ -221,3 +221,33 @@ def test_the_same_short_reply_in_separate_turns_is_not_a_loop() -> None:
         for i in range(5)
     ]
     assert guard_segments(replies) == replies
+
+
+def test_text_the_alignment_could_not_place_is_dropped() -> None:
+    # After the agent's last "再见" Whisper echoed the hot-word prompt (受益人变更) at the end of
+    # the audio; most of its words got zero duration from the alignment.
+    real = AsrSegment(
+        0.05,
+        7.48,
+        "您好 好的 再见",
+        words=(_w("您好", 0.05, 1.0), _w(" 好的", 5.3, 6.4), _w(" 再见", 6.98, 7.48)),
+    )
+    echo = AsrSegment(
+        7.48,
+        8.46,
+        "许益人变更 许益",
+        words=(
+            _w("许", 7.48, 7.68),
+            _w("益", 7.68, 7.68),
+            _w("人", 7.68, 8.16),
+            _w("变", 8.16, 8.46),
+            _w("更", 8.46, 8.46),
+            _w(" 许", 8.46, 8.46),
+            _w("益", 8.46, 8.46),
+        ),
+        avg_logprob=-1.08,
+        no_speech_prob=0.54,
+    )
+    assert [s.text for s in guard_segments([real, echo], voiced=[(0.3, 3.2), (5.9, 7.9)])] == [
+        "您好 好的 再见"
+    ]
