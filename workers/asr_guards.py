@@ -230,13 +230,15 @@ def guard_segments(
     """Drop non-speech segments and, given the channel's ``voiced`` spans, the words said on
     its silence; then mark the suspect segments and cut the extra copies out of loops, also
     of loops Whisper split over several back-to-back segments."""
-    kept = drop_unaligned(drop_non_speech(segments))
-    if voiced is not None:
-        kept = drop_outside_voice(kept, voiced)
-    marked = mark_unreliable(kept)
-    return collapse_split_loops(
+    marked = mark_unreliable(drop_non_speech(segments))
+    collapsed = collapse_split_loops(
         [collapse_loop(s) if s.unreliable == "repetition_loop" else s for s in marked]
     )
+    # Loops are cut first: a real last sentence followed by an unplaced loop in the same
+    # segment ("没有了谢谢 证 证 证 证 证") keeps most words placed and is not dropped whole.
+    # The voice check comes last so that the alignment check sees whole segments.
+    kept = drop_unaligned(collapsed)
+    return kept if voiced is None else drop_outside_voice(kept, voiced)
 
 
 def collapse_split_loops(segments: Sequence[AsrSegment]) -> list[AsrSegment]:

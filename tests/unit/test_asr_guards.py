@@ -251,3 +251,18 @@ def test_text_the_alignment_could_not_place_is_dropped() -> None:
     assert [s.text for s in guard_segments([real, echo], voiced=[(0.3, 3.2), (5.9, 7.9)])] == [
         "您好 好的 再见"
     ]
+
+
+def test_last_sentence_before_an_unplaced_loop_is_kept() -> None:
+    # The customer's last words and a loop Whisper could not place, in one segment: the loop
+    # is cut first, so the segment is not taken for unplaced text and dropped whole.
+    words = (
+        _w("没有", 54.42, 55.58),
+        _w("能", 55.58, 55.88),
+        _w("谢谢", 55.88, 56.62),
+        _w(" 证", 56.62, 57.3),
+        *(_w(" 证", 57.3, 57.3) for _ in range(6)),
+    )
+    seg = AsrSegment(54.42, 57.3, "没有能谢谢 证 证 证 证 证 证 证", words=words)
+    out = guard_segments([seg], voiced=[(55.26, 56.06), (56.31, 56.93)])
+    assert [s.text for s in out] == ["没有能谢谢 证"]
