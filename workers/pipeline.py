@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -32,6 +32,18 @@ from workers.diarization import (
 )
 from workers.features import Activity, compute_features, voice_activity
 from workers.roles import SpeakerRole, roles_from_channels, roles_from_cues
+
+
+class Transcriber(Protocol):
+    """What the pipeline needs of an ASR engine (:class:`WhisperTranscriber` in production)."""
+
+    model_name: str
+    model_version: str
+
+    def transcribe(
+        self, samples_16k_mono: np.ndarray, language: str | None = None
+    ) -> AsrResult: ...
+
 
 _TRANSCRIBERS: dict[tuple[Any, ...], WhisperTranscriber] = {}
 _DIARIZERS: dict[str, Diarizer] = {}
@@ -96,7 +108,7 @@ def analyse_audio(
     settings: Settings,
     agent_channel: int | None = None,
     language: str | None = None,
-    transcriber: WhisperTranscriber | None = None,
+    transcriber: Transcriber | None = None,
     diarizer: Diarizer | None = None,
 ) -> AnalysisResult:
     """Analyse one recording end to end; raises ``BadAudio`` for undecodable input.
@@ -113,7 +125,10 @@ def analyse_audio(
         activities = [voice_activity(ch) for ch in audio.samples]
     transcriber = transcriber or get_transcriber(settings)
     with clock.stage("asr"):
-        asr = [transcribe_channel(transcriber, ch, language) for ch in audio.samples]
+        asr = [
+            transcribe_channel(transcriber, ch, language, activity=act)
+            for ch, act in zip(audio.samples, activities, strict=True)
+        ]
     if audio.channels > 1:
         segments, turns, roles, diarizer_name = _stereo_layout(
             audio, asr, activities, agent_channel, clock
@@ -147,9 +162,14 @@ def analyse_audio(
 
 
 def transcribe_channel(
-    transcriber: WhisperTranscriber, samples: np.ndarray, language: str
+    transcriber: Transcriber,
+    samples: np.ndarray,
+    language: str,
+    *,
+    activity: Activity | None = None,
 ) -> AsrResult:
-    """ASR of one channel with the guards: silence/music → no text; suspect spans marked."""
+    """ASR of one whole channel with the guards: silence/music → no text; words where the
+    channel's ``activity`` says nobody speaks → dropped; suspect spans marked, loops cut."""
     if not has_speech_energy(samples):
         return AsrResult(
             (),
@@ -160,13 +180,21 @@ def transcribe_channel(
             notes=("no speech energy: ASR skipped",),
         )
     result = transcriber.transcribe(samples, language)
-    return replace(result, segments=tuple(guard_segments(result.segments)))
+    voiced = None if activity is None else [(s.start, s.end) for s in activity.spans()]
+    return replace(result, segments=tuple(guard_segments(result.segments, voiced)))
 
 
 def _words_of(segments: Sequence[AsrSegment]) -> list[Word]:
-    return [
-        Word(w.text, w.start, w.end, round(w.probability, 4)) for s in segments for w in s.words
-    ]
+    """The words of all segments; a segment Whisper gave no word timings (it happens to the
+    last one of a call) becomes one word spanning the segment, so its text is not lost."""
+    words: list[Word] = []
+    for s in segments:
+        if s.words:
+            words.extend(Word(w.text, w.start, w.end, round(w.probability, 4)) for w in s.words)
+        elif s.text.strip():
+            confidence = round(float(np.exp(min(0.0, s.avg_logprob))), 4)
+            words.append(Word(s.text, s.start, s.end, confidence))
+    return words
 
 
 def _stereo_layout(

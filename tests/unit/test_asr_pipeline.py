@@ -1,0 +1,105 @@
+"""The transcribe stage on a stereo call with a scripted engine: what reaches the transcript.
+
+Guards what the Mandarin corpus showed: text invented on a quiet channel (line noise that
+Whisper's own VAD lets through) stored as customer speech, loops kept in full, and the last
+utterance of a call lost when Whisper gives its segment no word timings.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa_platform.domain.transcript import Role
+from qa_platform.settings import Settings
+from tests.helpers.audio import build, write_wav
+from workers.asr_types import AsrResult, AsrSegment, AsrWord
+from workers.pipeline import analyse_audio
+
+pytestmark = pytest.mark.worker  # librosa / PyAV: the worker extra
+
+
+class ScriptedTranscriber:
+    """Returns fixed segments per channel, in the order the channels are transcribed."""
+
+    model_name = "scripted"
+    model_version = "0"
+
+    def __init__(self, *per_channel: list[AsrSegment]) -> None:
+        self._results = list(per_channel)
+        self.calls: list[int] = []
+
+    def transcribe(self, samples: np.ndarray, language: str | None = None) -> AsrResult:
+        self.calls.append(samples.size)
+        return AsrResult(tuple(self._results.pop(0)), language or "zh")
+
+
+def _w(text: str, start: float, end: float) -> AsrWord:
+    return AsrWord(text, start, end, 0.9)
+
+
+def _seg(start: float, end: float, words: list[AsrWord]) -> AsrSegment:
+    return AsrSegment(start, end, "".join(w.text for w in words), words=tuple(words))
+
+
+@pytest.fixture
+def call_wav(tmp_path: Path) -> Path:
+    # agent speaks 0–3 s and 8–11 s; the customer speaks 4–7 s only; line noise elsewhere.
+    agent = build([("speech", 3.0), ("q", 5.0), ("speech", 3.0), ("q", 1.0)])
+    customer = build([("q", 4.0), ("speech", 3.0), ("q", 5.0)])
+    return write_wav(np.stack([agent, customer]), 16000, tmp_path / "call.wav")
+
+
+def _run(path: Path, transcriber: ScriptedTranscriber) -> list[tuple[str, str]]:
+    result = analyse_audio(path, settings=Settings(), agent_channel=0, transcriber=transcriber)
+    return [(str(s.role), s.text) for s in result.transcript.segments]
+
+
+def test_each_channel_is_transcribed_whole(call_wav: Path) -> None:
+    transcriber = ScriptedTranscriber([], [])
+    _run(call_wav, transcriber)
+    assert transcriber.calls == [12 * 16000, 12 * 16000]
+
+
+def test_text_on_the_customers_silence_is_not_stored(call_wav: Path) -> None:
+    agent = [_seg(0.1, 2.8, [_w("您好", 0.1, 1.0), _w("请讲", 1.2, 2.8)])]
+    customer = [
+        _seg(4.2, 6.8, [_w("我想", 4.2, 5.0), _w("查保单", 5.2, 6.8)]),
+        _seg(8.5, 11.5, [_w("计划", 8.5, 9.0), _w(" 计划", 9.5, 10.0), _w(" 计划", 10.5, 11.5)]),
+    ]
+    assert _run(call_wav, ScriptedTranscriber(agent, customer)) == [
+        ("agent", "您好请讲"),
+        ("customer", "我想查保单"),
+    ]
+
+
+def test_last_utterance_without_word_timings_is_kept(call_wav: Path) -> None:
+    agent = [
+        _seg(0.1, 2.8, [_w("您好", 0.1, 1.0), _w("请讲", 1.2, 2.8)]),
+        AsrSegment(8.2, 10.9, "感谢您的来电，再见。"),  # Whisper gave it no words
+    ]
+    stored = _run(call_wav, ScriptedTranscriber(agent, []))
+    assert stored[-1] == ("agent", "感谢您的来电，再见。")
+
+
+def test_a_loop_at_the_end_of_a_call_is_cut_to_one_copy(call_wav: Path) -> None:
+    words = [_w("再", 8.5, 9.0), *(_w("见", 9.0 + 0.4 * i, 9.4 + 0.4 * i) for i in range(4))]
+    stored = _run(call_wav, ScriptedTranscriber([_seg(8.5, 10.6, words)], []))
+    assert stored == [("agent", "再见")]
+
+
+def test_roles_follow_the_channel_map(call_wav: Path) -> None:
+    agent = [_seg(0.1, 2.8, [_w("您好", 0.1, 2.8)])]
+    customer = [_seg(4.2, 6.8, [_w("喂", 4.2, 6.8)])]
+    result = analyse_audio(
+        call_wav,
+        settings=Settings(),
+        agent_channel=1,
+        transcriber=ScriptedTranscriber(agent, customer),
+    )
+    assert [(s.role, s.text) for s in result.transcript.segments] == [
+        (Role.CUSTOMER, "您好"),
+        (Role.AGENT, "喂"),
+    ]
