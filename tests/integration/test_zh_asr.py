@@ -1,7 +1,7 @@
 """Mandarin telephone calls through the real transcribe stage, beside plain faster-whisper.
 
-Four corpus calls (8 kHz μ-law stereo, agent left): a very short one, a fast talker, one that
-ends on the customer's side and a noisy one. Per channel the stored (masked) transcript of the
+Four corpus calls (8 kHz μ-law stereo, agent left): a very short one, one with a long hold,
+one that ends on the customer's side and a noisy one. Per channel the stored (masked) transcript of the
 four calls must be as good as plain faster-whisper on the same channels (CER at most 0.05
 worse together; benchmarks/zh_pipeline_cer.py measures both in one run) and no call's channel more than
 0.1 worse (the hot-word prompt moves single characters either way per call), hold no word
@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.worker]
 
 CALLS = (
     "zh-046-wrong-number",
-    "zh-023-product-consult-too-fast",
+    "zh-045-query-long-hold",
     "zh-015-revisit-no-greeting",
     "zh-048-beneficiary-noisy",
 )
