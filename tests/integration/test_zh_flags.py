@@ -1,0 +1,62 @@
+"""Mandarin calls through the whole platform (speech → ASR → roles → masking → rules) raise the
+flags their labels ask for, and none that their labels forbid.
+
+Six corpus calls, one per kind of violation the seeds name: a beneficiary change done without
+any identity check, a 回访 without 工号, no closing, a complaint that names 12378, a customer who
+abuses the agent, and a 保证收益 promise. The whole corpus is measured per flag in
+``benchmarks/zh_flags.py`` (BENCHMARKS.md); this keeps the end-to-end path working in CI.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from qa_platform.domain.calls import CallMetadata, Direction
+from qa_platform.queries.calls import show_call
+from qa_platform.services import pipeline as ps
+from qa_platform.services.ingest import ingest_file
+
+pytestmark = [pytest.mark.slow, pytest.mark.worker]
+
+CALLS = (
+    "zh-003-beneficiary-no-check",
+    "zh-016-revisit-no-agent-id",
+    "zh-020-claim-materials-no-closing",
+    "zh-026-claim-delay-12378",
+    "zh-035-payment-failed-customer-abuse",
+    "zh-041-sales-guaranteed",
+)
+
+
+@pytest.fixture(scope="module")
+def corpus() -> dict[str, Any]:
+    from tests.helpers.zh_corpus import load_corpus
+
+    return {c.id: c for c in load_corpus(list(CALLS))}
+
+
+@pytest.mark.parametrize("call_id", CALLS)
+def test_labelled_flags_are_raised_through_speech_and_asr(platform, corpus, call_id) -> None:
+    call = corpus[call_id]
+    assert platform.settings.asr_language == "zh"
+    meta = CallMetadata(
+        agent_channel=0,
+        direction=Direction(call.direction),
+        business_type=call.business_type,
+        external_id=call.id,
+    )
+    result = ingest_file(platform, call.stereo_8k, meta)
+    assert result.call_id is not None, result
+    ps.enqueue_pending(platform)
+    shown = show_call(platform, result.call_id)
+    assert shown["status"] == "analysed", shown.get("error")
+    roles = {seg["role"] for seg in shown["segments"]}
+    assert {"agent", "customer"} <= roles
+    raised = {f["type"] for f in shown["flags"]}
+    assert set(call.flags) <= raised, f"missed {sorted(set(call.flags) - raised)}"
+    assert not raised & set(call.not_flags), f"raised {sorted(raised & set(call.not_flags))}"
+    for flag in shown["flags"]:  # evidence is Chinese by default
+        if flag["type"] in call.flags:
+            assert any("\u4e00" <= ch <= "\u9fff" for ch in flag["evidence"]), flag
