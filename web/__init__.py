@@ -5,6 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """Flask's JSON with NaN and infinity refused: a stray non-finite number is a clear error
+    (a 500 with a traceback), never a body that JSON parsers reject."""
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        kwargs.setdefault("allow_nan", False)
+        return super().dumps(obj, **kwargs)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -21,6 +31,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     settings = get_settings()
     logs.configure_logging(settings.log_level, settings.log_format)
     app = Flask(__name__)
+    app.json = StrictJSONProvider(app)
     security.configure(app, settings)
     app.config.update(config or {})
     app.extensions["qa_platform"] = Platform(settings)

@@ -13,6 +13,7 @@ from qa_platform.queries.calls import call_page, search_calls
 from qa_platform.services import media
 from qa_platform.services.context import Platform
 from qa_platform.services.recordings import read_range
+from web.forms import finite_number
 from web.policy import ALL_ROLES, policy, user
 from web.ranges import mime_for, parse_range
 from web.views import FieldError, platform
@@ -37,10 +38,7 @@ def search_args() -> dict[str, Any]:
                 raise FieldError(f"{key}={a[key]!r} is not a date (YYYY-MM-DD)") from None
     for key in ("score_min", "score_max"):
         if a.get(key):
-            try:
-                q[key] = float(a[key])
-            except ValueError:
-                raise FieldError(f"{key}={a[key]!r} is not a number") from None
+            q[key] = finite_number(a[key], key)
     return q
 
 
