@@ -56,7 +56,7 @@ def search() -> Any:
 @bp.get("/calls/<int:call_id>")
 @policy(roles=("admin", "supervisor", "inspector"), obj=CALL)
 def show(call_id: int) -> Any:
-    return render_template("calls/show.html", page=call_page(platform(), call_id))
+    return render_template("calls/show.html", page=call_page(platform(), call_id, user()))
 
 
 @bp.get("/calls/<int:call_id>/audio")
