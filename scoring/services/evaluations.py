@@ -16,6 +16,7 @@ A command takes a storage ``UnitOfWork`` (the database) or any ``EvaluationUnit`
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 from typing import Any
 
@@ -353,11 +354,14 @@ def show_evaluation(
         card_row = s.get(ScorecardRow, row.scorecard_id)
         assert card_row is not None
         inspector: int | None = row.inspector_id
+        blind = False
         if viewer is not None:
             v = actor_for(s, viewer)
             reviewing = any(a.reviewer_id == v.user_id for a in ev.appeals)
-            if policy.blind_review and reviewing and v.user_id != row.inspector_id:
+            blind = policy.blind_review and reviewing and v.user_id != row.inspector_id
+            if blind:
                 inspector = None
+        hidden = {row.inspector_id} if blind else set()
         return {
             "evaluation_id": row.id,
             "call_id": row.call_id,
@@ -372,10 +376,10 @@ def show_evaluation(
             "total": row.total,
             "passed": row.passed,
             "current_version": row.current_version,
-            "draft": row.draft
+            "draft": _hide_authors(row.draft, hidden)
             if row.state in {str(x) for x in OPEN_STATES} | {"submitted"}
             else None,
-            "versions": [_version_json(v) for v in ev.versions],
+            "versions": [_version_json(v, hidden) for v in ev.versions],
             "appeals": [_appeal_json(a) for a in ev.appeals],
         }
 
@@ -384,17 +388,31 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _version_json(v: EvaluationVersion) -> dict[str, Any]:
+def _hide_authors(draft: Any, hidden: AbstractSet[int]) -> Any:
+    """A draft with the comments' ``author_id`` blanked where the author must stay hidden."""
+    if not hidden or not isinstance(draft, dict):
+        return draft
+    comments = [
+        {**c, "author_id": None} if c.get("author_id") in hidden else c
+        for c in draft.get("comments") or []
+    ]
+    return {**draft, "comments": comments}
+
+
+def _version_json(v: EvaluationVersion, hidden: AbstractSet[int] = frozenset()) -> dict[str, Any]:
     return {
         "number": v.number,
         "total": v.score.total if v.score else None,
         "passed": v.score.passed if v.score else None,
         "red_line_violations": list(v.score.red_line_violations) if v.score else [],
-        "author_id": v.author_id,
+        "author_id": None if v.author_id in hidden else v.author_id,
         "created_at": _iso(v.created_at),
         "reason": v.reason,
         "results": results_to_json(v.results),
-        "comments": [comment_to_json(c) for c in v.comments],
+        "comments": [
+            {**comment_to_json(c), "author_id": None if c.author_id in hidden else c.author_id}
+            for c in v.comments
+        ],
     }
 
 
