@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
+from qa_platform import safe_yaml
 from qa_platform.domain.errors import Invalid
 
 
@@ -16,9 +15,9 @@ class YamlInputError(Invalid):
 def yaml_mapping(text: str, what: str) -> dict[str, Any]:
     """The mapping a YAML upload holds; the error names ``what`` and the problem."""
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise YamlInputError(f"{what}: not valid YAML ({exc})") from None
+        data = safe_yaml.load(text, what)
+    except safe_yaml.UnsafeYaml as exc:
+        raise YamlInputError(str(exc)) from None
     if not isinstance(data, dict):
         raise YamlInputError(f"{what}: expected a mapping of fields, got {type(data).__name__}")
     return data

@@ -15,6 +15,7 @@ from typing import Any
 import click
 import yaml
 
+from qa_platform import safe_yaml
 from qa_platform.cli import COUNT, FRACTION, ID, SECONDS, SEED, emit, platform
 
 actor_option = click.option(
@@ -41,8 +42,8 @@ def _scores(raw: str) -> dict[str, Any]:
     """Item scores from JSON text or ``@file`` (JSON or YAML)."""
     text = Path(raw[1:]).read_text(encoding="utf-8") if raw.startswith("@") else raw
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+        data = safe_yaml.load(text, "scores")
+    except safe_yaml.UnsafeYaml as exc:
         raise click.BadParameter(f"scores are not valid JSON/YAML: {exc}") from None
     if not isinstance(data, dict):
         raise click.BadParameter(
@@ -75,7 +76,10 @@ def plan() -> None:
 @json_option
 def plan_save(file: Path, actor: str, as_json: bool) -> None:
     """Store FILE (YAML/JSON plan) as the next version of its name."""
-    data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    try:
+        data = safe_yaml.load(file.read_text(encoding="utf-8"), str(file))
+    except safe_yaml.UnsafeYaml as exc:
+        raise click.BadParameter(str(exc)) from None
     if not isinstance(data, dict):
         raise click.BadParameter(f"{file} does not hold a plan mapping")
     data.pop("version", None)
