@@ -11,6 +11,7 @@ from flask import Blueprint, Response, jsonify, render_template, request, sessio
 
 from qa_platform.queries.calls import call_page, search_calls
 from qa_platform.services import media
+from qa_platform.services.access import record_disclosure
 from qa_platform.services.context import Platform
 from qa_platform.services.recordings import read_range
 from web.forms import finite_number
@@ -56,7 +57,9 @@ def search() -> Any:
 @bp.get("/calls/<int:call_id>")
 @policy(roles=("admin", "supervisor", "inspector"), obj=CALL)
 def show(call_id: int) -> Any:
-    return render_template("calls/show.html", page=call_page(platform(), call_id, user()))
+    page = call_page(platform(), call_id, user())
+    record_disclosure(platform(), user(), "transcript.view", "call", call_id, {"via": "call page"})
+    return render_template("calls/show.html", page=page)
 
 
 @bp.get("/calls/<int:call_id>/audio")

@@ -206,7 +206,7 @@ def config_scorecard() -> Any:
     text = request.form.get("scorecard_yaml", "")
     try:
         card = scorecard_from_mapping(yaml_mapping(text, "scorecard"))
-        scoring.ensure_scorecard(platform().uow(), card)
+        scoring.ensure_scorecard(platform().uow(), card, actor=user().actor)
     except QaError as exc:
         flash(str(exc), "error")
         return render_template(
