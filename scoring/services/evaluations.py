@@ -38,6 +38,7 @@ from scoring.services.evaluation_unit import (
 from scoring.workflow import (
     SYSTEM,
     Actor,
+    ActorRole,
     Appeal,
     Comment,
     Decision,
@@ -280,18 +281,31 @@ def assign_appeal_reviewer(
     at: datetime | None = None,
     expected_version: int | None = None,
 ) -> dict[str, Any]:
-    """A supervisor names the reviewer (复议人) of the open appeal."""
+    """A supervisor names the reviewer (复议人) of the open appeal: an active inspector or
+    supervisor who is neither the original inspector nor the agent (``Invalid`` otherwise;
+    an unknown or inactive user is ``NotFound``)."""
     unit = _unit(uow)
     with unit:
-        reviewer_id = unit.user_id(reviewer)
-    return _command(
-        unit,
-        evaluation_id,
-        actor,
-        _only(lambda ev, by, t: ev.assign_reviewer(reviewer_id, by, t)),
-        at,
-        expected_version,
-    )
+        chosen = unit.actor(reviewer)
+    if chosen.role not in (ActorRole.INSPECTOR, ActorRole.SUPERVISOR):
+        raise ReviewerError(
+            f"reviewer {reviewer!r} is a {chosen.role}; an appeal is re-reviewed by an "
+            "inspector or a supervisor"
+        )
+
+    def assign(ev: Evaluation, by: Actor, t: datetime) -> WorkflowEvent:
+        if chosen.user_id in (ev.inspector_id, ev.agent_id):
+            raise ReviewerError(
+                f"reviewer {reviewer!r} is the original inspector or the agent of "
+                f"evaluation {evaluation_id}"
+            )
+        return ev.assign_reviewer(chosen.user_id, by, t)
+
+    return _command(unit, evaluation_id, actor, _only(assign), at, expected_version)
+
+
+class ReviewerError(Invalid):
+    """The chosen appeal re-reviewer may not re-review (wrong role, or a party to it)."""
 
 
 def decide_appeal(
