@@ -27,6 +27,7 @@ def seed_field(raw: str | None) -> int | None:
     """A sampling seed from a form: empty → None (a fresh one), else a non-negative integer."""
     if raw is None or not raw.strip():
         return None
-    if not raw.strip().isdigit():
-        raise YamlInputError(f"seed {raw!r} must be a non-negative whole number")
-    return int(raw)
+    text = raw.strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 19 or int(text) >= 2**63:
+        raise YamlInputError(f"seed {text[:40]!r} must be a whole number from 0 to 2**63-1")
+    return int(text)
