@@ -6,6 +6,15 @@ from typing import Any
 
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.routing import IntegerConverter
+
+
+class DatabaseId(IntegerConverter):
+    """``<int:...>`` in URLs: a whole number a 64-bit id column holds, else no route (404)."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 class StrictJSONProvider(DefaultJSONProvider):
@@ -32,6 +41,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     logs.configure_logging(settings.log_level, settings.log_format)
     app = Flask(__name__)
     app.json = StrictJSONProvider(app)
+    app.url_map.converters["int"] = DatabaseId  # /calls/<int:call_id>: 404 past 64 bits
     security.configure(app, settings)
     app.config.update(config or {})
     app.extensions["qa_platform"] = Platform(settings)

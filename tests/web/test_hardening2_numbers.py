@@ -110,3 +110,11 @@ def test_cli_number_options_refuse_nan_and_out_of_range(args):
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2, result.output
     assert "Invalid value" in result.output
+
+
+def test_path_ids_beyond_64_bits_are_not_found(app, world):
+    sup = as_user(app, "sup")
+    huge = "9" * 20
+    for url in (f"/api/v1/calls/{huge}", f"/evaluations/{huge}", f"/calls/{huge}"):
+        assert sup.get(url).status_code == 404, url
+    assert sup.get(f"/calls/{world.call_id}").status_code == 200
