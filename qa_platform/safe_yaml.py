@@ -33,6 +33,8 @@ def load(text: str | bytes, what: str = "YAML") -> Any:
         return yaml.load(source, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         raise UnsafeYaml(f"{what}: not valid YAML ({exc})") from None
+    except (ValueError, OverflowError) as exc:  # e.g. an integer of 5 000 digits
+        raise UnsafeYaml(f"{what}: a value cannot be read ({str(exc)[:100]})") from None
 
 
 def _check_events(source: str, what: str) -> None:

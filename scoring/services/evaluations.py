@@ -36,9 +36,9 @@ from scoring.services.evaluation_unit import (
     workflow_policy,
 )
 from scoring.workflow import (
+    APPEAL_REVIEWER_ROLES,
     SYSTEM,
     Actor,
-    ActorRole,
     Appeal,
     Comment,
     Decision,
@@ -287,10 +287,10 @@ def assign_appeal_reviewer(
     unit = _unit(uow)
     with unit:
         chosen = unit.actor(reviewer)
-    if chosen.role not in (ActorRole.INSPECTOR, ActorRole.SUPERVISOR):
+    if chosen.role not in APPEAL_REVIEWER_ROLES:
         raise ReviewerError(
             f"reviewer {reviewer!r} is a {chosen.role}; an appeal is re-reviewed by an "
-            "inspector or a supervisor"
+            "inspector or a supervisor (or an admin)"
         )
 
     def assign(ev: Evaluation, by: Actor, t: datetime) -> WorkflowEvent:

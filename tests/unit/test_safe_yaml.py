@@ -35,6 +35,7 @@ def test_alias_bomb_is_refused_quickly():
         ("a: !!python/object:os.system {}\n", "tags"),
         ("x: " + "y" * (safe_yaml.MAX_BYTES + 1), "larger"),
         ("a: [1, 2\n", "not valid"),
+        ("a: " + "9" * 5000 + "\n", "cannot be read"),
     ],
 )
 def test_unsafe_or_broken_yaml_is_invalid(text, match):
