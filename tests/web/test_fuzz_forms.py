@@ -82,7 +82,7 @@ def _fuzz(app, world, platform, username: str, data) -> None:
 
 
 FUZZ = settings(
-    max_examples=25,
+    max_examples=15,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
