@@ -7,6 +7,7 @@ does the same with SQL for the filter and this module for everything else.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
@@ -194,6 +195,7 @@ class SamplingPlan:
         if unknown:
             raise SamplingError(f"unknown sampling plan fields: {sorted(unknown)}")
         values = dict(data)
+        _check_types(values, _PLAN_TYPES, "")
         try:
             values["stream"] = Stream(values.get("stream", Stream.RANDOM))
             values["method"] = Method(values.get("method", Method.SIMPLE_RANDOM))
@@ -209,11 +211,93 @@ class SamplingPlan:
         return replace(self, version=self.version + 1, **changes).validate()
 
 
+MAX_LIST = 10_000  # ids or codes in one plan field
+MAX_TEXT = 200
+
+
+def _int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**63
+
+
+def _number(value: Any) -> bool:
+    return (_int(value) or isinstance(value, float)) and math.isfinite(value)
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and len(value) <= MAX_TEXT
+
+
+def _list_of(check: Any) -> Any:
+    def ok(value: Any) -> bool:
+        return (
+            isinstance(value, list | tuple)
+            and len(value) <= MAX_LIST
+            and all(check(v) for v in value)
+        )
+
+    return ok
+
+
+def _stddevs(value: Any) -> bool:
+    return isinstance(value, Mapping) and all(
+        isinstance(k, str | int) and not isinstance(k, bool) and _number(v) and v >= 0
+        for k, v in value.items()
+    )
+
+
+def _day(value: Any) -> bool:
+    return isinstance(value, str | date) and not isinstance(value, datetime)
+
+
+_PLAN_TYPES: dict[str, tuple[Any, str]] = {
+    "name": (_text, "a name (text)"),
+    "version": (_int, "a whole number"),
+    "stream": (_text, "text"),
+    "method": (_text, "text"),
+    "filters": (lambda v: isinstance(v, Mapping), "a mapping"),
+    "size": (_int, "a whole number"),
+    "margin": (_number, "a finite number"),
+    "confidence": (_number, "a finite number"),
+    "proportion": (_number, "a finite number"),
+    "per_agent_quota": (_int, "a whole number"),
+    "stratify_by": (_text, "text"),
+    "stddevs": (_stddevs, "a mapping of stratum to a finite number >= 0"),
+    "flag_types": (_list_of(_text), "a list of flag types"),
+    "per_type_limit": (_int, "a whole number"),
+}
+_FILTER_TYPES: dict[str, tuple[Any, str]] = {
+    "period_start": (_day, "a YYYY-MM-DD date"),
+    "period_end": (_day, "a YYYY-MM-DD date"),
+    "team_ids": (_list_of(_int), "a list of ids"),
+    "agent_ids": (_list_of(_int), "a list of ids"),
+    "business_types": (_list_of(_text), "a list of texts"),
+    "directions": (_list_of(_text), "a list of texts"),
+    "min_duration_s": (_number, "a finite number"),
+    "max_duration_s": (_number, "a finite number"),
+    "analysed_only": (lambda v: isinstance(v, bool), "true or false"),
+}
+
+
+def _check_types(values: Mapping[str, Any], types: Mapping[str, tuple[Any, str]], at: str) -> None:
+    """Every present, non-null field has the type the plan expects (else name the field)."""
+    for key, value in values.items():
+        if value is None or key not in types:
+            continue
+        check, expected = types[key]
+        if not check(value):
+            shown = repr(value)
+            shown = shown if len(shown) <= 60 else shown[:57] + "..."
+            raise SamplingError(f"field '{at}{key}' must be {expected} (got {shown})")
+
+
 def _filters_from(data: Mapping[str, Any]) -> PlanFilters:
     unknown = set(data) - set(PlanFilters.__dataclass_fields__)
     if unknown:
         raise SamplingError(f"unknown filter fields: {sorted(unknown)}")
+    if not isinstance(data, Mapping):
+        raise SamplingError(f"field 'filters' must be a mapping, not {type(data).__name__}")
     values = dict(data)
+    _check_types(values, _FILTER_TYPES, "filters.")
     for key in ("period_start", "period_end"):
         if isinstance(values.get(key), str):
             try:

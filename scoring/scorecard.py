@@ -21,8 +21,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from qa_platform import safe_yaml
 from qa_platform.domain.errors import Invalid
 
 
@@ -295,8 +294,8 @@ def scorecard_to_mapping(card: Scorecard) -> dict[str, Any]:
 def load_scorecard(path: str | Path) -> Scorecard:
     """Load a scorecard YAML file; errors name the file."""
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        data = safe_yaml.load(Path(path).read_text(encoding="utf-8"), f"scorecard {path}")
+    except (OSError, safe_yaml.UnsafeYaml) as exc:
         raise ScorecardError(f"cannot read scorecard {path}: {exc}") from None
     if not isinstance(data, Mapping):
         raise ScorecardError(f"scorecard {path} is not a mapping")
@@ -309,7 +308,7 @@ def load_scorecard(path: str | Path) -> Scorecard:
 def default_scorecard() -> Scorecard:
     """The default insurance phone-service scorecard shipped in scoring/data."""
     text = resources.files("scoring.data").joinpath("default_scorecard.yaml").read_text("utf-8")
-    return scorecard_from_mapping(yaml.safe_load(text))
+    return scorecard_from_mapping(safe_yaml.load(text, "default scorecard"))
 
 
 def results_from_mapping(data: Mapping[str, Any]) -> list[ItemResult]:

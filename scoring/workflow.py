@@ -19,6 +19,7 @@ a ``WorkflowEvent`` for the audit log.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -86,6 +87,9 @@ class WorkflowError(Conflict):
         self.evaluation_id = evaluation_id
         what = f"evaluation {evaluation_id}" if evaluation_id is not None else "evaluation"
         super().__init__(f"cannot {action} {what} in state '{state}' as {actor}: {reason}")
+
+
+MAX_COMMENT_CHARS = 2000  # a comment is a remark, not a document
 
 
 @dataclass(frozen=True)
@@ -281,8 +285,17 @@ class Evaluation:
     def _check_comment(self, comment: Comment, by: Actor) -> None:
         if not comment.text.strip():
             raise self._fail("comment on", by, "comment text is empty")
+        if len(comment.text) > MAX_COMMENT_CHARS:
+            raise self._fail(
+                "comment on", by, f"comment text is longer than {MAX_COMMENT_CHARS} characters"
+            )
         limit = self.call_duration_s
-        if comment.at_s < 0 or (limit is not None and comment.at_s > limit):
+        if (
+            not isinstance(comment.at_s, int | float)
+            or not math.isfinite(comment.at_s)
+            or comment.at_s < 0
+            or (limit is not None and comment.at_s > limit)
+        ):
             raise self._fail(
                 "comment on", by, f"time {comment.at_s}s is outside the call (0..{limit}s)"
             )

@@ -5,6 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
+from werkzeug.routing import IntegerConverter
+
+
+class DatabaseId(IntegerConverter):
+    """``<int:...>`` in URLs: a whole number a 64-bit id column holds, else no route (404)."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """Flask's JSON with NaN and infinity refused: a stray non-finite number is a clear error
+    (a 500 with a traceback), never a body that JSON parsers reject."""
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        kwargs.setdefault("allow_nan", False)
+        return super().dumps(obj, **kwargs)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -21,6 +40,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     settings = get_settings()
     logs.configure_logging(settings.log_level, settings.log_format)
     app = Flask(__name__)
+    app.json = StrictJSONProvider(app)
+    app.url_map.converters["int"] = DatabaseId  # /calls/<int:call_id>: 404 past 64 bits
     security.configure(app, settings)
     app.config.update(config or {})
     app.extensions["qa_platform"] = Platform(settings)

@@ -8,6 +8,7 @@ from flask import Blueprint, render_template, request, url_for
 
 from qa_platform.queries.evaluation_page import evaluation_page
 from qa_platform.queries.work_queues import agent_results
+from qa_platform.services.access import record_disclosure
 from scoring import services as scoring
 from web.policy import policy, user
 from web.views import act, form_int, form_text, platform
@@ -25,9 +26,11 @@ def results() -> Any:
 @bp.get("/my/results/<int:evaluation_id>")
 @policy(roles="agent", obj=EVAL)
 def result(evaluation_id: int) -> Any:
-    return render_template(
-        "agent/result.html", page=evaluation_page(platform(), user(), evaluation_id)
+    page = evaluation_page(platform(), user(), evaluation_id)
+    record_disclosure(
+        platform(), user(), "transcript.view", "evaluation", evaluation_id, {"via": "my results"}
     )
+    return render_template("agent/result.html", page=page)
 
 
 @bp.post("/my/results/<int:evaluation_id>/appeal")

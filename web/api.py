@@ -14,6 +14,7 @@ from qa_platform.domain.calls import METADATA_FIELDS, CallMetadata
 from qa_platform.queries import calls as call_service
 from qa_platform.queries.calls import call_page
 from qa_platform.queries.work_queues import ALL_STATES, evaluations_in
+from qa_platform.services.access import record_disclosure
 from qa_platform.services.ingest import ingest_file
 from scoring import services as scoring
 from web.policy import ALL_ROLES, json_error, policy, user
@@ -83,7 +84,8 @@ def call_status(call_id: int) -> Any:
 @bp.get("/calls/<int:call_id>/transcript")
 @policy(roles=ALL_ROLES, obj=CALL)
 def transcript(call_id: int) -> Any:
-    page = call_page(platform(), call_id)
+    page = call_page(platform(), call_id, user())
+    record_disclosure(platform(), user(), "transcript.view", "call", call_id, {"via": "api"})
     return jsonify({"call_id": call_id, "segments": page["segments"]})
 
 

@@ -11,8 +11,10 @@ from flask import Blueprint, Response, jsonify, render_template, request, sessio
 
 from qa_platform.queries.calls import call_page, search_calls
 from qa_platform.services import media
+from qa_platform.services.access import record_disclosure
 from qa_platform.services.context import Platform
 from qa_platform.services.recordings import read_range
+from web.forms import finite_number
 from web.policy import ALL_ROLES, policy, user
 from web.ranges import mime_for, parse_range
 from web.views import FieldError, platform
@@ -37,10 +39,7 @@ def search_args() -> dict[str, Any]:
                 raise FieldError(f"{key}={a[key]!r} is not a date (YYYY-MM-DD)") from None
     for key in ("score_min", "score_max"):
         if a.get(key):
-            try:
-                q[key] = float(a[key])
-            except ValueError:
-                raise FieldError(f"{key}={a[key]!r} is not a number") from None
+            q[key] = finite_number(a[key], key)
     return q
 
 
@@ -58,7 +57,9 @@ def search() -> Any:
 @bp.get("/calls/<int:call_id>")
 @policy(roles=("admin", "supervisor", "inspector"), obj=CALL)
 def show(call_id: int) -> Any:
-    return render_template("calls/show.html", page=call_page(platform(), call_id))
+    page = call_page(platform(), call_id, user())
+    record_disclosure(platform(), user(), "transcript.view", "call", call_id, {"via": "call page"})
+    return render_template("calls/show.html", page=page)
 
 
 @bp.get("/calls/<int:call_id>/audio")

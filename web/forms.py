@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,11 +26,29 @@ def parse_scores(card: Mapping[str, Any], form: Mapping[str, str]) -> dict[str, 
             elif form.get(f"na_{code}") in ("1", "on", "true"):
                 scores[code] = "na"
             elif raw := (form.get(f"score_{code}") or "").strip():
-                try:
-                    scores[code] = float(raw)
-                except ValueError:
-                    raise FormError(f"item {code}: {raw!r} is not a number") from None
+                value = finite_number(raw, f"score_{code}")
+                points = float(item.get("points") or 0)
+                if not 0 <= value <= points:
+                    raise FormError(f"item {code}: score {raw!r} must be within 0..{points:g}")
+                scores[code] = value
     return scores
+
+
+MAX_NUMBER_CHARS = 32  # longer numeric text is refused before float() sees it
+
+
+def finite_number(raw: str | None, field: str) -> float:
+    """A finite decimal number from a form field (no NaN, no infinity, no 5 000 digits)."""
+    text = (raw or "").strip()
+    if len(text) > MAX_NUMBER_CHARS:
+        raise FormError(f"field {field!r} is too long to be a number")
+    try:
+        value = float(text)
+    except ValueError:
+        raise FormError(f"field {field!r}: {text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise FormError(f"field {field!r} must be a finite number (got {text!r})")
+    return value
 
 
 def parse_review_action(raw: str) -> str:
@@ -40,8 +59,12 @@ def parse_review_action(raw: str) -> str:
 
 
 def seconds(raw: str | None) -> float:
-    """The playback time a comment is pinned to."""
+    """The playback time a comment is pinned to: finite and not negative (the domain checks
+    the upper bound, the call's duration)."""
     try:
-        return float(raw or "")
-    except ValueError:
+        value = finite_number(raw, "at_s")
+    except FormError:
         raise FormError("field 'at_s' must be a time in seconds") from None
+    if value < 0:
+        raise FormError("field 'at_s' must be a time in seconds (0 or more)")
+    return value

@@ -8,6 +8,7 @@ from flask import Blueprint, render_template, request, url_for
 
 from qa_platform.queries.evaluation_page import evaluation_page, reviewers, scorecard_of
 from qa_platform.queries.work_queues import inspector_queue
+from qa_platform.services.access import record_disclosure
 from scoring import services as scoring
 from web.forms import parse_scores, seconds
 from web.policy import policy, user
@@ -28,6 +29,9 @@ def queue() -> Any:
 @policy(roles=STAFF, obj=EVAL)
 def evaluation(evaluation_id: int) -> Any:
     page = evaluation_page(platform(), user(), evaluation_id)
+    record_disclosure(
+        platform(), user(), "transcript.view", "evaluation", evaluation_id, {"via": "evaluation"}
+    )
     return render_template(
         "inspector/evaluation.html", page=page, me=user(), reviewers=_reviewers(page)
     )

@@ -19,7 +19,7 @@ from scoring.scorecard import scorecard_from_mapping
 from web.forms import parse_review_action
 from web.policy import policy, user
 from web.uploads import seed_field, yaml_mapping
-from web.views import act, form_int, form_text, platform
+from web.views import act, form_int, form_text, platform, whole_number
 
 bp = Blueprint("supervisor", __name__)
 SUP = ("supervisor", "admin")
@@ -176,8 +176,10 @@ def calibration() -> Any:
 @policy(roles=SUP)
 def calibration_create() -> Any:
     def run() -> None:
-        calls = [int(x) for x in form_text("call_ids").replace(",", " ").split() if x.isdigit()]
-        inspectors = [int(x) for x in request.form.getlist("inspector_ids") if x.isdigit()]
+        raw_calls = form_text("call_ids").replace(",", " ").split()
+        calls = [whole_number(x, "call_ids", 1) for x in raw_calls if x.isdigit()]
+        raw_inspectors = request.form.getlist("inspector_ids")
+        inspectors = [whole_number(x, "inspector_ids", 1) for x in raw_inspectors if x.isdigit()]
         scoring.ensure_scorecard(platform().uow())
         scoring.create_calibration(
             platform().uow(), form_text("name"), calls, inspectors, actor=user().id
@@ -206,7 +208,7 @@ def config_scorecard() -> Any:
     text = request.form.get("scorecard_yaml", "")
     try:
         card = scorecard_from_mapping(yaml_mapping(text, "scorecard"))
-        scoring.ensure_scorecard(platform().uow(), card)
+        scoring.ensure_scorecard(platform().uow(), card, actor=user().actor)
     except QaError as exc:
         flash(str(exc), "error")
         return render_template(

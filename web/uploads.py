@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
+from qa_platform import safe_yaml
 from qa_platform.domain.errors import Invalid
 
 
@@ -16,9 +15,9 @@ class YamlInputError(Invalid):
 def yaml_mapping(text: str, what: str) -> dict[str, Any]:
     """The mapping a YAML upload holds; the error names ``what`` and the problem."""
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise YamlInputError(f"{what}: not valid YAML ({exc})") from None
+        data = safe_yaml.load(text, what)
+    except safe_yaml.UnsafeYaml as exc:
+        raise YamlInputError(str(exc)) from None
     if not isinstance(data, dict):
         raise YamlInputError(f"{what}: expected a mapping of fields, got {type(data).__name__}")
     return data
@@ -28,6 +27,7 @@ def seed_field(raw: str | None) -> int | None:
     """A sampling seed from a form: empty → None (a fresh one), else a non-negative integer."""
     if raw is None or not raw.strip():
         return None
-    if not raw.strip().isdigit():
-        raise YamlInputError(f"seed {raw!r} must be a non-negative whole number")
-    return int(raw)
+    text = raw.strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 19 or int(text) >= 2**63:
+        raise YamlInputError(f"seed {text[:40]!r} must be a whole number from 0 to 2**63-1")
+    return int(text)

@@ -19,8 +19,20 @@ def platform() -> Platform:
 def form_int(name: str) -> int:
     """A required integer form field; a clear 400 when missing or not a number."""
     raw = (request.form.get(name) or "").strip()
-    if not raw.lstrip("-").isdigit():
-        raise FieldError(f"field {name!r} must be a whole number (got {raw!r})")
+    return whole_number(raw, name)
+
+
+_MAX_DIGITS = 19  # 2**63 has 19 digits; longer text is refused before int() sees it
+
+
+def whole_number(raw: str, name: str, minimum: int = -(2**63)) -> int:
+    """A whole number that fits a 64-bit database column; the 400 names the field."""
+    raw = raw.strip()
+    digits = raw[1:] if raw.startswith("-") else raw
+    if not digits.isascii() or not digits.isdigit():
+        raise FieldError(f"field {name!r} must be a whole number (got {raw[:40]!r})")
+    if len(digits) > _MAX_DIGITS or not minimum <= int(raw) < 2**63:
+        raise FieldError(f"field {name!r} is out of range (got {raw[:40]!r})")
     return int(raw)
 
 

@@ -7,6 +7,7 @@ Exit codes: 0 success, 1 some inputs were rejected (batch commands), 2 bad usage
 from __future__ import annotations
 
 import json
+import math
 import sys
 from typing import Any
 
@@ -15,11 +16,34 @@ import click
 from qa_platform.domain.pipeline import Dispatch, Stage
 from qa_platform.settings import Settings, SettingsError, get_settings
 
+DB_INT_MAX = 2**63 - 1  # the largest id a 64-bit database column holds
+
+
+class FiniteFloat(click.FloatRange):
+    """A float option that refuses NaN and infinity (and values outside ``min..max``)."""
+
+    name = "finite float"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        if isinstance(value, str) and len(value.strip()) > 32:
+            self.fail(f"{value[:40]!r}... is too long to be a number", param, ctx)
+        number = super().convert(value, param, ctx)
+        if number is not None and not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+ID = click.IntRange(1, DB_INT_MAX)  # a database id
+COUNT = click.IntRange(0, 10_000_000)  # sizes, quotas, limits
+SEED = click.IntRange(0, DB_INT_MAX)
+SECONDS = FiniteFloat(min=0.0, max=10 * 365 * 86400.0)
+FRACTION = FiniteFloat(min=0.0, max=1.0, min_open=True, max_open=True)
+
 
 def emit(data: Any, as_json: bool, text: str | None = None) -> None:
     """Print ``data`` as JSON (UTF-8, Chinese kept readable) or ``text`` for people."""
     if as_json:
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str, allow_nan=False))
     elif text is not None:
         click.echo(text)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from qa_platform.cli import emit, platform
+from qa_platform.cli import ID, SECONDS, emit, platform
 
 
 @click.command()
@@ -97,7 +97,7 @@ def calls() -> None:
 
 @calls.command("list")
 @click.option("--status")
-@click.option("--limit", default=1000, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 10_000_000), default=1000, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 def calls_list(status: str | None, limit: int, as_json: bool) -> None:
     from qa_platform.queries.calls import list_calls
@@ -120,7 +120,7 @@ def call() -> None:
 
 
 @call.command("show")
-@click.argument("call_id", type=int)
+@click.argument("call_id", type=ID)
 @click.option("--json", "as_json", is_flag=True)
 def call_show(call_id: int, as_json: bool) -> None:
     from qa_platform.queries.calls import show_call
@@ -134,7 +134,7 @@ def call_show(call_id: int, as_json: bool) -> None:
 
 
 @call.command("audio")
-@click.argument("call_id", type=int)
+@click.argument("call_id", type=ID)
 @click.option("--out", required=True, type=click.Path(path_type=Path))
 @click.option("--actor", default="cli", help="Who asks (recorded in the audit log).")
 def call_audio(call_id: int, out: Path, actor: str) -> None:
@@ -146,7 +146,7 @@ def call_audio(call_id: int, out: Path, actor: str) -> None:
 
 
 @call.command("hold")
-@click.argument("call_id", type=int)
+@click.argument("call_id", type=ID)
 @click.option("--release", is_flag=True, help="Lift the legal hold.")
 @click.option("--reason", default="")
 @click.option("--actor", default="cli")
@@ -159,7 +159,7 @@ def call_hold(call_id: int, release: bool, reason: str, actor: str) -> None:
 
 
 @call.command("retention")
-@click.argument("call_id", type=int)
+@click.argument("call_id", type=ID)
 @click.option(
     "--add-class", "klass", required=True, help="complaint, dispute, or a configured class."
 )
@@ -246,7 +246,7 @@ def storage() -> None:
 
 @storage.command("check")
 @click.option("--repair", is_flag=True, help="Delete orphan blobs older than --min-age.")
-@click.option("--min-age", default=3600.0, show_default=True, help="Seconds.")
+@click.option("--min-age", type=SECONDS, default=3600.0, show_default=True, help="Seconds.")
 @click.option("--json", "as_json", is_flag=True)
 def storage_check(repair: bool, min_age: float, as_json: bool) -> None:
     """Find blobs no recording points to (crash mid-ingest) and recordings whose blob is gone.
@@ -358,7 +358,7 @@ def users_list(as_json: bool) -> None:
     show_default=True,
     help="Serve the web UI on 127.0.0.1 at the end.",
 )
-@click.option("--port", default=8000, show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @click.option(
     "--manifest",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),

@@ -45,7 +45,7 @@ def rerun_command(since: datetime | None, rules_version: str | None, as_json: bo
 @click.option("--type", "flag_type", help="Flag type, e.g. complaint_risk.")
 @click.option("--severity", type=click.Choice(["info", "warning", "critical"]))
 @click.option("--since", type=click.DateTime(_DATE_FORMATS), help="Calls started at/after (UTC).")
-@click.option("--limit", type=click.IntRange(min=1), default=1000, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 10_000_000), default=1000, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 def list_command(
     flag_type: str | None, severity: str | None, since: datetime | None, limit: int, as_json: bool

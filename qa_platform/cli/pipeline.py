@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from qa_platform.cli import emit, platform
+from qa_platform.cli import SECONDS, FiniteFloat, emit, platform
 from qa_platform.domain.pipeline import QUEUES
 from qa_platform.services import pipeline as pipeline_service
 
@@ -29,7 +29,7 @@ from qa_platform.services import pipeline as pipeline_service
 @click.option(
     "--concurrency",
     "-c",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=1024),
     default=None,
     help="Worker processes (default: Celery's, the number of CPUs).",
 )
@@ -97,7 +97,7 @@ def _worker_argv(
 
 @click.command()
 @click.option("--wait", is_flag=True, help="Show progress until every enqueued call settles.")
-@click.option("--timeout", type=float, default=None, help="Stop waiting after this many seconds.")
+@click.option("--timeout", type=SECONDS, default=None, help="Stop waiting after this many seconds.")
 @click.option("--json", "as_json", is_flag=True)
 def process(wait: bool, timeout: float | None, as_json: bool) -> None:
     """Enqueue every call that needs analysis (transcript, features, flags).
@@ -151,7 +151,7 @@ def _text(report: dict[str, Any]) -> str:
 @click.command()
 @click.option(
     "--every",
-    type=click.FloatRange(min=1.0),
+    type=FiniteFloat(min=1.0, max=86400.0),
     default=None,
     help="Keep running, reconciling every N seconds (a periodic reconciler).",
 )

@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from qa_platform.cli import emit, platform
+from qa_platform.cli import ID, emit, platform
 
 FORMATS = ("json", "csv", "xlsx", "pdf")
 
@@ -118,7 +118,7 @@ def list_command(kind: str | None, published: bool, as_json: bool) -> None:
 
 
 @report.command("publish")
-@click.argument("snapshot_id", type=int)
+@click.argument("snapshot_id", type=ID)
 @click.option("--by", "by", required=True, help="Username of the supervisor who publishes.")
 @click.option("--json", "as_json", is_flag=True)
 def publish_command(snapshot_id: int, by: str, as_json: bool) -> None:

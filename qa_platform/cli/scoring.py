@@ -15,7 +15,8 @@ from typing import Any
 import click
 import yaml
 
-from qa_platform.cli import emit, platform
+from qa_platform import safe_yaml
+from qa_platform.cli import COUNT, FRACTION, ID, SECONDS, SEED, emit, platform
 
 actor_option = click.option(
     "--as",
@@ -41,8 +42,8 @@ def _scores(raw: str) -> dict[str, Any]:
     """Item scores from JSON text or ``@file`` (JSON or YAML)."""
     text = Path(raw[1:]).read_text(encoding="utf-8") if raw.startswith("@") else raw
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+        data = safe_yaml.load(text, "scores")
+    except safe_yaml.UnsafeYaml as exc:
         raise click.BadParameter(f"scores are not valid JSON/YAML: {exc}") from None
     if not isinstance(data, dict):
         raise click.BadParameter(
@@ -75,7 +76,10 @@ def plan() -> None:
 @json_option
 def plan_save(file: Path, actor: str, as_json: bool) -> None:
     """Store FILE (YAML/JSON plan) as the next version of its name."""
-    data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    try:
+        data = safe_yaml.load(file.read_text(encoding="utf-8"), str(file))
+    except safe_yaml.UnsafeYaml as exc:
+        raise click.BadParameter(str(exc)) from None
     if not isinstance(data, dict):
         raise click.BadParameter(f"{file} does not hold a plan mapping")
     data.pop("version", None)
@@ -85,7 +89,7 @@ def plan_save(file: Path, actor: str, as_json: bool) -> None:
 
 @plan.command("show")
 @click.argument("name")
-@click.option("--version", type=int)
+@click.option("--version", type=ID)
 @json_option
 def plan_show(name: str, version: int | None, as_json: bool) -> None:
     """Show a plan (latest version unless --version)."""
@@ -110,9 +114,9 @@ def sample() -> None:
 @sample.command("run")
 @click.option("--plan", "plan_name", help="Run a stored plan.")
 @click.option("--period", help="Ad-hoc plan: A..B (dates, inclusive, centre time).")
-@click.option("--size", type=int, help="Ad-hoc plan: number of calls.")
-@click.option("--margin", type=float, help="Ad-hoc plan: margin of error instead of --size.")
-@click.option("--confidence", type=float, default=0.95, show_default=True)
+@click.option("--size", type=COUNT, help="Ad-hoc plan: number of calls.")
+@click.option("--margin", type=FRACTION, help="Ad-hoc plan: margin of error instead of --size.")
+@click.option("--confidence", type=FRACTION, default=0.95, show_default=True)
 @click.option(
     "--method",
     default="simple_random",
@@ -122,11 +126,11 @@ def sample() -> None:
     ),
 )
 @click.option("--stratify-by", type=click.Choice(["agent", "team", "business_type", "direction"]))
-@click.option("--quota", type=int, help="agent_quota: calls per agent.")
+@click.option("--quota", type=COUNT, help="agent_quota: calls per agent.")
 @click.option("--flag", "flags", multiple=True, help="targeted: flag type (repeat).")
-@click.option("--per-type-limit", type=int)
+@click.option("--per-type-limit", type=COUNT)
 @click.option("--include-unanalysed", is_flag=True, help="Do not require status 'analysed'.")
-@click.option("--seed", type=int, help="Seed (default: random, recorded in the run).")
+@click.option("--seed", type=SEED, help="Seed (default: random, recorded in the run).")
 @click.option("--as", "actor", envvar="QA_ACTOR")
 @json_option
 def sample_run(
@@ -181,7 +185,7 @@ def _adhoc_plan(period: str, opts: dict[str, Any]):
 
 
 @sample.command("show")
-@click.argument("run_id", type=int)
+@click.argument("run_id", type=ID)
 @json_option
 def sample_show(run_id: int, as_json: bool) -> None:
     """Show a stored run with its calls in draw order."""
@@ -195,7 +199,7 @@ def sample_show(run_id: int, as_json: bool) -> None:
 
 
 @sample.command("verify")
-@click.argument("run_id", type=int)
+@click.argument("run_id", type=ID)
 @json_option
 def sample_verify(run_id: int, as_json: bool) -> None:
     """Re-freeze the frame and redraw: is the run still reproducible?"""
@@ -214,8 +218,8 @@ def assign() -> None:
 
 
 @assign.command("run")
-@click.argument("run_id", type=int)
-@click.option("--inspector", "inspectors", type=int, multiple=True, help="Only these (repeat).")
+@click.argument("run_id", type=ID)
+@click.option("--inspector", "inspectors", type=ID, multiple=True, help="Only these (repeat).")
 @click.option(
     "--allow-own-team", is_flag=True, help="Allow inspectors to get their own team's calls."
 )
@@ -269,7 +273,7 @@ def eval_list(inspector: str | None, state: str | None, as_json: bool) -> None:
 
 
 @eval_.command("show")
-@click.argument("evaluation_id", type=int)
+@click.argument("evaluation_id", type=ID)
 @click.option(
     "--as", "actor", envvar="QA_ACTOR", help="Viewer (a blind reviewer does not see the inspector)."
 )
@@ -282,7 +286,7 @@ def eval_show(evaluation_id: int, actor: str | None, as_json: bool) -> None:
 
 def _simple(name: str, service: str, doc: str) -> click.Command:
     @click.command(name, help=doc)
-    @click.argument("evaluation_id", type=int)
+    @click.argument("evaluation_id", type=ID)
     @actor_option
     @json_option
     def command(evaluation_id: int, actor: str, as_json: bool) -> None:
@@ -307,7 +311,7 @@ for _name, _service, _doc in [
 
 
 @eval_.command("save")
-@click.argument("evaluation_id", type=int)
+@click.argument("evaluation_id", type=ID)
 @click.option(
     "--scores", required=True, help='JSON/YAML mapping or @file: {"answer_accuracy": 20, ...}'
 )
@@ -322,8 +326,10 @@ def eval_save(evaluation_id: int, scores: str, actor: str, as_json: bool) -> Non
 
 
 @eval_.command("comment")
-@click.argument("evaluation_id", type=int)
-@click.option("--at", "at_s", type=float, required=True, help="Seconds from the start of the call.")
+@click.argument("evaluation_id", type=ID)
+@click.option(
+    "--at", "at_s", type=SECONDS, required=True, help="Seconds from the start of the call."
+)
 @click.option("--text", required=True)
 @click.option("--item", help="Scorecard item code.")
 @actor_option
@@ -339,7 +345,7 @@ def eval_comment(
 
 
 @eval_.command("return")
-@click.argument("evaluation_id", type=int)
+@click.argument("evaluation_id", type=ID)
 @click.option("--reason", required=True)
 @actor_option
 @json_option
@@ -364,7 +370,7 @@ def appeal() -> None:
 
 
 @appeal.command("file")
-@click.argument("evaluation_id", type=int)
+@click.argument("evaluation_id", type=ID)
 @click.option("--reason", required=True)
 @click.option("--item", "items", multiple=True, required=True, help="Disputed item code (repeat).")
 @actor_option
@@ -378,7 +384,7 @@ def appeal_file(
 
 
 @appeal.command("assign")
-@click.argument("evaluation_id", type=int)
+@click.argument("evaluation_id", type=ID)
 @click.argument("reviewer")
 @actor_option
 @json_option
@@ -391,7 +397,7 @@ def appeal_assign(evaluation_id: int, reviewer: str, actor: str, as_json: bool) 
 
 
 @appeal.command("decide")
-@click.argument("evaluation_id", type=int)
+@click.argument("evaluation_id", type=ID)
 @click.option("--decision", type=click.Choice(["upheld", "revised"]), required=True)
 @click.option("--scores", help="revised: changed item scores (JSON/YAML or @file).")
 @click.option("--note", default="")
@@ -421,9 +427,9 @@ def calibration() -> None:
 
 @calibration.command("create")
 @click.argument("name")
-@click.option("--call", "calls", type=int, multiple=True, required=True)
-@click.option("--inspector", "inspectors", type=int, multiple=True, required=True)
-@click.option("--reference", type=int, help="User id whose scores are the reference.")
+@click.option("--call", "calls", type=ID, multiple=True, required=True)
+@click.option("--inspector", "inspectors", type=ID, multiple=True, required=True)
+@click.option("--reference", type=ID, help="User id whose scores are the reference.")
 @click.option("--scorecard")
 @actor_option
 @json_option
@@ -442,8 +448,8 @@ def calibration_create(
 
 
 @calibration.command("score")
-@click.argument("session_id", type=int)
-@click.argument("call_id", type=int)
+@click.argument("session_id", type=ID)
+@click.argument("call_id", type=ID)
 @click.option("--scores", required=True)
 @actor_option
 @json_option
@@ -456,7 +462,7 @@ def calibration_score(
 
 
 @calibration.command("report")
-@click.argument("session_id", type=int)
+@click.argument("session_id", type=ID)
 @json_option
 def calibration_report(session_id: int, as_json: bool) -> None:
     """Agreement per item and deviation per inspector."""

@@ -9,8 +9,8 @@ from qa_platform.cli import emit, platform
 
 @click.command("web")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 1024))
 def web_command(host: str, port: int, threads: int) -> None:
     """Serve the web application (质检工作台) on HOST:PORT with waitress."""
     from waitress import serve
@@ -41,7 +41,9 @@ def web_command(host: str, port: int, threads: int) -> None:
     type=click.Choice(["read", "write"]),
     help="read (default) and/or write; repeat for both",
 )
-@click.option("--days", default=90, show_default=True, type=int, help="lifetime in days")
+@click.option(
+    "--days", default=90, show_default=True, type=click.IntRange(1, 36500), help="lifetime in days"
+)
 @click.option("--revoke", metavar="NAME", default=None, help="revoke the token called NAME")
 @click.option("--revoke-all", is_flag=True, help="revoke every token of USERNAME")
 @click.option("--json", "as_json", is_flag=True)

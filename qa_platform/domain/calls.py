@@ -100,10 +100,24 @@ def _when(value: str | None) -> datetime | None:
     if value is None:
         return None
     try:
+        if len(value) > 64:
+            raise ValueError(value)
         at = datetime.fromisoformat(value)
-    except ValueError:
-        raise MetadataError(f"started_at {value!r} is not an ISO date-time") from None
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
+        at = at if at.tzinfo else at.replace(tzinfo=UTC)
+        in_range = EARLIEST_CALL <= at <= LATEST_CALL
+    except (ValueError, OverflowError):
+        raise MetadataError(f"started_at {value[:64]!r} is not an ISO date-time") from None
+    if not in_range:
+        raise MetadataError(
+            f"started_at {value[:64]!r} is out of range "
+            f"({EARLIEST_CALL.year}..{LATEST_CALL.year - 1})"
+        )
+    return at
+
+
+# calls start between these instants: local-time conversions and report periods stay valid
+EARLIEST_CALL = datetime(1970, 1, 2, tzinfo=UTC)
+LATEST_CALL = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 def _channel(value: str | None) -> int | None:
@@ -118,8 +132,8 @@ def _channel(value: str | None) -> int | None:
 def _satisfaction(value: str | None) -> int | None:
     if value is None:
         return None
-    if not value.isdigit() or not 1 <= int(value) <= 5:
-        raise MetadataError(f"satisfaction {value!r} must be an integer from 1 to 5")
+    if not (value.isascii() and value.isdigit()) or len(value) > 3 or not 1 <= int(value) <= 5:
+        raise MetadataError(f"satisfaction {value[:20]!r} must be an integer from 1 to 5")
     return int(value)
 
 

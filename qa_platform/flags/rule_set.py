@@ -31,6 +31,7 @@ from typing import Any
 
 import yaml
 
+from qa_platform import safe_yaml
 from qa_platform.domain.errors import Invalid
 from qa_platform.domain.transcript import Severity
 from qa_platform.lexicon import LexiconError, load_lexicon
@@ -230,9 +231,9 @@ def load_rule_set(path: str | Path) -> RuleSet:
 def parse_rule_set(text: str, source: str = "<string>") -> RuleSet:
     """Parse and validate rule-set YAML text; ``source`` names it in errors."""
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise RuleSetError(f"{source}: not valid YAML: {exc}") from None
+        data = safe_yaml.load(text, source)
+    except safe_yaml.UnsafeYaml as exc:
+        raise RuleSetError(str(exc)) from None
     return rule_set_from_dict(data, source=source)
 
 

@@ -127,8 +127,32 @@ def call_card(s: Session, call: Call) -> dict[str, Any]:
     }
 
 
-def call_page(platform: Platform, call_id: int) -> dict[str, Any]:
-    """A call with its transcript and flags (the caller checked access)."""
+AGENT_VISIBLE_STATES = ("published", "appealed", "final")  # totals an agent was shown
+
+
+def visible_totals(user: SessionUser | None) -> list[Any]:
+    """Conditions on ``EvaluationRow`` for the totals ``user`` may see or filter by: agents only
+    published (or later) results, inspectors only their own evaluations, staff everything."""
+    if user is None or user.role in ("admin", "supervisor"):
+        return []
+    if user.role == "inspector":
+        return [EvaluationRow.inspector_id == user.id]
+    return [EvaluationRow.state.in_(AGENT_VISIBLE_STATES)]
+
+
+def _total_visible(e: EvaluationRow, user: SessionUser | None) -> bool:
+    if user is None or user.role in ("admin", "supervisor"):
+        return True
+    if user.role == "inspector":
+        return e.inspector_id == user.id
+    return e.state in AGENT_VISIBLE_STATES
+
+
+def call_page(
+    platform: Platform, call_id: int, viewer: SessionUser | None = None
+) -> dict[str, Any]:
+    """A call with its transcript and flags (the caller checked access); evaluation totals
+    only where ``viewer`` may see them (an inspector: their own evaluations)."""
     with platform.uow() as uow:
         s = uow.session
         call = s.get(Call, call_id)
@@ -139,7 +163,14 @@ def call_page(platform: Platform, call_id: int) -> dict[str, Any]:
             "call": call_card(s, call),
             "segments": transcript_segments(s, call_id, with_words=False),
             "flags": call_flags(s, call_id),
-            "evaluations": [{"id": e.id, "state": e.state, "total": e.total} for e in evals],
+            "evaluations": [
+                {
+                    "id": e.id,
+                    "state": e.state,
+                    "total": e.total if _total_visible(e, viewer) else None,
+                }
+                for e in evals
+            ],
         }
 
 
@@ -148,7 +179,7 @@ def search_calls(
 ) -> list[dict[str, Any]]:
     """Call search (通话检索) by date, agent, team, flag type, score range and transcript words."""
     stmt = select(Call, Team.name).outerjoin(Team, Team.id == Call.team_id)
-    conds = _search_conditions(q)
+    conds = _search_conditions(q, visible_totals(user))
     with platform.uow() as uow:
         s = uow.session
         stmt = (
@@ -156,9 +187,9 @@ def search_calls(
         )
         scores = dict(
             s.execute(
-                select(EvaluationRow.call_id, func.max(EvaluationRow.total)).group_by(
-                    EvaluationRow.call_id
-                )
+                select(EvaluationRow.call_id, func.max(EvaluationRow.total))
+                .where(*visible_totals(user))
+                .group_by(EvaluationRow.call_id)
             ).all()
         )
         return [
@@ -175,7 +206,7 @@ def search_calls(
         ]
 
 
-def _search_conditions(q: Mapping[str, Any]) -> list[Any]:
+def _search_conditions(q: Mapping[str, Any], visible: list[Any]) -> list[Any]:
     conds: list[Any] = []
     if q.get("date_from"):
         conds.append(Call.started_at >= q["date_from"])
@@ -193,7 +224,7 @@ def _search_conditions(q: Mapping[str, Any]) -> list[Any]:
         conds.append(
             Call.id.in_(
                 select(EvaluationRow.call_id).where(
-                    EvaluationRow.total >= lo, EvaluationRow.total <= hi
+                    EvaluationRow.total >= lo, EvaluationRow.total <= hi, *visible
                 )
             )
         )

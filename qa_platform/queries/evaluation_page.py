@@ -26,18 +26,22 @@ def evaluation_page(platform: Platform, user: SessionUser, evaluation_id: int) -
         card = s.get(ScorecardRow, row.scorecard_id) if row else None
         if row is None or call is None or card is None:
             raise scoring.NotFoundError(f"no evaluation {evaluation_id}")
+        blind = detail["inspector_id"] is None  # a blind re-reviewer: the inspector stays hidden
+        names = user_names(s)
+        if blind:
+            names.pop(row.inspector_id, None)
         return {
             "evaluation": detail,
             "card": card.definition,
             "call": call_card(s, call),
             "segments": transcript_segments(s, call.id, with_words=False),
             "flags": call_flags(s, call.id),
-            "names": user_names(s),
+            "names": names,
             "row_version": row.row_version,
             "titles": {
                 i["code"]: i["title"] for sec in card.definition["sections"] for i in sec["items"]
             },
-            "inspector_id": row.inspector_id,
+            "inspector_id": None if blind else row.inspector_id,
             "return_reason": row.return_reason if row.state in ("returned", "draft") else "",
         }
 

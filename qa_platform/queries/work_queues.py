@@ -81,6 +81,8 @@ def inspector_queue(platform: Platform, user: SessionUser) -> dict[str, list[dic
                 )
             ),
         )
+    if platform.settings.appeal_blind_review:  # the re-reviewer does not see who scored first
+        reviewing = [{**e, "inspector": ""} for e in reviewing]
     return {
         "random": [e for e in mine if e["stream"] != "targeted"],
         "targeted": [e for e in mine if e["stream"] == "targeted"],

@@ -8,15 +8,16 @@ A denial is audited by the caller and answered as "not found".
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TypeVar
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from qa_platform.services.auth import SessionUser
 from qa_platform.services.context import Platform
 from storage.audit import append_audit
-from storage.models import Call, User
+from storage.models import AuditEvent, Call, User
 from storage.models_scoring import AppealRow, CalibrationSessionRow, EvaluationRow
 
 AGENT_VISIBLE_STATES = ("published", "appealed", "final")
@@ -78,11 +79,27 @@ def can_see_evaluation(s: Session, user: SessionUser, evaluation_id: int) -> boo
 CHECKS = {"call": can_see_call, "evaluation": can_see_evaluation}
 
 
+DENIALS_AUDITED_PER_MINUTE = 20  # per actor; a scan of ids must not flood the audit log
+
+
 def check_object(platform: Platform, user: SessionUser, kind: str, object_id: int) -> bool:
-    """Run the object check; a denial is written to the audit log (``access.denied``)."""
+    """Run the object check; a denial is written to the audit log (``access.denied``), at most
+    ``DENIALS_AUDITED_PER_MINUTE`` rows per actor per minute."""
     with platform.uow() as uow:
         if CHECKS[kind](uow.session, user, object_id):
             return True
+        since = platform.clock.now() - timedelta(minutes=1)
+        recent = uow.session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(
+                AuditEvent.action == "access.denied",
+                AuditEvent.actor == user.actor,
+                AuditEvent.at >= since,
+            )
+        )
+        if (recent or 0) >= DENIALS_AUDITED_PER_MINUTE:
+            return False
         append_audit(
             uow.session,
             actor=user.actor,
@@ -90,9 +107,32 @@ def check_object(platform: Platform, user: SessionUser, kind: str, object_id: in
             object_type=kind,
             object_id=object_id,
             details={"role": user.role},
+            at=platform.clock.now(),
         )
         uow.commit()
         return False
+
+
+def record_disclosure(
+    platform: Platform,
+    user: SessionUser,
+    action: str,
+    object_type: str,
+    object_id: int,
+    details: dict[str, object] | None = None,
+) -> None:
+    """One audit row for showing protected content (a transcript, a report export) to ``user``."""
+    with platform.uow() as uow:
+        append_audit(
+            uow.session,
+            actor=user.actor,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            details={"role": user.role, **(details or {})},
+            at=platform.clock.now(),
+        )
+        uow.commit()
 
 
 def team_user_ids(s: Session, user: SessionUser) -> list[int] | None:

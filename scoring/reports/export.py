@@ -110,18 +110,21 @@ def to_csv(payload: Mapping[str, Any], snapshot: Mapping[str, Any] | None = None
     out = io.StringIO()
     writer = csv.writer(out)
     for line in title_lines(payload, snapshot):
-        writer.writerow([line])
+        writer.writerow([safe_cell(line)])
     for section, title in SECTIONS:
         cols, rows = section_table(payload, section)
         writer.writerow([])
         writer.writerow([f"【{title}】"])
         writer.writerow(header(cols))
-        writer.writerows([["" if v is None else v for v in r] for r in rows])
+        writer.writerows([["" if v is None else safe_cell(v) for v in r] for r in rows])
     if snapshot and snapshot.get("changes"):
         writer.writerow([])
         writer.writerow(["【与上一版本相比的变化】"])
         writer.writerow([label("path"), label("old"), label("new")])
-        writer.writerows([[c["path"], c["old"], c["new"]] for c in snapshot["changes"]])
+        writer.writerows(
+            [[safe_cell(c["path"]), safe_cell(c["old"]), safe_cell(c["new"])]]
+            for c in snapshot["changes"]
+        )
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -134,7 +137,7 @@ def to_xlsx(payload: Mapping[str, Any], snapshot: Mapping[str, Any] | None = Non
     cover = wb.active
     cover.title = "概览"
     for line in title_lines(payload, snapshot):
-        cover.append([line])
+        cover.append([safe_cell(line)])
     cover["A1"].font = Font(bold=True, size=14)
     for section, title in SECTIONS:
         cols, rows = section_table(payload, section)
@@ -149,20 +152,31 @@ def to_xlsx(payload: Mapping[str, Any], snapshot: Mapping[str, Any] | None = Non
         sheet = wb.create_sheet("变更记录")
         sheet.append([label("path"), label("old"), label("new")])
         for c in snapshot["changes"]:
-            sheet.append([c["path"], _cell_value(c["old"]), _cell_value(c["new"])])
+            sheet.append([safe_cell(c["path"]), _cell_value(c["old"]), _cell_value(c["new"])])
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
 
 
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """A text cell a spreadsheet will not run (OWASP CSV injection): text starting with
+    ``= + - @``, tab or CR gets a leading single quote; numbers and other values pass."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
 def _cell_value(value: Any) -> Any:
     if isinstance(value, dict | list):
-        return (
+        value = (
             "; ".join(f"{flag_title(k)}: {v}" for k, v in value.items())
             if isinstance(value, dict)
             else str(value)
         )
-    return value
+    return safe_cell(value)
 
 
 def _format_rates(sheet: Any, cols: Sequence[str]) -> None:

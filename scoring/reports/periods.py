@@ -94,15 +94,25 @@ def parse_period(kind: str | ReportKind, text: str) -> Period:
     value = text.strip()
     try:
         if m := _WEEK.match(value):
-            return period_for(kind, date.fromisocalendar(int(m[1]), int(m[2]), 1))
-        if m := _MONTH.match(value):
-            return period_for(kind, date(int(m[1]), int(m[2]), 1))
-        return period_for(kind, date.fromisoformat(value))
-    except ValueError:
+            period = period_for(kind, date.fromisocalendar(int(m[1]), int(m[2]), 1))
+        elif m := _MONTH.match(value):
+            period = period_for(kind, date(int(m[1]), int(m[2]), 1))
+        else:
+            period = period_for(kind, date.fromisoformat(value))
+    except (ValueError, OverflowError):
         raise PeriodError(
-            f"report date {text!r} must be a date (2026-11-24), an ISO week (2026-W48) "
+            f"report date {text[:40]!r} must be a date (2026-11-24), an ISO week (2026-W48) "
             "or a month (2026-11)"
         ) from None
+    if not (EARLIEST <= period.start and period.end <= LATEST):
+        raise PeriodError(
+            f"report date {text[:40]!r} is out of range ({EARLIEST.year}..{LATEST.year - 1})"
+        )
+    return period
+
+
+EARLIEST = date(1970, 1, 8)  # the previous period (trend) and UTC bounds stay representable
+LATEST = date(9000, 1, 1)
 
 
 def last_complete(kind: str | ReportKind, today: date) -> Period:

@@ -11,9 +11,16 @@ from sqlalchemy.orm import Session
 from qa_platform.clock import utc_now
 from scoring.calibration import CalibrationError, CalibrationScore, analyse_session
 from scoring.scorecard import ItemResult, results_from_mapping
-from scoring.services.common import NotFoundError, actor_for, audit, require_supervisor
+from scoring.services.common import (
+    NotFoundError,
+    actor_for,
+    audit,
+    load_user,
+    require_supervisor,
+)
 from scoring.services.scorecards import card_of_row, scorecard_row
-from storage.models import Call
+from scoring.workflow import ActorRole
+from storage.models import Call, User
 from storage.models_scoring import CalibrationScoreRow, CalibrationSessionRow, ScorecardRow
 from storage.uow import UnitOfWork
 
@@ -35,7 +42,14 @@ def create_calibration(
         s = uow.session
         by = actor_for(s, actor)
         require_supervisor(by, "run a calibration session")
-        missing = set(calls) - set(s.scalars(select(Call.id).where(Call.id.in_(calls))))
+        _check_participants(s, inspectors, reference_by)
+        # the supervisor's scope (qa_platform/services/access.py): a team supervisor reaches
+        # the calls of their own team only; unknown and out-of-scope calls read the same
+        team_id = load_user(s, by.user_id).team_id if by.role is ActorRole.SUPERVISOR else None
+        visible = select(Call.id).where(Call.id.in_(calls))
+        if team_id is not None:
+            visible = visible.where(Call.team_id == team_id)
+        missing = set(calls) - set(s.scalars(visible))
         if missing:
             raise NotFoundError(f"calls {sorted(missing)} do not exist")
         card = scorecard_row(s, scorecard)
@@ -61,6 +75,27 @@ def create_calibration(
         )
         uow.commit()
         return {"session_id": row.id, "name": name, "call_ids": calls, "inspector_ids": inspectors}
+
+
+def _check_participants(s: Session, inspectors: list[int], reference_by: int | None) -> None:
+    """Participants are active inspectors; the reference an active inspector or supervisor."""
+    for user_id in inspectors:
+        row = s.get(User, user_id)
+        if row is None or not row.active:
+            raise NotFoundError(f"participant {user_id} is not an active user")
+        if row.role != "inspector":
+            raise CalibrationError(
+                f"participant {user_id} is a {row.role}; calibration participants are inspectors"
+            )
+    if reference_by is not None:
+        row = s.get(User, reference_by)
+        if row is None or not row.active:
+            raise NotFoundError(f"reference_by {reference_by} is not an active user")
+        if row.role not in ("inspector", "supervisor"):
+            raise CalibrationError(
+                f"reference_by {reference_by} is a {row.role}; the reference is an inspector "
+                "or a supervisor"
+            )
 
 
 def record_calibration_scores(

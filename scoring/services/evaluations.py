@@ -16,6 +16,7 @@ A command takes a storage ``UnitOfWork`` (the database) or any ``EvaluationUnit`
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +36,7 @@ from scoring.services.evaluation_unit import (
     workflow_policy,
 )
 from scoring.workflow import (
+    APPEAL_REVIEWER_ROLES,
     SYSTEM,
     Actor,
     Appeal,
@@ -279,18 +281,31 @@ def assign_appeal_reviewer(
     at: datetime | None = None,
     expected_version: int | None = None,
 ) -> dict[str, Any]:
-    """A supervisor names the reviewer (复议人) of the open appeal."""
+    """A supervisor names the reviewer (复议人) of the open appeal: an active inspector or
+    supervisor who is neither the original inspector nor the agent (``Invalid`` otherwise;
+    an unknown or inactive user is ``NotFound``)."""
     unit = _unit(uow)
     with unit:
-        reviewer_id = unit.user_id(reviewer)
-    return _command(
-        unit,
-        evaluation_id,
-        actor,
-        _only(lambda ev, by, t: ev.assign_reviewer(reviewer_id, by, t)),
-        at,
-        expected_version,
-    )
+        chosen = unit.actor(reviewer)
+    if chosen.role not in APPEAL_REVIEWER_ROLES:
+        raise ReviewerError(
+            f"reviewer {reviewer!r} is a {chosen.role}; an appeal is re-reviewed by an "
+            "inspector or a supervisor (or an admin)"
+        )
+
+    def assign(ev: Evaluation, by: Actor, t: datetime) -> WorkflowEvent:
+        if chosen.user_id in (ev.inspector_id, ev.agent_id):
+            raise ReviewerError(
+                f"reviewer {reviewer!r} is the original inspector or the agent of "
+                f"evaluation {evaluation_id}"
+            )
+        return ev.assign_reviewer(chosen.user_id, by, t)
+
+    return _command(unit, evaluation_id, actor, _only(assign), at, expected_version)
+
+
+class ReviewerError(Invalid):
+    """The chosen appeal re-reviewer may not re-review (wrong role, or a party to it)."""
 
 
 def decide_appeal(
@@ -353,11 +368,14 @@ def show_evaluation(
         card_row = s.get(ScorecardRow, row.scorecard_id)
         assert card_row is not None
         inspector: int | None = row.inspector_id
+        blind = False
         if viewer is not None:
             v = actor_for(s, viewer)
             reviewing = any(a.reviewer_id == v.user_id for a in ev.appeals)
-            if policy.blind_review and reviewing and v.user_id != row.inspector_id:
+            blind = policy.blind_review and reviewing and v.user_id != row.inspector_id
+            if blind:
                 inspector = None
+        hidden = {row.inspector_id} if blind else set()
         return {
             "evaluation_id": row.id,
             "call_id": row.call_id,
@@ -372,10 +390,10 @@ def show_evaluation(
             "total": row.total,
             "passed": row.passed,
             "current_version": row.current_version,
-            "draft": row.draft
+            "draft": _hide_authors(row.draft, hidden)
             if row.state in {str(x) for x in OPEN_STATES} | {"submitted"}
             else None,
-            "versions": [_version_json(v) for v in ev.versions],
+            "versions": [_version_json(v, hidden) for v in ev.versions],
             "appeals": [_appeal_json(a) for a in ev.appeals],
         }
 
@@ -384,17 +402,31 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _version_json(v: EvaluationVersion) -> dict[str, Any]:
+def _hide_authors(draft: Any, hidden: AbstractSet[int]) -> Any:
+    """A draft with the comments' ``author_id`` blanked where the author must stay hidden."""
+    if not hidden or not isinstance(draft, dict):
+        return draft
+    comments = [
+        {**c, "author_id": None} if c.get("author_id") in hidden else c
+        for c in draft.get("comments") or []
+    ]
+    return {**draft, "comments": comments}
+
+
+def _version_json(v: EvaluationVersion, hidden: AbstractSet[int] = frozenset()) -> dict[str, Any]:
     return {
         "number": v.number,
         "total": v.score.total if v.score else None,
         "passed": v.score.passed if v.score else None,
         "red_line_violations": list(v.score.red_line_violations) if v.score else [],
-        "author_id": v.author_id,
+        "author_id": None if v.author_id in hidden else v.author_id,
         "created_at": _iso(v.created_at),
         "reason": v.reason,
         "results": results_to_json(v.results),
-        "comments": [comment_to_json(c) for c in v.comments],
+        "comments": [
+            {**comment_to_json(c), "author_id": None if c.author_id in hidden else c.author_id}
+            for c in v.comments
+        ],
     }
 
 

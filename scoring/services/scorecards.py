@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from qa_platform.clock import utc_now
 from scoring.scorecard import Scorecard, ScorecardError, default_scorecard, scorecard_to_mapping
-from scoring.services.common import NotFoundError, audit
+from scoring.services.common import NotFoundError, actor_for, audit
 from storage.models_scoring import ScorecardRow
 from storage.repositories.evaluations import card_of_row
 from storage.uow import UnitOfWork
@@ -17,11 +17,15 @@ from storage.uow import UnitOfWork
 __all__ = ["card_of_row", "ensure_scorecard", "scorecard_row", "store_scorecard"]
 
 
-def ensure_scorecard(uow: UnitOfWork, card: Scorecard | None = None) -> dict[str, Any]:
-    """Store a scorecard version (the default one when None); idempotent for equal content."""
+def ensure_scorecard(
+    uow: UnitOfWork, card: Scorecard | None = None, actor: int | str | None = None
+) -> dict[str, Any]:
+    """Store a scorecard version (the default one when None); idempotent for equal content.
+    ``actor`` (a user id, name or ``user:ID``) is who the audit row names (``system`` if None)."""
     card = card or default_scorecard()
     with uow:
-        row = store_scorecard(uow.session, card)
+        actor_id = _actor_id(uow.session, actor)
+        row = store_scorecard(uow.session, card, actor_id)
         uow.commit()
         return {
             "scorecard_id": row.id,
@@ -31,7 +35,15 @@ def ensure_scorecard(uow: UnitOfWork, card: Scorecard | None = None) -> dict[str
         }
 
 
-def store_scorecard(s: Session, card: Scorecard) -> ScorecardRow:
+def _actor_id(s: Session, actor: int | str | None) -> int | None:
+    if actor is None:
+        return None
+    if isinstance(actor, str) and actor.startswith("user:"):
+        actor = int(actor.removeprefix("user:"))
+    return actor_for(s, actor).user_id
+
+
+def store_scorecard(s: Session, card: Scorecard, actor_id: int | None = None) -> ScorecardRow:
     """The row of ``card``, added if new; a changed card under an old version number is refused."""
     row = s.scalar(
         select(ScorecardRow).where(
@@ -56,7 +68,12 @@ def store_scorecard(s: Session, card: Scorecard) -> ScorecardRow:
     s.add(row)
     s.flush()
     audit(
-        s, None, "scorecard.add", "scorecard", row.id, {"name": card.name, "version": card.version}
+        s,
+        actor_id,
+        "scorecard.add",
+        "scorecard",
+        row.id,
+        {"name": card.name, "version": card.version},
     )
     return row
 

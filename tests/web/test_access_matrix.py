@@ -286,7 +286,11 @@ REQUESTS: dict[str, Callable[[Objects], Call]] = {
     "supervisor.calibration_create": lambda o: Call(
         form={
             "name": "十二月校准",
-            "call_ids": str(o.world.call_id),
+            # a team supervisor calibrates a call of their own team (二组); other teams' calls
+            # are refused (tests/web/test_hardening2_calibration.py)
+            "call_ids": str(
+                o.world.other_call_id if o.who == "other_supervisor" else o.world.call_id
+            ),
             "inspector_ids": [o.world.ids["insp"], o.world.ids["insp2"]],
         }
     ),

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
 
+from qa_platform.services.access import record_disclosure
 from scoring import reports as svc
 from web.policy import ALL_ROLES, policy, user
 from web.views import act, form_text, platform
@@ -112,8 +113,10 @@ def export(snapshot_id: int, fmt: str) -> Any:
     snap = _visible(snapshot_id)
     _fn, mimetype, ext = svc.EXPORTS[fmt]
     name = f"report-{snap['kind']}-{snap['period_label']}-v{snap['version']}.{ext}"
+    body = svc.export_report(snap["payload"], fmt, snap)
+    record_disclosure(platform(), user(), "report.export", "report", snapshot_id, {"format": fmt})
     return Response(
-        svc.export_report(snap["payload"], fmt, snap),
+        body,
         mimetype=mimetype,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
