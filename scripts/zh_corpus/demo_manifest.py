@@ -81,7 +81,7 @@ def write_manifest(out: Path, root: Path, start: datetime) -> int:
         writer.writerow(COLUMNS)
         for n, (dialogue, agent, team) in enumerate(DEMO_DIALOGUES):
             folder, ref = built[dialogue]
-            at = start + timedelta(hours=n * 3 + (n % 2) * 0.4)
+            at = start + timedelta(days=n // 4, hours=(n % 4) * 2, minutes=7 * n)  # office hours
             writer.writerow(
                 [
                     str(folder / ref["files"]["stereo_8k"]),
