@@ -233,3 +233,27 @@ def test_stereo_input_is_refused(tmp_path: Path) -> None:
 def test_model_version_comes_from_the_weights(tmp_path: Path) -> None:
     d = _fake_model_dir(tmp_path)
     assert asr.model_version(d) == hashlib.sha256(b"weights").hexdigest()[:16]
+
+
+@pytest.mark.worker  # ctranslate2 comes with the worker extra
+def test_sampling_is_seeded_before_every_decode(tmp_path: Path, monkeypatch) -> None:
+    """The temperature fallback samples: without a seed the same call could get a different
+    transcript on a rerun. The seed is set right before each decode, the same every time."""
+    import ctranslate2
+
+    from workers import asr
+
+    events: list = []
+    monkeypatch.setattr(ctranslate2, "set_random_seed", lambda seed: events.append(("seed", seed)))
+    calls: list = []
+    t = _transcriber(tmp_path, 0, calls)
+    original = _FakeEngine.transcribe
+
+    def recording(self, audio, **kwargs):
+        events.append(("decode", None))
+        return original(self, audio, **kwargs)
+
+    monkeypatch.setattr(_FakeEngine, "transcribe", recording)
+    t.transcribe(np.zeros(16000, np.float32), "zh")
+    t.transcribe(np.zeros(16000, np.float32), "zh")
+    assert events == [("seed", asr.SAMPLING_SEED), ("decode", None)] * 2
