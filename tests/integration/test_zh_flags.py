@@ -1,9 +1,9 @@
 """Mandarin calls through the whole platform (speech → ASR → roles → masking → rules) raise the
 flags their labels ask for, and none that their labels forbid.
 
-Six corpus calls, one per kind of violation the seeds name: a beneficiary change done without
-any identity check, a 回访 without 工号, no closing, a complaint that names 12378, a customer who
-abuses the agent, and a 保证收益 promise. The whole corpus is measured per flag in
+Six corpus calls: five kinds of violation the seeds name (a beneficiary change done without any
+identity check, a 回访 without 工号, no closing, a complaint that names 12378, a 保证收益 promise)
+and a compliant sales call that must raise none of them. The whole corpus is measured per flag in
 ``benchmarks/zh_flags.py`` (BENCHMARKS.md); this keeps the end-to-end path working in CI.
 """
 
@@ -25,7 +25,7 @@ CALLS = (
     "zh-016-revisit-no-agent-id",
     "zh-020-claim-materials-no-closing",
     "zh-026-claim-delay-12378",
-    "zh-035-payment-failed-customer-abuse",
+    "zh-038-sales-compliant",
     "zh-041-sales-guaranteed",
 )
 
