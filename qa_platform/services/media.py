@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from qa_platform.services.context import Platform
-from qa_platform.services.recordings import plaintext_size, read_range
+from qa_platform.services.recordings import plaintext_size, read_range, recording_blob_id
 from storage.audit import append_audit
 from storage.models import Call
 
@@ -57,16 +57,19 @@ def audit_playback(platform: Platform, actor: str, call_id: int, kind: str = "pl
         uow.commit()
 
 
-_cache: OrderedDict[int, list[float]] = OrderedDict()
+# Keyed by the recording's blob id, never the call id: ids restart in another database, and a
+# purged recording must stop being drawn (the blob id is looked up, and checked, first).
+_cache: OrderedDict[tuple[str, int], list[float]] = OrderedDict()
 _lock = threading.Lock()
 
 
 def waveform(platform: Platform, call_id: int, buckets: int = PEAKS) -> list[float]:
     """Normalised peak per bucket (0..1); empty when the audio cannot be decoded."""
+    key = (recording_blob_id(platform, call_id), buckets)
     with _lock:
-        if call_id in _cache:
-            _cache.move_to_end(call_id)
-            return _cache[call_id]
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
     size = plaintext_size(platform, call_id)
     with platform.uow() as uow:
         call = uow.session.get(Call, call_id)
@@ -74,7 +77,7 @@ def waveform(platform: Platform, call_id: int, buckets: int = PEAKS) -> list[flo
     source = _PlaintextReader(lambda a, b: read_range(platform, call_id, a, b), size)
     peaks = stream_peaks(source, buckets, container)
     with _lock:
-        _cache[call_id] = peaks
+        _cache[key] = peaks
         while len(_cache) > 256:
             _cache.popitem(last=False)
     return peaks

@@ -29,13 +29,24 @@ class RecordingKey:
     encrypted_size: int
 
 
-def _key_for(platform: Platform, call_id: int) -> RecordingKey:
+def _readable(platform: Platform, call_id: int) -> Recording:
     with platform.uow() as uow:
         rec = uow.session.scalar(select(Recording).where(Recording.call_id == call_id))
     if rec is None:
         raise RecordingUnavailable(f"call {call_id} has no recording")
     if rec.wrapped_key is None or rec.kek_id is None:
         raise RecordingUnavailable(f"call {call_id}: recording was purged (retention expired)")
+    return rec
+
+
+def recording_blob_id(platform: Platform, call_id: int) -> str:
+    """The server-made id of the call's readable recording (unique across databases and never
+    reused); ``RecordingUnavailable`` when there is none or it was purged."""
+    return _readable(platform, call_id).blob_id
+
+
+def _key_for(platform: Platform, call_id: int) -> RecordingKey:
+    rec = _readable(platform, call_id)
     data_key = platform.keyring.unwrap(rec.kek_id, rec.wrapped_key, rec.blob_id)
     return RecordingKey(rec.blob_id, data_key, platform.store.size(rec.blob_id))
 

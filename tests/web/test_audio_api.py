@@ -246,3 +246,18 @@ def test_absurd_range_numbers_are_416_not_500(app, world):
         r = b.get(url, headers={"Range": header})
         assert r.status_code == 416, header[:30]
         assert r.headers["Content-Range"] == f"bytes */{size}"
+
+
+def test_a_purged_recording_is_no_longer_drawn_though_its_waveform_was_cached(app, world, platform):
+    """The waveform cache is keyed by the recording's blob, looked up (and checked) first: a
+    crypto-shredded call answers 404, and a call id reused by another database is not served
+    the old call's peaks."""
+    from datetime import UTC, datetime
+
+    from qa_platform.services.retention import purge
+
+    b = as_user(app, "insp")
+    url = f"/calls/{world.call_id}/waveform.json"
+    assert len(b.get(url).get_json()["peaks"]) == 600  # now cached
+    purge(platform, now=datetime(2100, 1, 1, tzinfo=UTC), actor="test")
+    assert b.get(url).status_code == 404
