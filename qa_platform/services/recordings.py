@@ -29,14 +29,21 @@ class RecordingKey:
     encrypted_size: int
 
 
-def _readable(platform: Platform, call_id: int) -> Recording:
+@dataclass(frozen=True)
+class _Stored:
+    blob_id: str
+    kek_id: str
+    wrapped_key: bytes
+
+
+def _readable(platform: Platform, call_id: int) -> _Stored:
     with platform.uow() as uow:
         rec = uow.session.scalar(select(Recording).where(Recording.call_id == call_id))
     if rec is None:
         raise RecordingUnavailable(f"call {call_id} has no recording")
     if rec.wrapped_key is None or rec.kek_id is None:
         raise RecordingUnavailable(f"call {call_id}: recording was purged (retention expired)")
-    return rec
+    return _Stored(rec.blob_id, rec.kek_id, rec.wrapped_key)
 
 
 def recording_blob_id(platform: Platform, call_id: int) -> str:
