@@ -28,8 +28,6 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.helpers.zh_corpus import CorpusCall, load_corpus
-
 from qa_platform.queries.calls import show_call
 from qa_platform.services import pipeline as ps
 from qa_platform.services.context import Platform
@@ -37,6 +35,7 @@ from qa_platform.services.ingest import ingest_many, read_manifest
 from qa_platform.settings import Settings, set_settings
 from storage.keyring import Keyring
 from storage.migrate import upgrade
+from tests.helpers.zh_corpus import CorpusCall, load_corpus
 
 # The flags the issue sets a goal for (precision ≥ 0.95, recall ≥ 0.90); others get a figure.
 GOAL_FLAGS = (
