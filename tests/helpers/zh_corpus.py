@@ -89,9 +89,10 @@ def _select(dialogues: list[dict[str, Any]], subset: int | Iterable[str] | None)
     return [by_id[i] for i in wanted]
 
 
-def build(ids: list[str] | None = None) -> None:
+def build(ids: list[str] | None = None, dialogues: Path | None = None) -> None:
     """Run the project's build command (creates the TTS environment when needed)."""
     cmd = [str(BUILD_SCRIPT)] + (["--only", *ids] if ids else [])
+    cmd += ["--dialogues", str(dialogues)] if dialogues else []
     try:
         proc = subprocess.run(
             cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S
@@ -108,18 +109,26 @@ def build(ids: list[str] | None = None) -> None:
         )
 
 
-def load_corpus(subset: int | Iterable[str] | None = None) -> list[CorpusCall]:
-    """The corpus calls (all, the first ``subset`` by id, or the given ids), built if missing."""
+def load_corpus(
+    subset: int | Iterable[str] | None = None, dialogues: str | Path | None = None
+) -> list[CorpusCall]:
+    """The corpus calls (all, the first ``subset`` by id, or the given ids), built if missing.
+
+    ``dialogues`` is another directory of dialogue files (``corpus/zh/holdout``: the held-out
+    set); by default ``corpus/zh/dialogues``.
+    """
     mod = _build_module()
-    dialogues = _select(mod.load_dialogues(), subset)
+    directory = Path(dialogues) if dialogues else mod.DIALOGUE_DIR
+    every = mod.load_dialogues(directory)
+    chosen = _select(every, subset)
     root = mod.corpus_root()
-    missing = [d["id"] for d in dialogues if not mod.is_built(d, root)]
+    missing = [d["id"] for d in chosen if not mod.is_built(d, root)]
     if missing:
-        build(None if len(missing) == len(mod.load_dialogues()) else missing)
-        still = [d["id"] for d in dialogues if not mod.is_built(d, root)]
+        build(None if len(missing) == len(every) else missing, directory)
+        still = [d["id"] for d in chosen if not mod.is_built(d, root)]
         if still:
             raise CorpusUnavailable(f"the build ran but these are still missing: {still}")
-    return [_call(d, mod.output_dir(d, root), mod.FILES) for d in dialogues]
+    return [_call(d, mod.output_dir(d, root), mod.FILES) for d in chosen]
 
 
 def _call(dialogue: dict[str, Any], directory: Path, files: dict[str, str]) -> CorpusCall:
