@@ -129,6 +129,9 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "text"
 
+    # Language of the `qa` command's messages (zh | en); the browser has its own switch
+    lang: str = "zh"
+
     extra: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     # Derived locations -------------------------------------------------------------
@@ -205,6 +208,8 @@ class Settings:
             raise SettingsError("QA_MAX_DURATION_S must be greater than QA_MIN_DURATION_S")
         if self.asr_device not in {"auto", "cpu", "cuda"}:
             raise SettingsError(f"QA_ASR_DEVICE={self.asr_device!r} must be auto, cpu or cuda")
+        if self.lang not in {"zh", "en"}:
+            raise SettingsError(f"QA_LANG={self.lang!r} must be zh or en")
         if self.log_format not in {"text", "json"}:
             raise SettingsError(f"QA_LOG_FORMAT={self.log_format!r} must be text or json")
         if self.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:

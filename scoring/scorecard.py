@@ -104,7 +104,9 @@ class Scorecard:
         for candidate in self.items:
             if candidate.code == code:
                 return candidate
-        raise ScorecardError(f"scorecard {self.name} v{self.version} has no item {code!r}")
+        raise ScorecardError.of(
+            "scorecard.no_item", name=self.name, version=self.version, code=repr(code)
+        )
 
     @property
     def fingerprint(self) -> str:
@@ -137,7 +139,7 @@ class Scorecard:
         violations = tuple(c for c, r in by_code.items() if self.item(c).red_line and r.violated)
         earned, possible = _weighted_sums(self.items, by_code)
         if possible == 0:
-            raise ScorecardError("every scored item is N/A; nothing to score")
+            raise ScorecardError.of("scorecard.all_na")
         total = 0.0 if violations else round(100.0 * earned / possible, 4)
         passed = not violations and total >= self.pass_mark
         cats = _category_scores(self.items, by_code)
@@ -151,13 +153,13 @@ class Scorecard:
         by_code: dict[str, ItemResult] = {}
         for result in results:
             if result.code in by_code:
-                raise ScorecardError(f"item {result.code!r} is scored twice")
+                raise ScorecardError.of("scorecard.scored_twice", code=repr(result.code))
             _validate_result(self.item(result.code), result)
             by_code[result.code] = result
         if complete:
             missing = [i.code for i in self.items if i.code not in by_code]
             if missing:
-                raise ScorecardError(f"items not scored yet: {missing}")
+                raise ScorecardError.of("scorecard.not_scored", codes=str(missing))
         return by_code
 
 
@@ -178,19 +180,22 @@ def _validate_item(where: str, item: ScorecardItem, seen: set[str]) -> None:
 def _validate_result(item: ScorecardItem, result: ItemResult) -> None:
     if item.red_line:
         if result.na or result.score is not None:
-            raise ScorecardError(f"red-line item {item.code!r} takes violated=true/false only")
+            raise ScorecardError.of("scorecard.red_line_only", code=repr(item.code))
         return
     if result.violated:
-        raise ScorecardError(f"item {item.code!r} is not a red-line item; it cannot be violated")
+        raise ScorecardError.of("scorecard.not_red_line", code=repr(item.code))
     if result.na:
         if not item.na_allowed:
-            raise ScorecardError(f"item {item.code!r} does not allow N/A")
+            raise ScorecardError.of("scorecard.no_na", code=repr(item.code))
         if result.score is not None:
-            raise ScorecardError(f"item {item.code!r} is N/A and cannot also have a score")
+            raise ScorecardError.of("scorecard.na_and_score", code=repr(item.code))
         return
     if result.score is None or not 0 <= result.score <= item.points:
-        raise ScorecardError(
-            f"item {item.code!r} score {result.score!r} must be within 0..{item.points}"
+        raise ScorecardError.of(
+            "scorecard.score_range",
+            code=repr(item.code),
+            score=repr(result.score),
+            points=item.points,
         )
 
 

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from qa_platform.domain.errors import QaError
+from qa_platform.domain.messages import render
 from scoring.scorecard import ItemResult, Scorecard, ScorecardError
 from scoring.workflow_values import (
     APPEAL_REVIEWER_ROLES,
@@ -121,24 +123,30 @@ class Evaluation:
         return view
 
     # ------------------------------------------------------------------ helpers
-    def _fail(self, action: str, actor: Actor, reason: str) -> WorkflowError:
-        return WorkflowError(action, self.state, actor, reason, self.id)
+    def _fail(self, action: str, actor: Actor, reason: str, /, **params: Any) -> WorkflowError:
+        """The refusal of ``action``: ``reason`` is a message key (``workflow.reason.*``)."""
+        key = f"workflow.reason.{reason}"
+        text = render(key, params, "en")
+        return WorkflowError(
+            action, self.state, actor, text, self.id, reason_key=key, reason_params=params
+        )
+
+    def _fail_from(self, action: str, actor: Actor, cause: QaError) -> WorkflowError:
+        """The refusal of ``action`` because of another error (a scorecard check)."""
+        return WorkflowError(action, self.state, actor, str(cause), self.id, cause=cause)
 
     def _require(self, action: str, actor: Actor, states: Iterable[State]) -> None:
         allowed = tuple(states)
         if self.state not in allowed:
-            names = ", ".join(str(s) for s in allowed)
-            raise self._fail(action, actor, f"allowed only in state {names}")
+            raise self._fail(action, actor, "state", states=[str(s) for s in allowed])
 
     def _require_inspector(self, action: str, actor: Actor) -> None:
         if actor.role is not ActorRole.INSPECTOR or actor.user_id != self.inspector_id:
-            raise self._fail(
-                action, actor, f"only the assigned inspector (user {self.inspector_id}) may do this"
-            )
+            raise self._fail(action, actor, "inspector_only", inspector=self.inspector_id)
 
     def _require_reviewer_role(self, action: str, actor: Actor) -> None:
         if actor.role not in REVIEWER_ROLES:
-            raise self._fail(action, actor, "only a supervisor may do this")
+            raise self._fail(action, actor, "supervisor_only")
 
     def _move(
         self, action: str, actor: Actor, at: datetime, to: State, **details: Any
@@ -165,7 +173,7 @@ class Evaluation:
         try:
             checked = self.scorecard.check_results(results)
         except ScorecardError as exc:
-            raise self._fail("save scores of", by, str(exc)) from None
+            raise self._fail_from("save scores of", by, exc) from None
         self.draft_results.update(checked)
         return self._move("save", by, at, State.DRAFT, items=sorted(checked))
 
@@ -179,11 +187,9 @@ class Evaluation:
 
     def _check_comment(self, comment: Comment, by: Actor) -> None:
         if not comment.text.strip():
-            raise self._fail("comment on", by, "comment text is empty")
+            raise self._fail("comment on", by, "comment_empty")
         if len(comment.text) > MAX_COMMENT_CHARS:
-            raise self._fail(
-                "comment on", by, f"comment text is longer than {MAX_COMMENT_CHARS} characters"
-            )
+            raise self._fail("comment on", by, "comment_too_long", limit=MAX_COMMENT_CHARS)
         limit = self.call_duration_s
         if (
             not isinstance(comment.at_s, int | float)
@@ -191,14 +197,12 @@ class Evaluation:
             or comment.at_s < 0
             or (limit is not None and comment.at_s > limit)
         ):
-            raise self._fail(
-                "comment on", by, f"time {comment.at_s}s is outside the call (0..{limit}s)"
-            )
+            raise self._fail("comment on", by, "comment_time", at=comment.at_s, limit=limit)
         if comment.item_code is not None:
             try:
                 self.scorecard.item(comment.item_code)
             except ScorecardError as exc:
-                raise self._fail("comment on", by, str(exc)) from None
+                raise self._fail_from("comment on", by, exc) from None
 
     def submit(self, by: Actor, at: datetime) -> WorkflowEvent:
         """Submit the complete draft for review (draft → submitted)."""
@@ -207,7 +211,7 @@ class Evaluation:
         try:
             score = self.scorecard.score(self.draft_results.values())
         except ScorecardError as exc:
-            raise self._fail("submit", by, str(exc)) from None
+            raise self._fail_from("submit", by, exc) from None
         return self._move("submit", by, at, State.SUBMITTED, total=score.total, passed=score.passed)
 
     def reopen(self, by: Actor, at: datetime) -> WorkflowEvent:
@@ -222,7 +226,7 @@ class Evaluation:
         self._require("return", by, [State.SUBMITTED])
         self._require_reviewer_role("return", by)
         if not reason or not reason.strip():
-            raise self._fail("return", by, "a reason is required")
+            raise self._fail("return", by, "reason_required")
         self.return_reason = reason
         return self._move("return", by, at, State.RETURNED, reason=reason)
 
@@ -231,7 +235,7 @@ class Evaluation:
         self._require("approve", by, [State.SUBMITTED])
         self._require_reviewer_role("approve", by)
         if by.user_id == self.inspector_id:
-            raise self._fail("approve", by, "an inspector cannot approve their own evaluation")
+            raise self._fail("approve", by, "own_approval")
         score = self.scorecard.score(self.draft_results.values())
         version = EvaluationVersion(
             1, dict(self.draft_results), tuple(self.draft_comments), self.inspector_id, at, score
@@ -254,7 +258,7 @@ class Evaluation:
         self._require("reassign", by, [State.ASSIGNED, State.DRAFT, State.RETURNED])
         self._require_reviewer_role("reassign", by)
         if inspector_id == self.agent_id:
-            raise self._fail("reassign", by, "an agent cannot inspect their own call")
+            raise self._fail("reassign", by, "own_call")
         previous, self.inspector_id = self.inspector_id, inspector_id
         return self._move(
             "reassign", by, at, self.state, previous=previous, inspector_id=inspector_id
@@ -267,15 +271,11 @@ class Evaluation:
         """The evaluated agent appeals (申诉) within the window."""
         self._require("appeal", by, [State.PUBLISHED])
         if by.role is not ActorRole.AGENT or by.user_id != self.agent_id:
-            raise self._fail(
-                "appeal", by, f"only the evaluated agent (user {self.agent_id}) may appeal"
-            )
+            raise self._fail("appeal", by, "agent_only", agent=self.agent_id)
         if self.appeal_deadline is None or at >= self.appeal_deadline:
-            raise self._fail("appeal", by, f"the appeal window closed at {self.appeal_deadline}")
+            raise self._fail("appeal", by, "window_closed", deadline=self.appeal_deadline)
         if len(self.appeals) >= self.policy.max_appeals:
-            raise self._fail(
-                "appeal", by, f"at most {self.policy.max_appeals} appeal(s) per evaluation"
-            )
+            raise self._fail("appeal", by, "max_appeals", limit=self.policy.max_appeals)
         items = self._check_appeal_input(reason, disputed_items, by)
         self.appeals.append(Appeal(len(self.appeals) + 1, by.user_id, at, reason.strip(), items))
         return self._move(
@@ -286,15 +286,15 @@ class Evaluation:
         self, reason: str, disputed: Iterable[str], by: Actor
     ) -> tuple[str, ...]:
         if not reason or not reason.strip():
-            raise self._fail("appeal", by, "a reason is required")
+            raise self._fail("appeal", by, "reason_required")
         items = tuple(dict.fromkeys(disputed))
         if not items:
-            raise self._fail("appeal", by, "name at least one disputed item")
+            raise self._fail("appeal", by, "disputed_items")
         for code in items:
             try:
                 self.scorecard.item(code)
             except ScorecardError as exc:
-                raise self._fail("appeal", by, str(exc)) from None
+                raise self._fail_from("appeal", by, exc) from None
         return items
 
     def assign_reviewer(self, reviewer_id: int, by: Actor, at: datetime) -> WorkflowEvent:
@@ -302,11 +302,7 @@ class Evaluation:
         self._require("assign a reviewer to", by, [State.APPEALED])
         self._require_reviewer_role("assign a reviewer to", by)
         if reviewer_id in (self.inspector_id, self.agent_id):
-            raise self._fail(
-                "assign a reviewer to",
-                by,
-                "the reviewer must not be the original inspector or the agent",
-            )
+            raise self._fail("assign a reviewer to", by, "reviewer_conflict")
         self.appeals[-1] = replace(self.appeals[-1], reviewer_id=reviewer_id)
         return self._move("assign_reviewer", by, at, State.APPEALED, reviewer_id=reviewer_id)
 
@@ -344,16 +340,14 @@ class Evaluation:
     def _check_decider(self, by: Actor) -> None:
         action = "decide the appeal of"
         if by.user_id in (self.inspector_id, self.agent_id):
-            raise self._fail(
-                action, by, "the original inspector (or the agent) cannot decide the appeal"
-            )
+            raise self._fail(action, by, "decider_conflict")
         assigned = self.appeals[-1].reviewer_id
         if by.role is ActorRole.INSPECTOR and assigned != by.user_id:
-            raise self._fail(action, by, "an inspector may decide only an appeal assigned to them")
+            raise self._fail(action, by, "decider_not_assigned")
         if by.role is not ActorRole.INSPECTOR:
             self._require_reviewer_role(action, by)
         if assigned is not None and assigned != by.user_id:
-            raise self._fail(action, by, f"the appeal is assigned to reviewer user {assigned}")
+            raise self._fail(action, by, "assigned_to_other", reviewer=assigned)
 
     def _revision(
         self,
@@ -366,19 +360,17 @@ class Evaluation:
         action = "decide the appeal of"
         if Decision(decision) is Decision.UPHELD:
             if results is not None:
-                raise self._fail(
-                    action, by, "an upheld appeal keeps the scores; do not pass results"
-                )
+                raise self._fail(action, by, "upheld_with_results")
             return None
         if results is None:
-            raise self._fail(action, by, "a revised decision needs the revised item results")
+            raise self._fail(action, by, "revised_without_results")
         current = self.current_version
         assert current is not None
         merged = {**current.results, **{r.code: r for r in results}}
         try:
             score = self.scorecard.score(merged.values())
         except ScorecardError as exc:
-            raise self._fail(action, by, str(exc)) from None
+            raise self._fail_from(action, by, exc) from None
         reason = note or f"appeal {self.appeals[-1].number} revised"
         return EvaluationVersion(
             current.number + 1, merged, current.comments, by.user_id, at, score, reason
@@ -389,7 +381,7 @@ class Evaluation:
         self._require("close the appeal window of", by, [State.PUBLISHED])
         if self.appeal_deadline is None or at < self.appeal_deadline:
             raise self._fail(
-                "close the appeal window of", by, f"the window is open until {self.appeal_deadline}"
+                "close the appeal window of", by, "window_open", deadline=self.appeal_deadline
             )
         return self._move("finalise", by, at, State.FINAL)
 

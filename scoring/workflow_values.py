@@ -10,7 +10,8 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from qa_platform.domain.errors import Conflict
+from qa_platform.domain.errors import Conflict, QaError
+from qa_platform.domain.messages import render
 from scoring.calendar import WorkingCalendar
 from scoring.scorecard import ItemResult, ScoreResult
 
@@ -63,13 +64,49 @@ APPEAL_REVIEWER_ROLES = REVIEWER_ROLES | {ActorRole.INSPECTOR}
 
 
 class WorkflowError(Conflict):
-    """An action that the lifecycle does not allow: says what, the current state and who."""
+    """An action that the lifecycle does not allow: says what, the current state and who.
 
-    def __init__(self, action: str, state: State, actor: Actor, reason: str, evaluation_id=None):
+    ``reason`` is the English text; ``reason_key`` and ``reason_params`` (a message of
+    ``qa_platform/data/error_messages.yaml``) or a nested error give it in other languages.
+    """
+
+    def __init__(
+        self,
+        action: str,
+        state: State,
+        actor: Actor,
+        reason: str,
+        evaluation_id: Any = None,
+        *,
+        reason_key: str | None = None,
+        reason_params: Mapping[str, Any] | None = None,
+        cause: QaError | None = None,
+    ) -> None:
         self.action, self.state, self.actor, self.reason = action, state, actor, reason
         self.evaluation_id = evaluation_id
+        self.reason_key, self.reason_params = reason_key, dict(reason_params or {})
+        self.cause = cause
         what = f"evaluation {evaluation_id}" if evaluation_id is not None else "evaluation"
         super().__init__(f"cannot {action} {what} in state '{state}' as {actor}: {reason}")
+
+    def localized(self, lang: str) -> str:
+        if lang == "en":
+            return str(self)
+        if self.cause is not None:
+            reason = self.cause.localized(lang)
+        elif self.reason_key is not None:
+            reason = render(self.reason_key, self.reason_params, lang)
+        else:
+            reason = self.reason
+        params = {
+            "action": self.action,
+            "state": str(self.state),
+            "role": str(self.actor.role),
+            "user": self.actor.user_id,
+            "reason": reason,
+        }
+        key = "workflow.denied" if self.evaluation_id is None else "workflow.denied_id"
+        return render(key, {**params, "evaluation": self.evaluation_id}, lang)
 
 
 MAX_COMMENT_CHARS = 2000  # a comment is a remark, not a document

@@ -10,7 +10,7 @@ from flask import Flask, current_app, render_template
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from qa_platform.domain.errors import Conflict, Forbidden, NotFound, QaError, Throttled
-from web.i18n import gettext
+from web.i18n import current_lang, gettext
 from web.policy import is_api, json_error
 from web.ranges import RangeNotSatisfiable
 
@@ -65,11 +65,21 @@ def handle_http(exc: HTTPException) -> Any:
 def handle_domain(exc: QaError) -> Any:
     status = status_of(exc)
     response = current_app.make_response(
-        json_error(status, str(exc)) if is_api() else _page(status, str(exc))
+        json_error(status, str(exc)) if is_api() else _page(status, user_message(exc, status))
     )
     if isinstance(exc, RangeNotSatisfiable) and exc.total is not None:
         response.headers["Content-Range"] = f"bytes */{exc.total}"
     return response
+
+
+def user_message(exc: QaError, status: int) -> str:
+    """The error in the reader's language; a message that exists only in English (an error
+    raised with a plain string) is introduced by the Chinese headline of its status."""
+    lang = current_lang()
+    text = exc.localized(lang)
+    if lang == "zh" and not any("\u4e00" <= ch <= "\u9fff" for ch in text):
+        return f"{gettext(MESSAGES.get(status, 'error.generic'))}（{text}）"
+    return text
 
 
 def register(app: Flask) -> None:

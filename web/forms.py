@@ -29,7 +29,7 @@ def parse_scores(card: Mapping[str, Any], form: Mapping[str, str]) -> dict[str, 
                 value = finite_number(raw, f"score_{code}")
                 points = float(item.get("points") or 0)
                 if not 0 <= value <= points:
-                    raise FormError(f"item {code}: score {raw!r} must be within 0..{points:g}")
+                    raise FormError.of("form.score_range", code=code, raw=repr(raw), points=points)
                 scores[code] = value
     return scores
 
@@ -41,20 +41,20 @@ def finite_number(raw: str | None, field: str) -> float:
     """A finite decimal number from a form field (no NaN, no infinity, no 5 000 digits)."""
     text = (raw or "").strip()
     if len(text) > MAX_NUMBER_CHARS:
-        raise FormError(f"field {field!r} is too long to be a number")
+        raise FormError.of("form.number_too_long", field=repr(field))
     try:
         value = float(text)
     except ValueError:
-        raise FormError(f"field {field!r}: {text!r} is not a number") from None
+        raise FormError.of("form.not_a_number", field=repr(field), text=repr(text)) from None
     if not math.isfinite(value):
-        raise FormError(f"field {field!r} must be a finite number (got {text!r})")
+        raise FormError.of("form.not_finite", field=repr(field), text=repr(text))
     return value
 
 
 def parse_review_action(raw: str) -> str:
     """The supervisor's review button (复核): approve, publish or return."""
     if raw not in REVIEW_ACTIONS:
-        raise FormError(f"action {raw!r} must be one of {sorted(REVIEW_ACTIONS)}")
+        raise FormError.of("form.review_action", raw=repr(raw), allowed=str(sorted(REVIEW_ACTIONS)))
     return raw
 
 
@@ -64,7 +64,7 @@ def seconds(raw: str | None) -> float:
     try:
         value = finite_number(raw, "at_s")
     except FormError:
-        raise FormError("field 'at_s' must be a time in seconds") from None
+        raise FormError.of("form.time") from None
     if value < 0:
-        raise FormError("field 'at_s' must be a time in seconds (0 or more)")
+        raise FormError.of("form.time_negative")
     return value

@@ -30,16 +30,16 @@ def whole_number(raw: str, name: str, minimum: int = -(2**63)) -> int:
     raw = raw.strip()
     digits = raw[1:] if raw.startswith("-") else raw
     if not digits.isascii() or not digits.isdigit():
-        raise FieldError(f"field {name!r} must be a whole number (got {raw[:40]!r})")
+        raise FieldError.of("form.whole_number", field=repr(name), raw=repr(raw[:40]))
     if len(digits) > _MAX_DIGITS or not minimum <= int(raw) < 2**63:
-        raise FieldError(f"field {name!r} is out of range (got {raw[:40]!r})")
+        raise FieldError.of("form.out_of_range", field=repr(name), raw=repr(raw[:40]))
     return int(raw)
 
 
 def form_text(name: str, required: bool = True) -> str:
     value = (request.form.get(name) or "").strip()
     if required and not value:
-        raise FieldError(f"field {name!r} is required")
+        raise FieldError.of("form.required", field=repr(name))
     return value
 
 
@@ -49,12 +49,13 @@ class FieldError(Invalid):
 
 def act(fn: Callable[[], Any], back: str, ok: str = "msg.saved") -> Response:
     """Run a state change; flash its error (nothing saved) or ``ok``; redirect to ``back``."""
+    from web.errors import status_of, user_message
     from web.i18n import gettext
 
     try:
         fn()
     except QaError as exc:
-        flash(str(exc), "error")
+        flash(user_message(exc, status_of(exc)), "error")
         return redirect(back, code=303)
     flash(gettext(ok), "ok")
     return redirect(back, code=303)

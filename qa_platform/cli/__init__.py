@@ -82,8 +82,17 @@ class QaGroup(click.Group):
         try:
             return super().invoke(ctx)
         except QaError as exc:
-            click.echo(f"error: {exc}", err=True)
+            lang = _lang()
+            click.echo(f"{'错误' if lang == 'zh' else 'error'}: {exc.localized(lang)}", err=True)
             sys.exit(2)
+
+
+def _lang() -> str:
+    """The language of messages (``QA_LANG``, Chinese by default)."""
+    try:
+        return get_settings().lang
+    except SettingsError:
+        return "zh"
 
 
 def _configure_logging() -> None:

@@ -7,9 +7,41 @@ keeps its traceback. Every domain error inherits ``QaError`` and, where it has o
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, Self
+
+_NO_PARAMS: Mapping[str, Any] = MappingProxyType({})
+
 
 class QaError(Exception):
-    """An expected, user-caused error whose message names the problem and the input."""
+    """An expected, user-caused error whose message names the problem and the input.
+
+    Built with :meth:`of`, it carries a message key of ``qa_platform/data/error_messages.yaml``
+    and its parameters, so that pages and commands show it in the reader's language
+    (:meth:`localized`); ``str()`` is the English text. Errors raised with a plain string
+    show that string in every language.
+    """
+
+    key: str | None = None
+    params: Mapping[str, Any] = _NO_PARAMS
+
+    @classmethod
+    def of(cls, key: str, /, **params: Any) -> Self:
+        """The error with message ``key`` (its English text as ``str()``) and ``params``."""
+        from qa_platform.domain.messages import render
+
+        error = cls(render(key, params, "en"))
+        error.key, error.params = key, MappingProxyType(dict(params))
+        return error
+
+    def localized(self, lang: str) -> str:
+        """The message in ``lang`` (``zh`` or ``en``); the plain text when it has no key."""
+        if self.key is None:
+            return str(self)
+        from qa_platform.domain.messages import render
+
+        return render(self.key, self.params, lang)
 
 
 class NotFound(QaError, LookupError):

@@ -145,10 +145,11 @@ def apply_steps(
     """Load, check the expected version, then per step: transition, save, audit."""
     stored = unit.evaluations.get(evaluation_id)
     if expected_version is not None and stored.row_version != expected_version:
-        raise StaleForm(
-            f"evaluation {evaluation_id} was changed by someone else since this "
-            f"page was opened (version {expected_version}, now {stored.row_version}); "
-            "reload the page — nothing was saved"
+        raise StaleForm.of(
+            "evaluation.stale_form",
+            evaluation=evaluation_id,
+            expected=expected_version,
+            now=stored.row_version,
         )
     by = actor if isinstance(actor, Actor) else unit.actor(actor)
     ev, version = stored.evaluation, stored.row_version

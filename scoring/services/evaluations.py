@@ -288,16 +288,12 @@ def assign_appeal_reviewer(
     with unit:
         chosen = unit.actor(reviewer)
     if chosen.role not in APPEAL_REVIEWER_ROLES:
-        raise ReviewerError(
-            f"reviewer {reviewer!r} is a {chosen.role}; an appeal is re-reviewed by an "
-            "inspector or a supervisor (or an admin)"
-        )
+        raise ReviewerError.of("appeal.reviewer_role", reviewer=repr(reviewer), role=chosen.role)
 
     def assign(ev: Evaluation, by: Actor, t: datetime) -> WorkflowEvent:
         if chosen.user_id in (ev.inspector_id, ev.agent_id):
-            raise ReviewerError(
-                f"reviewer {reviewer!r} is the original inspector or the agent of "
-                f"evaluation {evaluation_id}"
+            raise ReviewerError.of(
+                "appeal.reviewer_party", reviewer=repr(reviewer), evaluation=evaluation_id
             )
         return ev.assign_reviewer(chosen.user_id, by, t)
 

@@ -63,7 +63,7 @@ def test_comment_length_is_capped(app, world, platform):
     text = "长" * (MAX_COMMENT_CHARS + 1)
     insp.post(f"/evaluations/{eid}/comment", {"row_version": v, "at_s": "1", "text": text})
     assert scoring.show_evaluation(platform.uow(), eid)["row_version"] == v
-    assert "longer than" in insp.get(f"/evaluations/{eid}").get_data(as_text=True)
+    assert "评语超过 2000 个字" in insp.get(f"/evaluations/{eid}").get_data(as_text=True)
 
 
 def test_huge_form_ids_are_refused_naming_the_field(app, world):

@@ -124,7 +124,7 @@ def test_stale_form_saves_nothing(app, world, platform):
     assert after["row_version"] == before["row_version"]
     assert after["draft"]["results"]["answer_accuracy"]["score"] == 10
     page = insp.get(f"/evaluations/{eid}").get_data(as_text=True)
-    assert "reload the page" in page and "nothing was saved" in page
+    assert "请刷新页面" in page and "本次未保存任何内容" in page
 
 
 def test_bad_score_and_partial_submit_save_nothing(app, world, platform):
@@ -132,9 +132,9 @@ def test_bad_score_and_partial_submit_save_nothing(app, world, platform):
     insp = as_user(app, "insp")
     v = row_version(_eval(app, insp, eid))
     insp.post(f"/evaluations/{eid}/save", {"row_version": v, "score_answer_accuracy": "abc"})
-    assert "is not a number" in _eval(app, insp, eid)
+    assert "不是数字" in _eval(app, insp, eid)
     insp.post(f"/evaluations/{eid}/save", {"row_version": v, "score_answer_accuracy": "999"})
-    assert "must be within" in _eval(app, insp, eid)
+    assert "必须在 0 至" in _eval(app, insp, eid)
     # submit with items missing: the draft save in the same form is rolled back too
     insp.post(
         f"/evaluations/{eid}/save",
@@ -142,19 +142,19 @@ def test_bad_score_and_partial_submit_save_nothing(app, world, platform):
     )
     detail = scoring.show_evaluation(platform.uow(), eid)
     assert detail["state"] == "assigned" and detail["row_version"] == v
-    assert "items not scored yet" in _eval(app, insp, eid)
+    assert "以下评分项尚未评分" in _eval(app, insp, eid)
 
 
 def test_missing_and_wrong_type_fields(app, world):
     eid = world.evaluation_id
     insp = as_user(app, "insp")
     insp.post(f"/evaluations/{eid}/save", {"score_answer_accuracy": "1"})
-    assert "row_version&#39; must be a whole number" in _eval(app, insp, eid)
+    assert "字段 &#39;row_version&#39; 必须是整数" in _eval(app, insp, eid)
     v = row_version(_eval(app, insp, eid))
     insp.post(f"/evaluations/{eid}/comment", {"row_version": v, "at_s": "x", "text": "t"})
     assert "at_s" in _eval(app, insp, eid)
     insp.post(f"/evaluations/{eid}/comment", {"row_version": v, "at_s": "999", "text": "t"})
-    assert "outside the call" in _eval(app, insp, eid)
+    assert "不在通话范围内" in _eval(app, insp, eid)
 
 
 def test_other_users_ids_are_not_found_and_audited(app, world, platform):
@@ -235,3 +235,28 @@ def test_two_supervisors_approving_at_once_exactly_one_wins(app, world, platform
     assert len(outcomes) == 2 and outcomes.count("ok") == 1, outcomes
     detail = scoring.show_evaluation(platform.uow(), eid)
     assert detail["state"] == "approved" and len(detail["versions"]) == 1
+
+
+def test_refused_actions_are_explained_in_the_readers_language(app, world, platform):
+    eid = world.evaluation_id
+    insp = as_user(app, "insp")
+    version = row_version(_eval(app, insp, eid))
+    insp.post(f"/evaluations/{eid}/save", {"row_version": version, "action": "submit"})
+    page = _eval(app, insp, eid)
+    assert "无法提交评价" in page and "以下评分项尚未评分" in page
+    insp.client.set_cookie("qa_lang", "en")
+    insp.post(f"/evaluations/{eid}/save", {"row_version": version, "action": "submit"})
+    page = _eval(app, insp, eid)
+    assert "cannot submit evaluation" in page and "items not scored yet" in page
+    assert scoring.show_evaluation(platform.uow(), eid)["row_version"] == version
+
+
+def test_unkeyed_errors_get_a_chinese_headline(app):
+    from qa_platform.domain.errors import Conflict
+    from web.errors import user_message
+
+    with app.test_request_context("/"):
+        assert user_message(Conflict("plan 'x' v3 exists"), 409).startswith("操作与当前状态")
+        assert user_message(Conflict("plan 'x' v3 exists"), 409).endswith("（plan 'x' v3 exists）")
+    with app.test_request_context("/", headers={"Cookie": "qa_lang=en"}):
+        assert user_message(Conflict("plan 'x' v3 exists"), 409) == "plan 'x' v3 exists"
