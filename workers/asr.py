@@ -280,13 +280,18 @@ class WhisperTranscriber:
         a = self._attempt
         self._factory(self.model_dir, a.device, a.compute_type, a.batch_size)
 
-    def transcribe(self, samples_16k_mono: np.ndarray, language: str | None = None) -> AsrResult:
-        """Transcribe one channel; ``language`` None or ``"auto"`` detects it."""
+    def transcribe(
+        self, samples_16k_mono: np.ndarray, language: str | None = None, *, hotwords: bool = True
+    ) -> AsrResult:
+        """Transcribe one channel; ``language`` None or ``"auto"`` detects it. ``hotwords=False``
+        decodes without the hot-word prompt (the pipeline's second try of a suspect span)."""
         audio = np.ascontiguousarray(samples_16k_mono, dtype=np.float32)
         if audio.ndim != 1:
             raise ValueError(f"expected 1-D mono samples, got shape {audio.shape}")
         lang = None if language in (None, "", "auto") else language
         kwargs = self._decode_options(lang)
+        if not hotwords:
+            kwargs["hotwords"] = None
         notes: list[str] = []
         while True:
             attempt = self._attempt
@@ -305,6 +310,10 @@ class WhisperTranscriber:
             half = attempt.batch_size // 2
             return _Attempt("cuda", attempt.compute_type, half)
         return _Attempt("cpu", "int8", 1)
+
+    def prompts_hotwords(self, language: str | None) -> bool:
+        """Whether a decode in ``language`` sends hot words (then a retry without them differs)."""
+        return self._decode_options(language)["hotwords"] is not None
 
     def _decode_options(self, language: str | None) -> dict[str, Any]:
         hotwords = load_hotwords(self.settings.asr_hotwords)

@@ -20,7 +20,7 @@ from qa_platform.domain.transcript import AudioFeatures, Role, Segment, Transcri
 from qa_platform.masking import mask_pii, mask_words
 from qa_platform.settings import Settings
 from workers.asr import WhisperTranscriber
-from workers.asr_guards import guard_segments, has_speech_energy
+from workers.asr_guards import SAMPLE_RATE, guard_segments, has_speech_energy, unreliable_reason
 from workers.asr_types import AsrResult, AsrSegment
 from workers.audio import DecodedAudio, decode
 from workers.diarization import (
@@ -41,7 +41,7 @@ class Transcriber(Protocol):
     model_version: str
 
     def transcribe(
-        self, samples_16k_mono: np.ndarray, language: str | None = None
+        self, samples_16k_mono: np.ndarray, language: str | None = None, *, hotwords: bool = True
     ) -> AsrResult: ...
 
 
@@ -180,8 +180,50 @@ def transcribe_channel(
             notes=("no speech energy: ASR skipped",),
         )
     result = transcriber.transcribe(samples, language)
+    segments = result.segments
+    prompts = getattr(transcriber, "prompts_hotwords", None)
+    if callable(prompts) and prompts(None if language == "auto" else language):
+        segments = redecode_suspects(transcriber, samples, language, segments)
     voiced = None if activity is None else [(s.start, s.end) for s in activity.spans()]
-    return replace(result, segments=tuple(guard_segments(result.segments, voiced)))
+    return replace(result, segments=tuple(guard_segments(segments, voiced)))
+
+
+REDECODE_PAD_S = 0.3
+
+
+def redecode_suspects(
+    transcriber: Transcriber,
+    samples: np.ndarray,
+    language: str,
+    segments: Sequence[AsrSegment],
+) -> tuple[AsrSegment, ...]:
+    """Decode again, without the hot-word prompt, the span of every segment a guard suspects
+    (repetition loop, hallucination, low confidence), and keep the second reading where it is
+    sounder. On the Mandarin corpus the prompt sent the base model into loops
+    ("受益人 受益人 …") that swallowed whole utterances of the customer; the same audio without
+    the prompt decodes cleanly. Segments no guard suspects keep the first (prompted) reading."""
+    out: list[AsrSegment] = []
+    for seg in segments:
+        if unreliable_reason(seg) is None:
+            out.append(seg)
+            continue
+        start = max(0.0, seg.start - REDECODE_PAD_S)
+        clip = samples[int(start * SAMPLE_RATE) : int((seg.end + REDECODE_PAD_S) * SAMPLE_RATE)]
+        again = transcriber.transcribe(clip, language, hotwords=False).segments
+        retry = [s.shifted(start) for s in again]
+        out.extend(retry if _sounder(retry, seg) else [seg])
+    return tuple(out)
+
+
+def _sounder(retry: Sequence[AsrSegment], first: AsrSegment) -> bool:
+    """The retry is kept when no guard suspects any of its segments, or when it is suspected
+    less often per character than the first reading."""
+    if not retry:
+        return False
+    suspects = sum(1 for s in retry if unreliable_reason(s) is not None)
+    if suspects == 0:
+        return True
+    return min(s.avg_logprob for s in retry) > first.avg_logprob and suspects < len(retry)
 
 
 def _words_of(segments: Sequence[AsrSegment]) -> list[Word]:

@@ -16,7 +16,7 @@ from qa_platform.domain.transcript import Role
 from qa_platform.settings import Settings
 from tests.helpers.audio import build, write_wav
 from workers.asr_types import AsrResult, AsrSegment, AsrWord
-from workers.pipeline import analyse_audio
+from workers.pipeline import analyse_audio, redecode_suspects
 
 pytestmark = pytest.mark.worker  # librosa / PyAV: the worker extra
 
@@ -31,7 +31,9 @@ class ScriptedTranscriber:
         self._results = list(per_channel)
         self.calls: list[int] = []
 
-    def transcribe(self, samples: np.ndarray, language: str | None = None) -> AsrResult:
+    def transcribe(
+        self, samples: np.ndarray, language: str | None = None, *, hotwords: bool = True
+    ) -> AsrResult:
         self.calls.append(samples.size)
         return AsrResult(tuple(self._results.pop(0)), language or "zh")
 
@@ -103,3 +105,61 @@ def test_roles_follow_the_channel_map(call_wav: Path) -> None:
         (Role.CUSTOMER, "您好"),
         (Role.AGENT, "喂"),
     ]
+
+
+class PromptedTranscriber:
+    """A first (prompted) reading per channel, and what a decode without hot words reads."""
+
+    model_name = "prompted"
+    model_version = "0"
+
+    def __init__(self, first: list[AsrSegment], unprompted: list[AsrSegment]) -> None:
+        self.first, self.unprompted = first, unprompted
+        self.retries: list[tuple[int, bool]] = []
+
+    def prompts_hotwords(self, language: str | None) -> bool:
+        return True
+
+    def transcribe(
+        self, samples: np.ndarray, language: str | None = None, *, hotwords: bool = True
+    ) -> AsrResult:
+        if hotwords:
+            return AsrResult(tuple(self.first), "zh")
+        self.retries.append((samples.size, hotwords))
+        return AsrResult(tuple(self.unprompted), "zh")
+
+
+def _loop_segment() -> AsrSegment:
+    words = [_w("你们到底什么时候赔", 14.5, 16.0)] + [
+        _w("受益人", 16.0 + i * 0.4, 16.4 + i * 0.4) for i in range(12)
+    ]
+    return AsrSegment(14.5, 21.0, "".join(w.text for w in words), words=tuple(words))
+
+
+def test_a_loop_the_hot_word_prompt_caused_is_read_again_without_it() -> None:
+    samples = np.zeros(16000 * 30, dtype=np.float32)
+    clean = _seg(0.2, 6.0, [_w("你们到底什么时候赔", 0.2, 2.0), _w("我要投诉", 3.0, 4.0)])
+    good = _seg(1.0, 2.0, [_w("您好", 1.0, 2.0)])
+    t = PromptedTranscriber([good, _loop_segment()], [clean])
+    out = redecode_suspects(t, samples, "zh", t.first)
+    assert [s.text for s in out] == ["您好", "你们到底什么时候赔我要投诉"]
+    assert out[1].start == pytest.approx(14.2 + 0.2) and out[1].words[1].start == pytest.approx(
+        17.2
+    )
+    assert t.retries == [(int((21.3 - 14.2) * 16000), False)]  # only the suspect span, no prompt
+
+
+def test_the_first_reading_stays_when_the_retry_is_no_sounder() -> None:
+    samples = np.zeros(16000 * 30, dtype=np.float32)
+    t = PromptedTranscriber([_loop_segment()], [_loop_segment().shifted(-14.2)])
+    assert redecode_suspects(t, samples, "zh", t.first) == (t.first[0],)
+    assert (
+        redecode_suspects(PromptedTranscriber([_loop_segment()], []), samples, "zh", t.first)[0]
+        == t.first[0]
+    )
+
+
+def test_without_a_hot_word_prompt_nothing_is_decoded_twice(call_wav: Path) -> None:
+    t = ScriptedTranscriber([_loop_segment()], [])
+    analyse_audio(call_wav, settings=Settings(), agent_channel=0, transcriber=t)
+    assert len(t.calls) == 2  # one decode per channel, no retry: it has no prompt to drop
