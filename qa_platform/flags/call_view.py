@@ -15,6 +15,7 @@ from qa_platform.lexicon import Lexicon, LexiconMatch, load_lexicon
 from qa_platform.text import NormalisedText, normalise_with_map
 
 EVIDENCE_CONTEXT = 12  # characters of context either side of a quoted phrase
+SPEAKING_GAP_S = 0.5  # a pause longer than this between words ends a stretch of talking
 
 
 @dataclass(slots=True)
@@ -159,6 +160,24 @@ class CallView:
         if words:
             return _union_length([(w.start, w.end) for w in words])
         return _union_length([(v.segment.start, v.segment.end) for v in self.agent])
+
+    def speaking(
+        self, view: SegmentView, gap_s: float = SPEAKING_GAP_S
+    ) -> list[tuple[float, float]]:
+        """When the speaker of ``view`` is actually talking: its words as the ASR timed them,
+        joined across pauses up to ``gap_s``; the whole segment where it has no word timings.
+        A segment's own span can run over a long pause (Whisper joins "好吧，那我等电话" and a
+        "没有了" ten seconds later into one segment), its words do not."""
+        words = [w for w in view.segment.words if w.text.strip() and w.end > w.start]
+        if not words:
+            return [(view.segment.start, view.segment.end)]
+        spans: list[tuple[float, float]] = []
+        for w in sorted(words, key=lambda w: w.start):
+            if spans and w.start - spans[-1][1] <= gap_s:
+                spans[-1] = (spans[-1][0], max(spans[-1][1], w.end))
+            else:
+                spans.append((w.start, w.end))
+        return spans
 
     def hits(self, lexicon_name: str, views: Sequence[SegmentView]) -> Iterator[PhraseHit]:
         """Every accepted match of a lexicon in the given segments, with times."""

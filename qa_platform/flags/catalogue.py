@@ -353,27 +353,32 @@ def _spoken_characters(view: SegmentView) -> int:
 
 
 def interruption(call: CallView, p: RuleParams) -> list[Finding]:
-    """抢话: the agent starts talking while the customer is talking (overlap ≥ ``min_overlap_s``)."""
+    """抢话: the agent starts talking while the customer is talking (overlap ≥ ``min_overlap_s``).
+
+    Both sides are read by when they actually talk (:meth:`CallView.speaking`: their timed
+    words), not by segment spans, which can run over long pauses.
+    """
     events = []
-    customers = call.by_role(Role.CUSTOMER)
+    customer = [span for c in call.by_role(Role.CUSTOMER) for span in call.speaking(c)]
     for a in call.agent:
-        for c in customers:
-            sa, sc = a.segment, c.segment
-            if sc.start < sa.start < sc.end:
-                overlap = min(sa.end, sc.end) - sa.start
-                if overlap >= p["min_overlap_s"] - EPSILON:
-                    events.append((sa, sc, overlap))
+        for start, end in call.speaking(a):
+            for c_start, c_end in customer:
+                if c_start < start < c_end:
+                    overlap = min(end, c_end) - start
+                    if overlap >= p["min_overlap_s"] - EPSILON:
+                        events.append((a.segment, start, overlap))
+                    break
     if len(events) <= p["max_count"]:
         return []
     return [
         Finding(
             Role.AGENT,
-            sa.start,
-            sa.start + overlap,
+            start,
+            start + overlap,
             "interruption.overlap",
-            {"at": sa.start, "overlap": overlap, "text": sa.text[:20]},
+            {"at": start, "overlap": overlap, "text": sa.text[:20]},
         )
-        for sa, _sc, overlap in events
+        for sa, start, overlap in events
     ]
 
 

@@ -219,6 +219,19 @@ def test_interruption_needs_the_minimum_overlap() -> None:
     assert "interruption" not in types(run(short))
 
 
+def test_interruption_reads_when_the_customer_talks_not_the_segment_span() -> None:
+    # Whisper joined "好吧，那我等电话" (10–12 s) and "没有了" (21–22 s) into one segment.
+    words = [Word(ch, 10.0 + i * 0.25, 10.25 + i * 0.25) for i, ch in enumerate("好吧那我等电话")]
+    words += [Word(ch, 21.0 + i * 0.3, 21.3 + i * 0.3) for i, ch in enumerate("没有了")]
+    joined = Segment("SC", Role.CUSTOMER, 10.0, 22.0, "好吧那我等电话没有了", words)
+    base = [agent(1.0, 9.0, GREETING), joined, agent(34.5, 40.0, CLOSING)]
+    in_the_pause = [*base, agent(14.0, 19.0, "好的请您保持电话畅通")]
+    over_words = [*base, agent(10.2, 14.0, "好的请您保持电话畅通")]
+    assert "interruption" not in types(run(in_the_pause))
+    [flag] = [f for f in run(over_words) if f.type == "interruption"]
+    assert flag.start == pytest.approx(10.2) and "overlap 1.6 s" in english(flag)
+
+
 def test_asr_unreliable_segments() -> None:
     segments = compliant_call()
     segments[1] = Segment(
