@@ -195,8 +195,14 @@ def missing_agent_id(call: CallView, p: RuleParams) -> list[Finding]:
 def _states_agent_id(hit: PhraseHit, number_within: int) -> bool:
     if hit.match.via == "exact" and not hit.match.term.number_after:
         return True
+    return _number_follows(hit, number_within)
+
+
+def _number_follows(hit: PhraseHit, within: int) -> bool:
+    """A number (digits, Chinese numerals, a mask token) within ``within`` characters after the
+    match, with only separators or 是/为 between ("工号三七五二", "后四位是零六一二")."""
     rest = hit.view.segment.text[hit.match.original_end :]
-    return re.match(f"[\\s,，、:：是为]{{0,{number_within}}}{_NUMBER_START}", rest) is not None
+    return re.match(f"[\\s,，、:：是为]{{0,{within}}}{_NUMBER_START}", rest) is not None
 
 
 def _self_numbers(views: list[SegmentView]) -> Iterable[float]:
@@ -211,7 +217,8 @@ def missing_identity_check(call: CallView, p: RuleParams) -> list[Finding]:
 
     A customer request of ``request_lexicon`` (受益人变更, 退保, 改地址 …) that the agent acts on
     (``action_lexicon``: 帮您办理, 为您查询 …, or reading out ``policy_lexicon`` details) needs
-    ``min_factors`` different identity factors asked by the agent before the agent acts. A call
+    ``min_factors`` different identity factors before the agent acts: asked by the agent
+    (``identity_lexicon``) or stated by the customer (``given_lexicon``). A call
     without such a request needs no check; a request the agent does not act on (refuses,
     redirects to a branch) needs none either. Once the customer is verified, the call is.
     """
@@ -230,7 +237,7 @@ def missing_identity_check(call: CallView, p: RuleParams) -> list[Finding]:
         (h.start, h.match.term.factor)
         for h in call.hits(p["identity_lexicon"], call.agent)
         if h.match.term.factor not in ("", "generic")
-    ]
+    ] + _factors_given(call, customer, p)
     for request in requests:
         action = next((a for a in actions if a.start >= request.start), None)
         if action is None:
@@ -240,6 +247,20 @@ def missing_identity_check(call: CallView, p: RuleParams) -> list[Finding]:
             return []
         return [_unverified(request, action, factors, p["min_factors"])]
     return []
+
+
+def _factors_given(
+    call: CallView, views: Sequence[SegmentView], p: RuleParams
+) -> list[tuple[float, str]]:
+    """(time, factor) of the identity factors the customer states ("身份证后四位是零六一二",
+    "投保人是刘芳"): the answer side of the two-factor check. A number factor counts only with
+    the number said right after it."""
+    return [
+        (h.start, h.match.term.factor)
+        for h in call.hits(p["given_lexicon"], views)
+        if h.match.term.factor
+        and (not h.match.term.number_after or _number_follows(h, p["given_number_within"]))
+    ]
 
 
 def _composed_requests(

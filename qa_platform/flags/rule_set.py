@@ -53,6 +53,9 @@ class Param:
 
     kind: str  # number | integer | ratio | lexicon | bool | severity
     minimum: float = 0.0
+    #: Value of a parameter added after rule sets were stored: older rule sets (which do not
+    #: name it) keep loading and get this; None = the parameter is required.
+    default: Any = None
 
 
 NUMBER, INTEGER, RATIO, LEXICON = (
@@ -78,6 +81,8 @@ RULE_PARAMS: Mapping[str, Mapping[str, Param]] = MappingProxyType(
         "missing_identity_check": {
             "min_factors": POSITIVE_INTEGER,
             "identity_lexicon": LEXICON,
+            "given_lexicon": Param("lexicon", default="identity_given"),
+            "given_number_within": Param("integer", default=4),
             "request_lexicon": LEXICON,
             "request_object_lexicon": LEXICON,
             "request_verb_lexicon": LEXICON,
@@ -300,7 +305,10 @@ class _Validator:
                 self.fail(f"rules.{name}", "missing (every catalogue rule must be configured)")
             values = self.rule_values(f"rules.{name}", name, rules[name])
             for param in [*_COMMON, *spec]:
-                if param not in values:
+                default = spec[param].default if param in spec else None
+                if param not in values and default is not None:
+                    values[param] = default
+                elif param not in values:
                     self.fail(f"rules.{name}.{param}", "missing")
             out[name] = values
         self.consistent("rules", out)

@@ -156,6 +156,25 @@ def test_single_factor_before_policy_details_is_flagged() -> None:
     assert 25.5 <= flag.start < 32.0
 
 
+def test_factors_the_customer_states_count_before_the_agent_acts() -> None:
+    segments = compliant_call()
+    segments[2] = agent(13.5, 20.0, "好的，为了核实您的身份，麻烦您说一下")
+    segments[3] = customer(20.5, 25.0, "投保人是刘芳，手机尾号是四八二零")
+    assert "missing_identity_check" not in types(run(segments))
+    segments[3] = customer(20.5, 25.0, "投保人是刘芳")  # one factor only
+    [flag] = [f for f in run(segments) if f.type == "missing_identity_check"]
+    assert "1 identity factor(s) (name)" in english(flag)
+
+
+def test_a_number_factor_named_without_its_number_is_no_factor() -> None:
+    segments = compliant_call()
+    segments[1] = customer(9.5, 13.0, "我想查一下我的保单，顺便改一下手机号和身份证号")
+    segments[2] = agent(13.5, 20.0, "好的，请您提供身份证号后四位")
+    segments[3] = customer(20.5, 25.0, "好的")
+    [flag] = [f for f in run(segments) if f.type == "missing_identity_check"]
+    assert "1 identity factor(s) (id_card)" in english(flag)
+
+
 def test_identity_check_after_policy_details_is_flagged() -> None:
     c = compliant_call()
     reordered = [c[0], c[1], agent(13.5, 20.0, "您的保单目前有效"), c[2], c[3], c[6]]

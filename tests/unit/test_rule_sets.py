@@ -30,7 +30,7 @@ def with_change(path: str, value: object) -> dict:
 
 def test_default_rule_set_loads_with_version_and_hash() -> None:
     rules = default_rule_set()
-    assert rules.version == "2026.12-default-3"
+    assert rules.version == "2026.12-default-4"
     assert len(rules.content_hash) == 64
     assert set(rules.rules) == set(RULE_PARAMS)
 
@@ -164,3 +164,14 @@ def test_rule_set_errors_are_invalid_input() -> None:
     with pytest.raises(Invalid) as caught:
         parse_rule_set("- 1\n", source="x.yaml")
     assert isinstance(caught.value, QaError) and isinstance(caught.value, ValueError)
+
+
+def test_a_rule_set_stored_before_a_parameter_existed_still_loads_with_its_default() -> None:
+    older = with_change("rules.missing_identity_check.given_lexicon", None)
+    del older["rules"]["missing_identity_check"]["given_number_within"]
+    loaded = rule_set_from_dict(older)
+    params = loaded.resolve("in")["missing_identity_check"]
+    assert params["given_lexicon"] == "identity_given" and params["given_number_within"] == 4
+    required = with_change("rules.missing_identity_check.identity_lexicon", None)
+    with pytest.raises(RuleSetError, match=r"missing_identity_check\.identity_lexicon: missing"):
+        rule_set_from_dict(required)
