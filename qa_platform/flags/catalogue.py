@@ -23,6 +23,7 @@ from qa_platform.lexicon.matching import SENTENCE_BREAKS
 from qa_platform.masking import DIGIT_CHARS, PLACEHOLDERS
 from qa_platform.text import normalise
 
+WORD_TIME_SLACK_S = 1.0  # Whisper's word times can be this far off at a turn's edges
 EPSILON = 1e-6  # thresholds fire "at" the value despite float rounding of measured times
 #: Masked personal data (``[手机号]``, ``＊＊＊``): not spoken characters for the speech rate.
 _MASK_TOKENS = re.compile("|".join(re.escape(v) for v in PLACEHOLDERS.values()) + r"|[＊*]+")
@@ -377,15 +378,21 @@ def interruption(call: CallView, p: RuleParams) -> list[Finding]:
     """抢话: the agent starts talking while the customer is talking (overlap ≥ ``min_overlap_s``).
 
     Both sides are read by when they actually talk (:meth:`CallView.speaking`: their timed
-    words), not by segment spans, which can run over long pauses.
+    words), not by segment spans, which can run over long pauses. Where the audio features
+    measured when both sides talk (``overlap_segments``: the two channels' voice activity), an
+    event counts only if that measured overlap confirms it: Whisper's word times are often a
+    second off at a turn's edges, the channels' energy is not.
     """
     events = []
     customer = [span for c in call.by_role(Role.CUSTOMER) for span in call.speaking(c)]
+    measured = bool(call.features.talk_time_s)
     for a in call.agent:
         for start, end in call.speaking(a):
             for c_start, c_end in customer:
                 if c_start < start < c_end:
                     overlap = min(end, c_end) - start
+                    if measured:
+                        overlap = min(overlap, _measured_overlap(call, start, start + overlap))
                     if overlap >= p["min_overlap_s"] - EPSILON:
                         events.append((a.segment, start, overlap))
                     break
@@ -401,6 +408,13 @@ def interruption(call: CallView, p: RuleParams) -> list[Finding]:
         )
         for sa, start, overlap in events
     ]
+
+
+def _measured_overlap(call: CallView, start: float, end: float) -> float:
+    """Seconds of ``[start, end]`` (widened by the ASR's timing slack) that the audio features
+    measured as both sides talking."""
+    a, b = start - WORD_TIME_SLACK_S, end + WORD_TIME_SLACK_S
+    return sum(max(0.0, min(b, s.end) - max(a, s.start)) for s in call.features.overlap_segments)
 
 
 def asr_unreliable(call: CallView, p: RuleParams) -> list[Finding]:

@@ -251,6 +251,21 @@ def test_interruption_reads_when_the_customer_talks_not_the_segment_span() -> No
     assert flag.start == pytest.approx(10.2) and "overlap 1.6 s" in english(flag)
 
 
+def test_interruption_is_confirmed_by_the_measured_overlap_of_the_channels() -> None:
+    base = [
+        agent(1.0, 9.0, GREETING),
+        customer(10.0, 20.0, "我想问一下我的理赔进度怎么样了"),
+        agent(34.5, 40.0, CLOSING),
+    ]
+    cut_in = [*base, agent(18.5, 25.0, "您先别说了，听我讲")]  # words overlap by 1.5 s
+    talk = {"agent": 20.0, "customer": 10.0}
+    quiet = AudioFeatures(duration_s=120.0, talk_time_s=talk)  # channels: no overlap
+    both = AudioFeatures(duration_s=120.0, talk_time_s=talk, overlap_segments=[Span(18.6, 20.0)])
+    assert "interruption" not in types(run(cut_in, features=quiet))
+    [flag] = [f for f in run(cut_in, features=both) if f.type == "interruption"]
+    assert "overlap 1.4 s" in english(flag)
+
+
 def test_asr_unreliable_segments() -> None:
     segments = compliant_call()
     segments[1] = Segment(
