@@ -3,7 +3,9 @@
 ``normalise`` turns any spelling of a phrase into one canonical form so that a lexicon term
 matches however the ASR or a person wrote it: Traditional → Simplified Chinese (OpenCC
 ``t2s``), full-width → half-width and compatibility forms folded (NFKC), Latin lower-cased,
-and every space, punctuation mark, symbol and control character removed.
+and every space, punctuation mark, symbol and control character removed, and a number spoken
+digit by digit in Chinese numerals (三个或以上: 幺二三七八, 一二三七八) written in Arabic digits,
+as the ASR writes it half the time (12378), so that one lexicon entry covers both.
 
 ``normalise_with_map`` gives the same text plus, for each character of it, the index of the
 character of the original string it came from, so evidence can quote the original words.
@@ -12,6 +14,7 @@ Pure functions; the OpenCC converter is built once, on first use.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -19,6 +22,14 @@ from pathlib import Path
 from typing import Any
 
 _REMOVED_CATEGORIES = ("P", "Z", "S", "C")  # punctuation, separators, symbols, control/other
+_SPOKEN_DIGITS = "〇零一二三四五六七八九幺两"
+_SPOKEN_DIGIT_RUN = re.compile(f"[{_SPOKEN_DIGITS}]{{3,}}")
+_DIGIT_OF = str.maketrans(_SPOKEN_DIGITS, "0012345678912")
+
+
+def _digits(text: str) -> str:
+    """Runs of three or more spoken digits as Arabic digits, one for one (length kept)."""
+    return _SPOKEN_DIGIT_RUN.sub(lambda m: m.group().translate(_DIGIT_OF), text)
 
 
 @cache
@@ -89,7 +100,7 @@ def normalise(text: str) -> str:
     if not isinstance(text, str):
         raise TypeError(f"normalise() expects str, got {type(text).__name__}")
     folded = unicodedata.normalize("NFKC", text).lower()
-    return _to_simplified(_strip(folded))
+    return _digits(_to_simplified(_strip(folded)))
 
 
 @lru_cache(maxsize=8192)
@@ -131,7 +142,7 @@ def normalise_with_map(text: str) -> NormalisedText:
     simplified = _to_simplified(folded)
     if len(simplified) != len(folded):  # a phrase rule changed the length: go char by char
         simplified, index = _simplify_per_char(chars, index)
-    return NormalisedText(text, simplified, tuple(index))
+    return NormalisedText(text, _digits(simplified), tuple(index))
 
 
 def _simplify_per_char(chars: list[str], index: list[int]) -> tuple[str, list[int]]:

@@ -28,7 +28,11 @@ EPSILON = 1e-6  # thresholds fire "at" the value despite float rounding of measu
 #: Masked personal data (``[手机号]``, ``＊＊＊``): not spoken characters for the speech rate.
 _MASK_TOKENS = re.compile("|".join(re.escape(v) for v in PLACEHOLDERS.values()) + r"|[＊*]+")
 _NUMBER_START = f"[{DIGIT_CHARS}\\[＊*]"  # a spoken or masked number begins here
-_SELF_NUMBER = re.compile(f"我是(?:坐席|座席|客服)?[{DIGIT_CHARS}]{{1,8}}号")  # 我是3821号
+#: The agent's own number said as a staff number: 我是3821号, 我是坐席3821号, 二零四七号客服为您服务.
+_SELF_NUMBER = re.compile(
+    f"我是(?:坐席|座席|客服)?[{DIGIT_CHARS}]{{1,8}}号"
+    f"|[{DIGIT_CHARS}]{{2,8}}号(?:坐席|座席|客服|话务员|专员|服务员)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +184,7 @@ def missing_agent_id(call: CallView, p: RuleParams) -> list[Finding]:
 
     Counts: 工号 as written; a match by sound (公号, 功耗, 工后) or an entry marked
     ``number_after`` (编号) only with a number right after it (工后三七五二, 编号幺二); and
-    "我是3821号". The number may be spoken in Chinese numerals or already masked.
+    "我是3821号" or "二零四七号客服" (the number the agent goes by, said as such). The number may be spoken in Chinese numerals or already masked.
     """
     if not call.agent:
         return []
@@ -207,7 +211,7 @@ def _number_follows(hit: PhraseHit, within: int) -> bool:
 
 
 def _self_numbers(views: list[SegmentView]) -> Iterable[float]:
-    """Start times of "我是<number>号" in agent speech."""
+    """Start times of "我是<number>号" / "<number>号客服" in agent speech."""
     for view in views:
         for m in _SELF_NUMBER.finditer(view.segment.text):
             yield view.time_of(m.start(), m.end())[0]
@@ -230,14 +234,20 @@ def missing_identity_check(call: CallView, p: RuleParams) -> list[Finding]:
     )
     if not requests or not call.agent:
         return []
+    checks = list(call.hits(p["identity_lexicon"], call.agent))
     actions = sorted(
-        [*call.hits(p["action_lexicon"], call.agent), *call.hits(p["policy_lexicon"], call.agent)],
+        (
+            a
+            for a in [
+                *call.hits(p["action_lexicon"], call.agent),
+                *call.hits(p["policy_lexicon"], call.agent),
+            ]
+            if not _announced_before_check(a, checks)
+        ),
         key=lambda h: h.start,
     )
     asked = [
-        (h.start, h.match.term.factor)
-        for h in call.hits(p["identity_lexicon"], call.agent)
-        if h.match.term.factor not in ("", "generic")
+        (h.start, h.match.term.factor) for h in checks if h.match.term.factor not in ("", "generic")
     ] + _factors_given(call, customer, p)
     for request in requests:
         action = next((a for a in actions if a.start >= request.start), None)
@@ -248,6 +258,12 @@ def missing_identity_check(call: CallView, p: RuleParams) -> list[Finding]:
             return []
         return [_unverified(request, action, factors, p["min_factors"])]
     return []
+
+
+def _announced_before_check(action: PhraseHit, checks: Sequence[PhraseHit]) -> bool:
+    """ "我来帮您办理。变更扣款账户需要先核实身份，请问…": an action word followed, in the same
+    turn, by the identity check is the agent announcing what comes after the check, not acting."""
+    return any(c.view is action.view and c.start > action.start for c in checks)
 
 
 def _factors_given(

@@ -68,3 +68,11 @@ def test_map_variant_gives_the_same_text(text: str) -> None:
 def test_full_width_spelling_normalises_the_same(text: str) -> None:
     full = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
     assert normalise(full) == normalise(text)
+
+
+def test_numbers_spoken_digit_by_digit_match_their_arabic_form() -> None:
+    assert normalise("我就打幺二三七八") == normalise("我就打12378") == "我就打12378"
+    assert normalise("打一二三七八找监管") == "打12378找监管"
+    assert normalise("一下一份两个") == "一下一份两个"  # words with numerals stay words
+    mapped = normalise_with_map("打一二三七八。")
+    assert mapped.text == "打12378" and mapped.quote(1, 6) == "一二三七八"
