@@ -143,6 +143,25 @@ def test_missing_agent_id() -> None:
     assert "missing_agent_id" in types(run(segments))
 
 
+def test_a_number_the_agent_goes_by_states_the_staff_number() -> None:
+    segments = compliant_call()
+    segments[0] = agent(1.0, 8.0, "您好，恒泰人寿，二零四七号客服为您服务，请问有什么可以帮您")
+    assert "missing_agent_id" not in types(run(segments))
+    segments[0] = agent(1.0, 8.0, "您好，恒泰人寿，请问有什么可以帮您，我们有二十四号线路")
+    assert "missing_agent_id" in types(run(segments))
+
+
+def test_an_action_announced_before_the_check_in_the_same_turn_is_not_the_act() -> None:
+    segments = compliant_call()
+    segments[2] = agent(
+        13.5, 20.0, "我来帮您办理，变更之前需要先核实身份，请您提供身份证号后四位和预留手机号"
+    )
+    assert "missing_identity_check" not in types(run(segments))
+    segments[2] = agent(13.5, 20.0, "我来帮您办理")  # acts with no check at all
+    segments[4] = agent(25.5, 32.0, "已经为您办理好了，您的保单目前有效")
+    assert "missing_identity_check" in types(run(segments))
+
+
 def test_identity_check_before_policy_details_passes() -> None:
     assert "missing_identity_check" not in types(run(compliant_call()))
 
@@ -278,6 +297,15 @@ def test_asr_unreliable_segments() -> None:
 
 
 # ----------------------------------------------------------------------------- phrases by role
+
+
+def test_contempt_is_abuse_and_a_retold_insult_is_not() -> None:
+    contempt = compliant_call()
+    contempt[4] = agent(25.5, 32.0, "短信早就发给你了，你是不识字吗？您的保单目前有效")
+    assert "abuse_agent" in types(run(contempt))
+    retold = compliant_call()
+    retold[1] = customer(9.5, 13.0, "上次那个客服还说我是神经病，我想查一下我的保单")
+    assert "abuse_customer" not in types(run(retold))
 
 
 def test_abuse_by_agent_versus_agent_quoting_the_customer() -> None:
