@@ -16,7 +16,7 @@ the reference and the plain hypothesis are masked too (``mask_pii``); mask place
 spelled in Chinese). The ratio is pipeline CER / plain CER per channel.
 
     PYTHONPATH=. .venv/bin/python benchmarks/zh_pipeline_cer.py [--subset N | --only ID ...]
-        [--built] [--json F]
+        [--built] [--json F] [--no-hotwords] [--dialogues DIR]
 
 ``--built`` keeps only the dialogues whose audio is already synthesised (nothing is built).
 """
@@ -152,7 +152,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="+", default=None, help="these dialogue ids")
     parser.add_argument("--built", action="store_true", help="only already synthesised calls")
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
+    parser.add_argument(
+        "--no-hotwords", action="store_true", help="pipeline without the hot-word prompt"
+    )
+    parser.add_argument("--dialogues", default=None, help="another dialogue directory")
     args = parser.parse_args(argv)
+    from qa_platform.settings import Settings
+
+    settings = Settings(asr_hotwords_enabled=not args.no_hotwords)
 
     from tests.helpers.zh_corpus import load_corpus
 
@@ -161,13 +168,13 @@ def main(argv: list[str] | None = None) -> int:
         ids = [i for i in _built_ids() if not args.only or i in args.only]
         if args.subset is not None:
             ids = ids[: args.subset]
-    calls = load_corpus(ids if ids is not None else args.subset)
+    calls = load_corpus(ids if ids is not None else args.subset, dialogues=args.dialogues)
     t0 = time.monotonic()
     totals = {s: [0, 0, 0] for s in CHANNELS}  # plain edits, pipeline edits, length
     rows = []
     print(f"{'dialogue':<40} {'channel':<9} {'plain':>6} {'pipe':>6} {'ratio':>6}")
     for call in calls:
-        res, segments = compare_call(call)
+        res, segments = compare_call(call, settings=settings)
         for s, r in res.items():
             totals[s][0] += r.plain_edits
             totals[s][1] += r.pipeline_edits

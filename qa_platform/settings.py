@@ -105,7 +105,8 @@ class Settings:
     asr_beam_size: int = 5
     asr_cpu_threads: int = 0  # 0: let CTranslate2 decide
     asr_batch_size: int = 8  # batched pipeline on GPU
-    asr_hotwords: tuple[str, ...] = ()
+    asr_hotwords: tuple[str, ...] = ()  # terms added to the packaged hot-word list
+    asr_hotwords_enabled: bool = True  # false: no hot-word prompt at all
     pyannote_dir: str = ""  # local pyannote pipeline directory; empty → built-in fallback
     agent_channel: int = 0  # stereo: which channel is the agent unless the call says otherwise
     task_soft_time_limit_s: int = 1800

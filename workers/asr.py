@@ -319,6 +319,8 @@ class WhisperTranscriber:
         hotwords = load_hotwords(self.settings.asr_hotwords)
         if language not in (None, "zh"):  # Chinese hints would bias other languages
             hotwords = list(self.settings.asr_hotwords)
+        if not self.settings.asr_hotwords_enabled:
+            hotwords = []
         return {
             "language": language,
             "beam_size": self.settings.asr_beam_size,

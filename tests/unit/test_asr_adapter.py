@@ -257,3 +257,15 @@ def test_sampling_is_seeded_before_every_decode(tmp_path: Path, monkeypatch) -> 
     t.transcribe(np.zeros(16000, np.float32), "zh")
     t.transcribe(np.zeros(16000, np.float32), "zh")
     assert events == [("seed", asr.SAMPLING_SEED), ("decode", None)] * 2
+
+
+def test_hot_words_go_to_the_engine_unless_asked_not_to(tmp_path: Path) -> None:
+    calls: list = []
+    t = _transcriber(tmp_path, 0, calls)
+    t.transcribe(np.zeros(16000, np.float32), "zh")
+    t.transcribe(np.zeros(16000, np.float32), "zh", hotwords=False)
+    first, second = calls[0][2]["hotwords"], calls[1][2]["hotwords"]
+    assert "工号" in first and "受益人" in first and second is None
+    assert t.prompts_hotwords("zh")
+    off = Settings(home=tmp_path, asr_hotwords_enabled=False)
+    assert not WhisperTranscriber(off, model_dir=t.model_dir).prompts_hotwords("zh")
