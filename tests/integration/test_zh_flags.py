@@ -1,8 +1,10 @@
 """Mandarin calls through the whole platform (speech → ASR → roles → masking → rules) raise the
 flags their labels ask for, and none that their labels forbid.
 
-Six corpus calls: five kinds of violation the seeds name (a beneficiary change done without any
-identity check, a 回访 without 工号, no closing, a complaint that names 12378, a 保证收益 promise)
+Seven corpus calls: five kinds of violation the seeds name (a beneficiary change done without any
+identity check, a 回访 without 工号, no closing, complaints that name 12378 or 我要投诉 — the
+latter lost to a loop of the hot-word prompt until suspect spans were decoded again without it —
+a 保证收益 promise)
 and a compliant sales call that must raise none of them. The whole corpus is measured per flag in
 ``benchmarks/zh_flags.py`` (BENCHMARKS.md); this keeps the end-to-end path working in CI.
 """
@@ -25,6 +27,7 @@ CALLS = (
     "zh-016-revisit-no-agent-id",
     "zh-020-claim-materials-no-closing",
     "zh-026-claim-delay-12378",
+    "zh-030-claim-delay-complaint",  # the hot-word prompt looped over 我要投诉 before the retry
     "zh-038-sales-compliant",
     "zh-041-sales-guaranteed",
 )
