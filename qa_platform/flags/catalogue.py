@@ -130,14 +130,29 @@ def _phrase_findings(call: CallView, p: RuleParams, roles: Iterable[Role]) -> li
     ]
 
 
+#: Right before a word, the slot of a personal name in an identity statement (投保人是刘芳): the
+#: ASR writes a name it does not know as whatever word sounds like it (刘芳 → 流氓), and a name
+#: given to identify someone is no insult.
+_NAME_SLOT = re.compile(r"(?:投保人|被保险人|受益人|本人|我)(?:是|叫)$|(?:姓名|名字)(?:是|叫)$")
+
+
+def _abuse_findings(call: CallView, p: RuleParams, roles: Iterable[Role]) -> list[Finding]:
+    hits = call.hits(p["lexicon"], call.by_role(*roles))
+    return [
+        Finding(h.role, h.start, h.end, "phrase.match", h.evidence_params, h.match.term.severity)
+        for h in hits
+        if not _NAME_SLOT.search(h.view.segment.text[: h.match.original_start].rstrip(" ，,"))
+    ]
+
+
 def abuse_agent(call: CallView, p: RuleParams) -> list[Finding]:
     """辱骂、顶撞 by the agent (standard 7.5.1 d); quoting the customer does not count."""
-    return _phrase_findings(call, p, [Role.AGENT])
+    return _abuse_findings(call, p, [Role.AGENT])
 
 
 def abuse_customer(call: CallView, p: RuleParams) -> list[Finding]:
-    """The customer insults the agent."""
-    return _phrase_findings(call, p, [Role.CUSTOMER])
+    """The customer insults the agent; a name in an identity statement is not an insult."""
+    return _abuse_findings(call, p, [Role.CUSTOMER])
 
 
 def complaint_risk(call: CallView, p: RuleParams) -> list[Finding]:

@@ -308,6 +308,14 @@ def test_contempt_is_abuse_and_a_retold_insult_is_not() -> None:
     assert "abuse_customer" not in types(run(retold))
 
 
+def test_a_name_misheard_as_an_insult_in_an_identity_statement_is_not_abuse() -> None:
+    named = compliant_call()
+    named[3] = customer(20.5, 25.0, "投保人是流氓，身份证后四位是幺二三四")  # 刘芳, misheard
+    assert "abuse_customer" not in types(run(named))
+    named[3] = customer(20.5, 25.0, "你们就是流氓，身份证后四位是幺二三四")
+    assert "abuse_customer" in types(run(named))
+
+
 def test_abuse_by_agent_versus_agent_quoting_the_customer() -> None:
     quoting = compliant_call()
     quoting[2] = agent(
