@@ -18,12 +18,14 @@ def initialise(platform: Platform) -> dict[str, str]:
     settings.ensure_dirs()
     _private_sqlite_file(settings.database)
     upgrade(settings.database)
+    platform.store.prepare()  # the blob directory, or the S3 bucket
     ring = Keyring.load_or_create(settings.keyring)
     platform.reload_keyring()
     return {
         "home": str(settings.home),
         "database": _redact(settings.database),
         "blobs": str(settings.blobs),
+        "blob_store": platform.store.describe(),
         "keyring": str(settings.keyring),
         "active_kek": ring.active_id,
     }
