@@ -259,8 +259,40 @@ def storage_check(repair: bool, min_age: float, as_json: bool) -> None:
     emit(
         report.to_dict(),
         as_json,
-        f"orphan blobs: {len(report.orphans)} (removed {len(report.removed)}); "
+        f"orphan blobs: {len(report.orphans)}; blobs of purged recordings: "
+        f"{len(report.shredded)} (removed {len(report.removed)}); "
         f"recordings with a missing blob: {report.missing or 'none'}",
+    )
+    if report.missing:
+        sys.exit(1)
+
+
+@storage.command("migrate")
+@click.option(
+    "--to", "to_url", required=True, help="The new store: s3://bucket/prefix or file://DIR."
+)
+@click.option("--json", "as_json", is_flag=True)
+def storage_migrate(to_url: str, as_json: bool) -> None:
+    """Copy every recording's blob to another store and verify it (resumable, online).
+
+    Reads from the configured store (QA_BLOB_URL, and QA_BLOB_FALLBACK_URL if set). Run it
+    again after a kill: verified copies are skipped. Exit 1 while a blob is missing.
+    """
+    from tqdm import tqdm
+
+    from qa_platform.services.blob_migration import migrate_blobs
+    from qa_platform.services.stores import store_for_url
+
+    plat = platform()
+    target = store_for_url(plat.settings, "--to", to_url)
+    with tqdm(unit="blob", desc="migrate", disable=as_json, file=sys.stderr) as bar:
+        report = migrate_blobs(plat, target, on_blob=lambda _b: bar.update(1))
+    emit(
+        report.to_dict(),
+        as_json,
+        f"{report.target}: {report.recordings} recordings verified "
+        f"({report.copied} copied now, {report.already} before); "
+        f"missing: {report.missing or 'none'}",
     )
     if report.missing:
         sys.exit(1)

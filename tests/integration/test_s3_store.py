@@ -10,6 +10,7 @@ import io
 import json
 import os
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -21,12 +22,13 @@ from qa_platform.domain.calls import CallMetadata
 from qa_platform.services import recordings
 from qa_platform.services.context import Platform
 from qa_platform.services.ingest import ingest_file
+from qa_platform.services.retention import purge
 from qa_platform.services.storage_check import check_storage
 from qa_platform.services.stores import store_at
 from qa_platform.settings import Settings
 from storage import crypto
 from storage.blobs import BlobExists, BlobNotFound, new_blob_id
-from storage.models import Recording
+from storage.models import Call, Recording
 from storage.s3 import BlobStoreDenied, S3BlobStore
 from storage.s3_io import RangedReader
 from storage.s3_retry import BlobStoreUnavailable, RetryPolicy
@@ -222,3 +224,27 @@ def test_init_creates_the_bucket(settings: Settings, s3_server: S3Server) -> Non
     store.prepare()
     store.write(new_blob_id(), [b"x"])
     assert len(list(store.ids())) == 1
+
+
+def test_a_purged_blob_whose_delete_failed_is_removed_by_repair(
+    s3_platform: Platform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    call_id = ingest_file(s3_platform, make_audio(tmp_path / "a.wav"), CallMetadata()).call_id
+    with s3_platform.uow() as uow:
+        call = uow.session.get(Call, call_id)
+        assert call is not None
+        call.retain_until = s3_platform.clock.now() - timedelta(days=1)
+        blob = uow.session.scalar(select(Recording.blob_id).where(Recording.call_id == call_id))
+        uow.commit()
+
+    def store_down(blob_id: str) -> None:
+        raise BlobStoreUnavailable("object store: DELETE failed 5 times")
+
+    monkeypatch.setattr(s3_platform.store, "delete", store_down)
+    with pytest.raises(BlobStoreUnavailable):
+        purge(s3_platform)  # the key is shredded (committed), the delete failed
+    monkeypatch.undo()
+    assert s3_platform.store.exists(blob)
+    report = check_storage(s3_platform, repair=True)
+    assert report.shredded == [blob] and report.removed == [blob] and report.orphans == []
+    assert not s3_platform.store.exists(blob)
