@@ -219,6 +219,31 @@ def keys_retire(kek_id: str) -> None:
     click.echo(f"retired {kek_id}")
 
 
+@keys.command("master-key")
+def keys_master_key() -> None:
+    """Print a new random master key (base64) for QA_MASTER_KEY / QA_MASTER_KEY_FILE."""
+    from qa_platform.services.keyring_seal import new_master_key
+
+    click.echo(new_master_key())
+
+
+@keys.command("seal")
+@click.option(
+    "--from",
+    "path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The keyring file (default: QA_KEYRING_PATH or $QA_HOME/keyring.json).",
+)
+@click.option("--json", "as_json", is_flag=True)
+def keys_seal(path: Path | None, as_json: bool) -> None:
+    """Copy a keyring file into the database, sealed under the master key (QA_KEYRING_URL=db://)."""
+    from qa_platform.services.keyring_seal import seal_file_keyring
+
+    plat = platform()
+    report = seal_file_keyring(plat, path or plat.settings.keyring)
+    emit(report.to_dict(), as_json, f"sealed {len(report.keys)} keys; active {report.active}")
+
+
 @click.group()
 def retention() -> None:
     """Retention: purge expired recordings."""

@@ -16,7 +16,7 @@ from qa_platform.clock import SYSTEM_CLOCK, Clock
 from qa_platform.domain.errors import QaError
 from qa_platform.domain.pipeline import Dispatch
 from qa_platform.retention import RetentionRules
-from qa_platform.services.stores import configured_store
+from qa_platform.services.stores import configured_store, keyring_source
 from qa_platform.settings import Settings
 from storage.blobs import BlobStore
 from storage.keyring import Keyring
@@ -53,7 +53,8 @@ class Platform:
 
     @cached_property
     def keyring(self) -> Keyring:
-        return Keyring.load(self.settings.keyring)
+        """The KEKs from ``QA_KEYRING_URL``: the keyring file, or sealed in the database."""
+        return keyring_source(self.settings).load()
 
     @cached_property
     def retention_rules(self) -> RetentionRules:

@@ -1,13 +1,29 @@
-"""Which blob store a node uses (``QA_BLOB_URL``, ``QA_BLOB_FALLBACK_URL``, ``QA_S3_*``).
+"""Which blob store and keyring a node uses, from settings (built by the composition root).
 
-Built by the composition root (``Platform.store``) and by ``qa storage migrate`` for its
-target; the S3 client library is imported only when S3 is chosen.
+Blobs: ``QA_BLOB_URL`` (``file://DIR`` default, or ``s3://bucket/prefix`` with ``QA_S3_*``),
+read-through to ``QA_BLOB_FALLBACK_URL`` during a migration; ``qa storage migrate`` builds its
+target here too. The S3 client library is imported only when S3 is chosen.
+
+Keys: ``QA_KEYRING_URL``: ``file://PATH`` (default ``$QA_HOME/keyring.json``) or ``db://``, the
+KEKs sealed in the database under the master key this node is given (``QA_MASTER_KEY``, or
+``QA_MASTER_KEY_FILE`` with mode 0600), so workers with no shared disk reach them.
 """
 
 from __future__ import annotations
 
-from qa_platform.settings import BlobUrl, Settings, parse_blob_url
+import stat
+from pathlib import Path
+
+from qa_platform.settings import (
+    BlobUrl,
+    Settings,
+    SettingsError,
+    decode_master_key,
+    parse_blob_url,
+)
 from storage.blobs import BlobStore, FallbackBlobStore, LocalBlobStore
+from storage.keyring import FileKeyringSource, KeyringSource
+from storage.keyring_db import DbKeyringSource
 
 
 def store_at(settings: Settings, location: BlobUrl) -> BlobStore:
@@ -36,8 +52,6 @@ def store_for_url(settings: Settings, name: str, url: str) -> BlobStore:
     """The store a command-line URL names (``--to``); the error names the option."""
     location = parse_blob_url(name, url)
     if location.kind == "s3" and not (settings.s3_access_key and settings.s3_secret_key):
-        from qa_platform.settings import SettingsError
-
         raise SettingsError(f"{name} is s3://: set QA_S3_ACCESS_KEY and QA_S3_SECRET_KEY")
     return store_at(settings, location)
 
@@ -49,3 +63,25 @@ def configured_store(settings: Settings) -> BlobStore:
     if fallback is None:
         return primary
     return FallbackBlobStore(primary, store_at(settings, fallback))
+
+
+def keyring_source(settings: Settings) -> KeyringSource:
+    if settings.keyring_in_database:
+        return DbKeyringSource(settings, read_master_key(settings))
+    return FileKeyringSource(settings.keyring)
+
+
+def read_master_key(settings: Settings) -> bytes:
+    """The master key from ``QA_MASTER_KEY`` or the file ``QA_MASTER_KEY_FILE`` names (refused
+    when others may read the file, like the keyring file)."""
+    if settings.master_key:
+        return decode_master_key("QA_MASTER_KEY", settings.master_key)
+    path = Path(settings.master_key_file)
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        raw = path.read_text()
+    except OSError as exc:
+        raise SettingsError(f"QA_MASTER_KEY_FILE={path}: cannot read it ({exc.strerror})") from None
+    if mode & 0o077:
+        raise SettingsError(f"QA_MASTER_KEY_FILE={path} is readable by others; chmod 600 it")
+    return decode_master_key("QA_MASTER_KEY_FILE", raw)
