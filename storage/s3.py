@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +30,7 @@ from storage.s3_io import RangedReader, iter_parts
 from storage.s3_retry import BlobStoreUnavailable, RetryPolicy, code_of, status_of
 
 MIB = 1024 * 1024
+KNOWN_BLOBS = 4096  # sizes and headers remembered per store (about 300 kB)
 
 
 class BlobStoreDenied(BlobStoreUnavailable):
@@ -95,6 +97,9 @@ class S3BlobStore:
         self.retry = retry or RetryPolicy(max_attempts=config.max_attempts)
         self._client = client
         self._lock = threading.Lock()
+        # blob id -> (size, first bytes): immutable facts, so a playback request needs no HEAD
+        # and no header GET the second time (a deleted blob fails at its GET: 404)
+        self._known: OrderedDict[str, tuple[int, bytes]] = OrderedDict()
 
     @property
     def client(self) -> Any:
@@ -166,7 +171,32 @@ class S3BlobStore:
         return True
 
     def size(self, blob_id: str) -> int:
-        return int(self._head(blob_id)["ContentLength"])
+        known = self._recall(blob_id)
+        if known[0] >= 0:
+            return known[0]
+        size = int(self._head(blob_id)["ContentLength"])
+        self._remember(blob_id, size, known[1])
+        return size
+
+    def _recall(self, blob_id: str) -> tuple[int, bytes]:
+        with self._lock:
+            known = self._known.get(blob_id)
+            if known is None:
+                return -1, b""
+            self._known.move_to_end(blob_id)
+            return known
+
+    def _remember(self, blob_id: str, size: int, prefix: bytes) -> None:
+        with self._lock:
+            old_size, old_prefix = self._known.get(blob_id, (-1, b""))
+            self._known[blob_id] = (size if size >= 0 else old_size, prefix or old_prefix)
+            self._known.move_to_end(blob_id)
+            while len(self._known) > KNOWN_BLOBS:
+                self._known.popitem(last=False)
+
+    def _forget(self, blob_id: str) -> None:
+        with self._lock:
+            self._known.pop(blob_id, None)
 
     def modified_at(self, blob_id: str) -> float:
         modified: datetime = self._head(blob_id)["LastModified"]
@@ -179,10 +209,14 @@ class S3BlobStore:
     def open(self, blob_id: str) -> BinaryIO:
         """A seekable read-only file over ranged GETs (nothing fetched until the first read)."""
         key = self.key(blob_id)
+        size, prefix = self._recall(blob_id)
         reader = RangedReader(
             lambda start, end: self._get_range(blob_id, key, start, end),
             lambda: self.size(blob_id),
             max_readahead=self.config.max_readahead,
+            size=size,
+            prefix=prefix,
+            on_prefix=lambda data, total: self._remember(blob_id, total, data),
         )
         return cast(BinaryIO, reader)  # a raw binary file: read, seek, tell, close
 
@@ -314,6 +348,7 @@ class S3BlobStore:
     # Listing and removal ----------------------------------------------------------------
     def delete(self, blob_id: str) -> None:
         key = self.key(blob_id)
+        self._forget(blob_id)
         self._call(
             f"DELETE {key}",
             lambda: self.client.delete_object(Bucket=self.config.bucket, Key=key),

@@ -145,6 +145,13 @@ def test_playback_range_fetches_only_the_chunks_it_decrypts(
     chunk = s3_platform.settings.chunk_size + crypto.TAG_SIZE
     assert reader.fetched_bytes <= crypto.HEADER_SIZE + 2 * chunk
     assert reader.requests == 2  # the header, then the one chunk that holds the bytes
+    # The next request of the same playback: size and header are remembered (blobs never
+    # change), so one GET, for the chunk alone.
+    heads = []
+    head = s3_platform.store._head  # type: ignore[attr-defined]
+    monkeypatch.setattr(s3_platform.store, "_head", lambda b: heads.append(b) or head(b))
+    assert recordings.read_range(s3_platform, call_id, 9000, 9100) == original[9000:9100]
+    assert readers[-1].requests == 1 and heads == []
 
 
 def test_orphan_check_and_repair_on_s3(s3_platform: Platform, tmp_path: Path) -> None:
