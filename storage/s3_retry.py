@@ -36,6 +36,7 @@ _THROTTLE_CODES = {
     "RequestTimeoutException",
     "InternalError",
     "ServiceUnavailable",
+    "ConditionalRequestConflict",  # AWS: a conflicting conditional write in flight; retry
 }
 
 
