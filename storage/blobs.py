@@ -64,6 +64,13 @@ class BlobStore(Protocol):
         """Create the directory or bucket if missing (``qa init``)."""
         ...
 
+    def abandoned_writes(self, older_than: float) -> list[str]:
+        """Writes a killed process left unfinished, started before ``older_than`` (epoch s):
+        temp files, incomplete multipart uploads. Invisible to reads, but they take space."""
+        ...
+
+    def discard_write(self, name: str) -> None: ...
+
 
 class LocalBlobStore:
     """Blobs at ``root/ab/cd/<id>``; writes go to a temp file and are renamed into place."""
@@ -80,6 +87,19 @@ class LocalBlobStore:
 
     def prepare(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
+
+    def abandoned_writes(self, older_than: float) -> list[str]:
+        return sorted(
+            str(p.relative_to(self.root))
+            for p in self.root.glob("*/*/.*.partial")
+            if p.stat().st_mtime < older_than
+        )
+
+    def discard_write(self, name: str) -> None:
+        path = self.root / name
+        if path.parent.parent.parent != self.root or not path.name.endswith(".partial"):
+            raise ValueError(f"not an unfinished write: {name!r}")
+        path.unlink(missing_ok=True)
 
     def write(self, blob_id: str, chunks: Iterable[bytes]) -> int:
         """Store ``chunks`` under ``blob_id`` atomically; returns the size written."""
@@ -148,6 +168,12 @@ class FallbackBlobStore:
 
     def prepare(self) -> None:
         self.primary.prepare()
+
+    def abandoned_writes(self, older_than: float) -> list[str]:
+        return self.primary.abandoned_writes(older_than)
+
+    def discard_write(self, name: str) -> None:
+        self.primary.discard_write(name)
 
     def _holder(self, blob_id: str) -> BlobStore:
         return self.primary if self.primary.exists(blob_id) else self.fallback

@@ -375,19 +375,22 @@ class S3BlobStore:
             args["ContinuationToken"] = token
         return self._call(f"list {prefix or '/'}", lambda: self.client.list_objects_v2(**args))
 
-    def stale_uploads(self, older_than: float) -> list[tuple[str, str]]:
-        """Multipart uploads under the prefix started before ``older_than`` (epoch seconds):
-        what a process killed mid-upload leaves (invisible, but it takes space)."""
+    def abandoned_writes(self, older_than: float) -> list[str]:
+        """Multipart uploads under the prefix started before ``older_than`` and never completed
+        or aborted (a process killed mid-upload), as ``key?uploadId``."""
         prefix = f"{self.config.prefix}/" if self.config.prefix else ""
         answer = self._call(
             "list multipart uploads",
             lambda: self.client.list_multipart_uploads(Bucket=self.config.bucket, Prefix=prefix),
         )
-        return [
-            (str(u["Key"]), str(u["UploadId"]))
+        return sorted(
+            f"{u['Key']}?{u['UploadId']}"
             for u in answer.get("Uploads", [])
             if u["Initiated"].timestamp() < older_than
-        ]
+        )
 
-    def abort_upload(self, key: str, upload: str) -> None:
+    def discard_write(self, name: str) -> None:
+        key, _, upload = name.partition("?")
+        if not upload or not key.startswith(self.config.prefix):
+            raise ValueError(f"not an unfinished upload of this store: {name!r}")
         self._abort(key, upload)

@@ -286,6 +286,7 @@ def storage_check(repair: bool, min_age: float, as_json: bool) -> None:
         as_json,
         f"orphan blobs: {len(report.orphans)}; blobs of purged recordings: "
         f"{len(report.shredded)} (removed {len(report.removed)}); "
+        f"unfinished writes: {len(report.abandoned)}; "
         f"recordings with a missing blob: {report.missing or 'none'}",
     )
     if report.missing:

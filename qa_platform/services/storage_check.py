@@ -5,7 +5,8 @@ fails; a process killed between the two leaves an orphan blob. An orphan holds c
 data key was never stored, so it is unreadable, but it still takes space and must not linger
 (PIPL minimum storage). The same holds for the blob of a purged recording whose delete failed
 after its key was shredded (an object store that was down). Missing blobs (a row whose blob is
-gone, not purged) are reported.
+gone, not purged) are reported, and writes a killed process left unfinished (a temp file, an
+incomplete multipart upload) are listed and discarded by ``--repair``.
 
 One listing of the store answers all three questions (no request per recording, which matters
 on S3); a blob that looks missing is looked up once more before it is reported.
@@ -29,6 +30,7 @@ class StorageReport:
     removed: list[str]  # orphans and shredded leftovers deleted by this run
     missing: list[int]  # live recordings (key not shredded) whose blob is gone: call ids
     shredded: list[str]  # blobs of purged recordings (key already shredded) still stored
+    abandoned: list[str]  # unfinished writes older than min_age (discarded by repair)
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -56,14 +58,17 @@ def check_storage(
     missing = sorted(
         live[b] for b in live.keys() - stored if not platform.store.exists(b)
     )  # confirmed one by one: a blob written since the listing is not missing
+    abandoned = platform.store.abandoned_writes(time.time() - min_age_s)
     removed: list[str] = []
     if repair:
         removed = shredded + _old_enough(platform, orphans, min_age_s)
         for blob_id in removed:
             platform.store.delete(blob_id)
-        if removed:
-            _audit_removal(platform, removed, actor)
-    return StorageReport(orphans, removed, missing, shredded)
+        for name in abandoned:
+            platform.store.discard_write(name)
+        if removed or abandoned:
+            _audit_removal(platform, removed, abandoned, actor)
+    return StorageReport(orphans, removed, missing, shredded, abandoned)
 
 
 def _old_enough(platform: Platform, blob_ids: list[str], min_age_s: float) -> list[str]:
@@ -71,7 +76,9 @@ def _old_enough(platform: Platform, blob_ids: list[str], min_age_s: float) -> li
     return [b for b in blob_ids if platform.store.modified_at(b) < cutoff]
 
 
-def _audit_removal(platform: Platform, removed: list[str], actor: str) -> None:
+def _audit_removal(
+    platform: Platform, removed: list[str], abandoned: list[str], actor: str
+) -> None:
     with platform.uow() as uow:
         append_audit(
             uow.session,
@@ -79,6 +86,6 @@ def _audit_removal(platform: Platform, removed: list[str], actor: str) -> None:
             action="storage.remove_orphans",
             object_type="blob_store",
             object_id="-",
-            details={"removed": removed},
+            details={"removed": removed, "abandoned_writes": len(abandoned)},
         )
         uow.commit()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import time
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -255,3 +256,15 @@ def test_a_purged_blob_whose_delete_failed_is_removed_by_repair(
     report = check_storage(s3_platform, repair=True)
     assert report.shredded == [blob] and report.removed == [blob] and report.orphans == []
     assert not s3_platform.store.exists(blob)
+
+
+def test_an_upload_a_killed_process_left_is_aborted_by_repair(store: S3BlobStore) -> None:
+    key = store.key(new_blob_id())
+    upload = store.client.create_multipart_upload(Bucket=store.config.bucket, Key=key)["UploadId"]
+    store.client.upload_part(
+        Bucket=store.config.bucket, Key=key, UploadId=upload, PartNumber=1, Body=b"x" * 1000
+    )
+    assert store.abandoned_writes(older_than=time.time() + 60) == [f"{key}?{upload}"]
+    assert store.abandoned_writes(older_than=time.time() - 3600) == []  # too young
+    store.discard_write(f"{key}?{upload}")
+    assert store.abandoned_writes(older_than=time.time() + 60) == []
