@@ -8,8 +8,10 @@ names the variable. Reading settings never connects to anything.
 
 from __future__ import annotations
 
+import base64
 import math
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -133,6 +135,24 @@ class Settings:
     # Language of the `qa` command's messages (zh | en); the browser has its own switch
     lang: str = "zh"
 
+    # Blob store (docs/deploy.md "Storage"): file://DIR (default: QA_BLOB_DIR or home/blobs) or
+    # s3://bucket/prefix on an S3-compatible server (AWS, MinIO, Ceph RGW, SeaweedFS).
+    blob_url: str = ""
+    blob_fallback_url: str = ""  # while migrating: blobs not yet in blob_url are read here
+    s3_endpoint: str = ""  # http(s)://host:port; empty: the provider's default for the region
+    s3_access_key: str = ""
+    s3_secret_key: str = field(default="", repr=False)
+    s3_region: str = "us-east-1"
+    s3_part_size: int = 16 * 1024 * 1024  # multipart upload above one part
+    s3_max_attempts: int = 5  # per request, with exponential backoff and jitter
+    s3_timeout_s: float = 30.0
+
+    # Keyring source (docs/deploy.md "Keys"): file://PATH (default: QA_KEYRING_PATH) or db://
+    # (KEKs sealed in the database under a master key each node is given).
+    keyring_url: str = ""
+    master_key: str = field(default="", repr=False)  # base64 of 32 bytes
+    master_key_file: str = ""
+
     extra: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     # Derived locations -------------------------------------------------------------
@@ -142,11 +162,35 @@ class Settings:
 
     @property
     def blobs(self) -> Path:
+        """The local blob directory (``file://`` in ``QA_BLOB_URL``, ``QA_BLOB_DIR``, home)."""
+        if self.blob_url.startswith("file://"):
+            return Path(self.blob_url.removeprefix("file://"))
         return Path(self.blob_dir) if self.blob_dir else self.home / "blobs"
 
     @property
     def keyring(self) -> Path:
+        """The keyring file (``QA_KEYRING_PATH``, or ``file://`` in ``QA_KEYRING_URL``)."""
+        if self.keyring_url.startswith("file://"):
+            return Path(self.keyring_url.removeprefix("file://"))
         return Path(self.keyring_path) if self.keyring_path else self.home / "keyring.json"
+
+    @property
+    def keyring_in_database(self) -> bool:
+        return self.keyring_url == "db://"
+
+    @property
+    def blob_location(self) -> BlobUrl:
+        """Where blobs live: ``QA_BLOB_URL`` parsed, or the local directory by default."""
+        return (
+            parse_blob_url("QA_BLOB_URL", self.blob_url)
+            if self.blob_url
+            else BlobUrl("file", path=self.blobs)
+        )
+
+    @property
+    def blob_fallback(self) -> BlobUrl | None:
+        url = self.blob_fallback_url
+        return parse_blob_url("QA_BLOB_FALLBACK_URL", url) if url else None
 
     @property
     def model_cache(self) -> Path:
@@ -226,6 +270,42 @@ class Settings:
                 "QA_BROKER_VISIBILITY_TIMEOUT_S must exceed QA_TASK_HARD_TIME_LIMIT_S "
                 "(otherwise a healthy long task is delivered twice)"
             )
+        self._validate_blob_store()
+        self._validate_keyring_source()
+
+    def _validate_blob_store(self) -> None:
+        """The blob URLs parse; S3 credentials are required only when S3 is chosen."""
+        places = [self.blob_location, self.blob_fallback]
+        if not any(p is not None and p.kind == "s3" for p in places):
+            return
+        for name in ("s3_access_key", "s3_secret_key"):
+            if not getattr(self, name):
+                raise SettingsError(f"{_env_name(name)} is required when the blob store is s3://")
+        if self.s3_endpoint and not _ENDPOINT.match(self.s3_endpoint):
+            raise SettingsError(
+                f"QA_S3_ENDPOINT={self.s3_endpoint!r} must be http(s)://host[:port] (no path)"
+            )
+        if not _REGION.match(self.s3_region):
+            raise SettingsError(f"QA_S3_REGION={self.s3_region!r} is not a region name")
+        if not 5 * MIB <= self.s3_part_size <= 5 * 1024 * MIB:
+            raise SettingsError("QA_S3_PART_SIZE must be between 5 MiB and 5 GiB (S3's limits)")
+        if not 1 <= self.s3_max_attempts <= 20:
+            raise SettingsError("QA_S3_MAX_ATTEMPTS must be between 1 and 20")
+        if not 0 < self.s3_timeout_s <= 600:
+            raise SettingsError("QA_S3_TIMEOUT_S must be above 0 and at most 600 seconds")
+
+    def _validate_keyring_source(self) -> None:
+        url = self.keyring_url
+        if url and url != "db://" and not (url.startswith("file://") and len(url) > 7):
+            raise SettingsError(f"QA_KEYRING_URL={url!r} must be file://PATH or db://")
+        if not self.keyring_in_database:
+            return
+        if bool(self.master_key) == bool(self.master_key_file):
+            raise SettingsError(
+                "QA_KEYRING_URL=db:// needs exactly one of QA_MASTER_KEY or QA_MASTER_KEY_FILE"
+            )
+        if self.master_key:
+            decode_master_key("QA_MASTER_KEY", self.master_key)
 
     def _validate_numbers(self) -> None:
         """Every number is finite and not negative; some must be positive or a fraction."""
@@ -246,8 +326,62 @@ class Settings:
     def ensure_dirs(self) -> None:
         """Create the embedded-default directories (called by ``qa init``, not at import)."""
         self.home.mkdir(parents=True, exist_ok=True)
-        self.blobs.mkdir(parents=True, exist_ok=True)
+        if self.blob_location.kind == "file":
+            self.blobs.mkdir(parents=True, exist_ok=True)
         self.model_cache.mkdir(parents=True, exist_ok=True)
+
+
+MIB = 1024 * 1024
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_PREFIX = re.compile(r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$")
+_ENDPOINT = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$")
+_REGION = re.compile(r"^[a-z0-9-]{1,32}$")
+
+
+@dataclass(frozen=True)
+class BlobUrl:
+    """A parsed blob-store URL: ``file`` with a directory, or ``s3`` with bucket and prefix."""
+
+    kind: str  # file | s3
+    path: Path | None = None
+    bucket: str = ""
+    prefix: str = ""
+
+    def __str__(self) -> str:
+        if self.kind == "file":
+            return f"file://{self.path}"
+        return f"s3://{self.bucket}/{self.prefix}".rstrip("/")
+
+
+def parse_blob_url(name: str, url: str) -> BlobUrl:
+    """``file://DIR`` (everything after ``file://`` is the path: ``file:///srv/qa/blobs``) or
+    ``s3://bucket[/prefix]``; the error names the variable ``name``."""
+    if url.startswith("file://") and len(url) > len("file://"):
+        return BlobUrl("file", path=Path(url.removeprefix("file://")))
+    if url.startswith("s3://"):
+        bucket, _, prefix = url.removeprefix("s3://").partition("/")
+        prefix = prefix.strip("/")
+        if not _BUCKET.match(bucket) or ".." in bucket:
+            raise SettingsError(
+                f"{name}={url!r}: bucket {bucket!r} must be 3-63 characters of a-z, 0-9, '.', '-'"
+            )
+        if prefix and (not _PREFIX.match(prefix) or ".." in prefix.split("/")):
+            raise SettingsError(
+                f"{name}={url!r}: prefix {prefix!r} may hold only A-Z a-z 0-9 . _ - and /"
+            )
+        return BlobUrl("s3", bucket=bucket, prefix=prefix)
+    raise SettingsError(f"{name}={url!r} must be file://DIRECTORY or s3://bucket/prefix")
+
+
+def decode_master_key(name: str, raw: str) -> bytes:
+    """The master key that seals the database keyring: base64 of exactly 32 bytes."""
+    try:
+        key = base64.b64decode(raw.strip(), validate=True)
+    except ValueError:
+        raise SettingsError(f"{name} is not base64 (generate one: `qa keys master-key`)") from None
+    if len(key) != 32:
+        raise SettingsError(f"{name} must decode to 32 bytes (AES-256), not {len(key)}")
+    return key
 
 
 _POSITIVE = (

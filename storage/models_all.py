@@ -5,6 +5,7 @@ from storage import (
     models_flags,  # noqa: F401
     models_pipeline,  # noqa: F401
     models_reports,  # noqa: F401
+    models_scaleout,  # noqa: F401
     models_scoring,  # noqa: F401
     models_web,  # noqa: F401
 )

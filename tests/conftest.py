@@ -23,6 +23,7 @@ from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.models_all import Base
 from tests.helpers.platforms import make_platform
+from tests.helpers.seaweedfs import S3Server, start_seaweedfs
 
 PG_ADMIN_URL = os.environ.get(
     "QA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -94,3 +95,24 @@ def platform(settings: Settings) -> Platform:
 
     Keyring.load_or_create(settings.keyring)
     return make_platform(settings)
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """A real SeaweedFS S3 server for the whole session (started on first use)."""
+    server = start_seaweedfs(tmp_path_factory.mktemp("seaweedfs"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_platform(settings: Settings, s3_server: S3Server) -> Platform:
+    """Like ``platform``, with its blobs in the S3 server under a prefix of its own."""
+    from storage.keyring import Keyring
+
+    s3_settings = s3_server.settings(settings)
+    set_settings(s3_settings)
+    Keyring.load_or_create(s3_settings.keyring)
+    plat = make_platform(s3_settings)
+    plat.store.prepare()
+    return plat

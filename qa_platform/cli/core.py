@@ -219,6 +219,31 @@ def keys_retire(kek_id: str) -> None:
     click.echo(f"retired {kek_id}")
 
 
+@keys.command("master-key")
+def keys_master_key() -> None:
+    """Print a new random master key (base64) for QA_MASTER_KEY / QA_MASTER_KEY_FILE."""
+    from qa_platform.services.keyring_seal import new_master_key
+
+    click.echo(new_master_key())
+
+
+@keys.command("seal")
+@click.option(
+    "--from",
+    "path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The keyring file (default: QA_KEYRING_PATH or $QA_HOME/keyring.json).",
+)
+@click.option("--json", "as_json", is_flag=True)
+def keys_seal(path: Path | None, as_json: bool) -> None:
+    """Copy a keyring file into the database, sealed under the master key (QA_KEYRING_URL=db://)."""
+    from qa_platform.services.keyring_seal import seal_file_keyring
+
+    plat = platform()
+    report = seal_file_keyring(plat, path or plat.settings.keyring)
+    emit(report.to_dict(), as_json, f"sealed {len(report.keys)} keys; active {report.active}")
+
+
 @click.group()
 def retention() -> None:
     """Retention: purge expired recordings."""
@@ -259,8 +284,41 @@ def storage_check(repair: bool, min_age: float, as_json: bool) -> None:
     emit(
         report.to_dict(),
         as_json,
-        f"orphan blobs: {len(report.orphans)} (removed {len(report.removed)}); "
+        f"orphan blobs: {len(report.orphans)}; blobs of purged recordings: "
+        f"{len(report.shredded)} (removed {len(report.removed)}); "
+        f"unfinished writes: {len(report.abandoned)}; "
         f"recordings with a missing blob: {report.missing or 'none'}",
+    )
+    if report.missing:
+        sys.exit(1)
+
+
+@storage.command("migrate")
+@click.option(
+    "--to", "to_url", required=True, help="The new store: s3://bucket/prefix or file://DIR."
+)
+@click.option("--json", "as_json", is_flag=True)
+def storage_migrate(to_url: str, as_json: bool) -> None:
+    """Copy every recording's blob to another store and verify it (resumable, online).
+
+    Reads from the configured store (QA_BLOB_URL, and QA_BLOB_FALLBACK_URL if set). Run it
+    again after a kill: verified copies are skipped. Exit 1 while a blob is missing.
+    """
+    from tqdm import tqdm
+
+    from qa_platform.services.blob_migration import migrate_blobs
+    from qa_platform.services.stores import store_for_url
+
+    plat = platform()
+    target = store_for_url(plat.settings, "--to", to_url)
+    with tqdm(unit="blob", desc="migrate", disable=as_json, file=sys.stderr) as bar:
+        report = migrate_blobs(plat, target, on_blob=lambda _b: bar.update(1))
+    emit(
+        report.to_dict(),
+        as_json,
+        f"{report.target}: {report.recordings} recordings verified "
+        f"({report.copied} copied now, {report.already} before); "
+        f"missing: {report.missing or 'none'}",
     )
     if report.missing:
         sys.exit(1)

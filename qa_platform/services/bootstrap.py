@@ -8,7 +8,8 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from qa_platform.services.context import Platform
-from storage.keyring import Keyring
+from qa_platform.services.stores import keyring_source
+from storage.keyring import load_or_create
 from storage.migrate import upgrade
 
 
@@ -18,13 +19,17 @@ def initialise(platform: Platform) -> dict[str, str]:
     settings.ensure_dirs()
     _private_sqlite_file(settings.database)
     upgrade(settings.database)
-    ring = Keyring.load_or_create(settings.keyring)
+    platform.store.prepare()  # the blob directory, or the S3 bucket
+    source = keyring_source(settings)
+    ring = load_or_create(source)
     platform.reload_keyring()
     return {
         "home": str(settings.home),
         "database": _redact(settings.database),
         "blobs": str(settings.blobs),
+        "blob_store": platform.store.describe(),
         "keyring": str(settings.keyring),
+        "keyring_source": source.describe(),
         "active_kek": ring.active_id,
     }
 

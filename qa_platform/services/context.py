@@ -16,8 +16,9 @@ from qa_platform.clock import SYSTEM_CLOCK, Clock
 from qa_platform.domain.errors import QaError
 from qa_platform.domain.pipeline import Dispatch
 from qa_platform.retention import RetentionRules
+from qa_platform.services.stores import configured_store, keyring_source
 from qa_platform.settings import Settings
-from storage.blobs import LocalBlobStore
+from storage.blobs import BlobStore
 from storage.keyring import Keyring
 from storage.uow import UnitOfWork
 
@@ -46,12 +47,14 @@ class Platform:
         return self.dispatch
 
     @cached_property
-    def store(self) -> LocalBlobStore:
-        return LocalBlobStore(self.settings.blobs)
+    def store(self) -> BlobStore:
+        """The blob store ``QA_BLOB_URL`` names (local directory by default, or S3)."""
+        return configured_store(self.settings)
 
     @cached_property
     def keyring(self) -> Keyring:
-        return Keyring.load(self.settings.keyring)
+        """The KEKs from ``QA_KEYRING_URL``: the keyring file, or sealed in the database."""
+        return keyring_source(self.settings).load()
 
     @cached_property
     def retention_rules(self) -> RetentionRules:

@@ -60,3 +60,17 @@ def test_missing_blob_of_a_live_recording_fails_the_check(
     result = CliRunner().invoke(main, ["storage", "check", "--json"])
     assert result.exit_code == 1
     assert json.loads(result.stdout)["missing"] == [call_id]
+
+
+def test_a_temp_file_a_killed_write_left_is_discarded_by_repair(platform: Platform) -> None:
+    blob_id = new_blob_id()
+    partial = platform.settings.blobs / blob_id[:2] / blob_id[2:4] / f".{blob_id}.0a1b.partial"
+    partial.parent.mkdir(parents=True)
+    partial.write_bytes(b"half a blob")
+    then = time.time() - 7200
+    os.utime(partial, (then, then))
+    report = check_storage(platform)
+    assert report.abandoned == [str(partial.relative_to(platform.settings.blobs))]
+    assert partial.exists()
+    check_storage(platform, repair=True)
+    assert not partial.exists()
