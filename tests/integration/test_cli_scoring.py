@@ -117,7 +117,7 @@ def test_evaluation_and_appeal_through_the_cli(qa) -> None:
     )
     qa("eval", "submit", eid, "--as", ins, "--json")
     denied = qa("eval", "publish", eid, "--as", "sup1", code=2)
-    assert "allowed only in state approved" in denied.output
+    assert "只允许在以下状态进行：已审核" in denied.output
     qa("eval", "approve", eid, "--as", "sup1", "--json")
     qa("eval", "publish", eid, "--as", "sup1", "--json")
     other_agent = next(a for a in qa.people.agents if str(a) != agent)
