@@ -122,7 +122,7 @@ def test_evaluation_and_appeal_through_the_cli(qa) -> None:
     qa("eval", "publish", eid, "--as", "sup1", "--json")
     other_agent = next(a for a in qa.people.agents if str(a) != agent)
     assert (
-        "only the evaluated agent"
+        "只有被评价的坐席"
         in qa(
             "appeal",
             "file",
