@@ -11,7 +11,7 @@ Per call it also writes the stored (masked) transcript per role, so the per-chan
 pipeline can be computed beside plain faster-whisper (``benchmarks/zh_corpus.py``).
 
     PYTHONPATH=. .venv/bin/python benchmarks/zh_flags.py [--only ID ...] [--subset N] \
-        [--json results.json] [--threads N]
+        [--json results.json] [--threads N] [--home DIR] [--dialogues DIR] [--cer]
 """
 
 from __future__ import annotations
@@ -209,6 +209,44 @@ def print_table(table: dict[str, dict[str, float | int | None]]) -> None:
         )
 
 
+def channel_cer(calls: list[CorpusCall], results: list[CallResult]) -> dict[str, Any]:
+    """Per channel: the stored transcript's CER beside plain faster-whisper on the same channel
+    of the same file, both treated like ``benchmarks/zh_pipeline_cer.py`` treats them (masked,
+    placeholders and digit runs dropped, normalised). Totals are edits over reference length."""
+    from benchmarks import zh_corpus, zh_pipeline_cer
+
+    totals = {s: [0, 0, 0] for s in zh_corpus.CHANNELS}  # plain edits, pipeline edits, length
+    per_call: dict[str, dict[str, float]] = {}
+    print(f"\n{'dialogue':<45} {'channel':<9} {'plain':>6} {'pipe':>6}")
+    for call, result in zip(calls, results, strict=True):
+        plain = zh_corpus.plain_cer(call)
+        for speaker, row in totals.items():
+            ref = zh_pipeline_cer.comparable(call.text(speaker))
+            hyp_plain = zh_pipeline_cer.comparable(plain[speaker].hypothesis)
+            hyp_pipe = zh_pipeline_cer.comparable(result.text.get(speaker, ""), masked=True)
+            pe, qe = zh_corpus.edit_distance(ref, hyp_plain), zh_corpus.edit_distance(ref, hyp_pipe)
+            row[0], row[1], row[2] = row[0] + pe, row[1] + qe, row[2] + len(ref)
+            n = max(len(ref), 1)
+            per_call.setdefault(call.id, {})[speaker] = round(qe / n, 4)
+            per_call[call.id][f"{speaker}_plain"] = round(pe / n, 4)
+            print(f"{call.id:<45} {speaker:<9} {pe / n:6.3f} {qe / n:6.3f}", flush=True)
+    summary: dict[str, Any] = {"per_call": per_call}
+    all_p = sum(t[0] for t in totals.values())
+    all_q = sum(t[1] for t in totals.values())
+    all_n = sum(t[2] for t in totals.values())
+    for speaker, (pe, qe, n) in [*totals.items(), ("all", (all_p, all_q, all_n))]:
+        summary[speaker] = {
+            "plain_cer": round(pe / n, 4) if n else 0.0,
+            "pipeline_cer": round(qe / n, 4) if n else 0.0,
+            "ratio": round(qe / pe, 3) if pe else None,
+        }
+        print(
+            f"{speaker:<9} plain {pe / max(n, 1):.3f}  pipeline {qe / max(n, 1):.3f}  "
+            f"ratio {qe / pe if pe else float('nan'):.3f}"
+        )
+    return summary
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", default=None, help="dialogue ids")
@@ -221,6 +259,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--dialogues", default=None, help="dialogue directory (default: corpus/zh/dialogues)"
     )
+    parser.add_argument(
+        "--cer",
+        action="store_true",
+        help="also transcribe each channel with plain faster-whisper and put the stored "
+        "transcript's CER beside it (benchmarks/zh_pipeline_cer.py's normalisation)",
+    )
     args = parser.parse_args(argv)
     calls = load_corpus(dialogues=args.dialogues)
     if args.only:
@@ -231,6 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     results = run(calls, args.threads, args.home)
     table = precision_recall(results)
     print_table(table)
+    cer = channel_cer(calls, results) if args.cer else None
     right = sum(
         1
         for r in results
@@ -243,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(
             json.dumps(
-                {"calls": [r.__dict__ for r in results], "flags": table},
+                {"calls": [r.__dict__ for r in results], "flags": table, "cer": cer},
                 ensure_ascii=False,
                 indent=1,
             ),

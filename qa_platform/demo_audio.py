@@ -18,11 +18,13 @@ from typing import cast
 import av
 import numpy as np
 
+from qa_platform.domain.errors import QaError
+
 AGENT_SPEAKER = "speaker90"  # opens the call; laid on channel 0 (left)
 SAMPLE_RATE = 16000
 
 
-class DemoUnavailable(RuntimeError):
+class DemoUnavailable(QaError):
     """pyannote.audio (worker extra) is not installed, so its sample is not on disk."""
 
 

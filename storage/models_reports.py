@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from qa_platform.domain.errors import Conflict
 from storage.models import Base, BigId
 
 
@@ -56,7 +57,7 @@ class ReportSnapshot(Base):
 MUTABLE = frozenset({"status", "published", "published_by", "published_at"})
 
 
-class SnapshotImmutableError(RuntimeError):
+class SnapshotImmutableError(Conflict):
     """Someone tried to change a stored snapshot's content instead of adding a version."""
 
 

@@ -12,7 +12,6 @@ import csv
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -186,7 +185,7 @@ def _store(platform: Platform, item: _Checked) -> IngestResult:
 
 def _insert_rows(platform: Platform, item: _Checked, sealed: _Sealed) -> int:
     meta, info = item.meta, item.info
-    now = datetime.now(UTC)
+    now = platform.clock.now()
     started = meta.started_at or now
     classes = {"standard", "complaint"} if meta.complaint else {"standard"}
     with platform.uow() as uow:
