@@ -65,6 +65,21 @@ class CallFeatures(Base):
     updated_at: Mapped[datetime]
 
 
+class CallWaveform(Base):
+    """The player's waveform (波形): peak per bucket of a call's recording, computed once by the
+    features stage. Keyed by the recording's blob so that it is drawn only while that
+    recording is readable (a purge or a re-ingest under another blob makes it stale)."""
+
+    __tablename__ = "call_waveforms"
+    __table_args__ = (UniqueConstraint("call_id", "buckets"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
+    blob_id: Mapped[str] = mapped_column(String(64))
+    buckets: Mapped[int] = mapped_column(Integer)
+    peaks: Mapped[list[float]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+
+
 class CallSpeaker(Base):
     """A speaker found in a call and the role given to it (agent 客服 / customer 客户)."""
 

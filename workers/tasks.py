@@ -28,9 +28,14 @@ from sqlalchemy.orm import Session
 from qa_platform import logs
 from qa_platform.domain.pipeline import STAGES
 from qa_platform.services import flags as flag_service
+from qa_platform.services import media as media_service
 from qa_platform.services import pipeline as pipeline_service
 from qa_platform.services.context import Platform
-from qa_platform.services.recordings import RecordingUnavailable, plaintext_tempfile
+from qa_platform.services.recordings import (
+    RecordingUnavailable,
+    plaintext_tempfile,
+    recording_blob_id,
+)
 from qa_platform.settings import Settings, get_settings
 from storage.blobs import BlobNotFound
 from storage.crypto import BlobIntegrityError
@@ -70,19 +75,34 @@ def _call_audio_info(platform: Platform, call_id: int) -> int:
     return platform.settings.agent_channel if agent_channel is None else int(agent_channel)
 
 
-def compute_features_stage(platform: Platform, call_id: int) -> Any:
-    """Decode (checks the audio on the cpu queue before any GPU sees it) and measure it."""
+@dataclass(frozen=True)
+class FeaturesWork:
+    """What the features stage measured: the audio features and the player's waveform."""
+
+    features: Any
+    blob_id: str
+    peaks: list[float]
+
+
+def compute_features_stage(platform: Platform, call_id: int) -> FeaturesWork:
+    """Decode (checks the audio on the cpu queue before any GPU sees it) and measure it; the
+    waveform peaks are drawn from the same decrypted file, once, so that the web node never
+    decodes a recording to draw it."""
     from workers.audio import decode
     from workers.features import compute_features
 
     agent_channel = _call_audio_info(platform, call_id)
+    blob_id = recording_blob_id(platform, call_id)
     with plaintext_tempfile(platform, call_id) as path:
         audio = decode(path, max_duration_s=platform.settings.max_duration_s)
-    return compute_features(audio, agent_channel=agent_channel)
+        peaks = media_service.stream_peaks(str(path))
+    return FeaturesWork(compute_features(audio, agent_channel=agent_channel), blob_id, peaks)
 
 
-def save_features_stage(session: Session, call_id: int, version: str, features: Any) -> None:
-    pipeline_service.save_features(session, call_id, version, features)
+def save_features_stage(session: Session, call_id: int, version: str, work: Any) -> None:
+    pipeline_service.save_features(session, call_id, version, work.features)
+    if work.peaks:
+        media_service.save_waveform(session, call_id, work.blob_id, work.peaks)
 
 
 def compute_transcribe_stage(platform: Platform, call_id: int) -> Any:

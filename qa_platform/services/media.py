@@ -1,9 +1,13 @@
 """Audio for the browser: size and format, playback audit, waveform.
 
 Byte ranges are read with ``qa_platform.services.recordings.read_range``, which decrypts only the
-chunks that hold the asked bytes; HTTP Range parsing is the web layer's (``web/ranges.py``). The waveform (波形) peaks are computed once per
-call while decoding (PyAV reads the plaintext block by block, a running max per bucket keeps
-memory bounded whatever the duration) and cached in process; plaintext never touches disk.
+chunks that hold the asked bytes; HTTP Range parsing is the web layer's (``web/ranges.py``).
+
+The waveform (波形) peaks are computed once, by the features stage at analysis time
+(:func:`save_waveform`, from the decrypted file the stage already has), and stored per
+recording blob. Calls analysed before that (or asked with another bucket count) are drawn by
+decoding the plaintext block by block from the blob (a running max per bucket keeps memory
+bounded whatever the duration), cached in process; that plaintext never touches disk.
 """
 
 from __future__ import annotations
@@ -17,11 +21,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from qa_platform.clock import utc_now
 from qa_platform.services.context import Platform
 from qa_platform.services.recordings import plaintext_size, read_range, recording_blob_id
 from storage.audit import append_audit
 from storage.models import Call
+from storage.models_pipeline import CallWaveform
 
 READ_BLOCK = 1024 * 1024  # plaintext bytes decrypted per read while decoding
 PEAKS = 600
@@ -63,9 +71,41 @@ _cache: OrderedDict[tuple[str, int], list[float]] = OrderedDict()
 _lock = threading.Lock()
 
 
+def save_waveform(
+    session: Session, call_id: int, blob_id: str, peaks: list[float], buckets: int = PEAKS
+) -> None:
+    """Store the peaks the features stage computed (replacing an earlier computation)."""
+    row = session.scalar(
+        select(CallWaveform).where(CallWaveform.call_id == call_id, CallWaveform.buckets == buckets)
+    )
+    if row is None:
+        row = CallWaveform(call_id=call_id, buckets=buckets)
+        session.add(row)
+    row.blob_id, row.peaks, row.created_at = blob_id, list(peaks), utc_now()
+
+
+def stored_waveform(
+    platform: Platform, call_id: int, blob_id: str, buckets: int = PEAKS
+) -> list[float] | None:
+    """The peaks stored at analysis time for this recording blob, if any."""
+    with platform.uow() as uow:
+        peaks = uow.session.scalar(
+            select(CallWaveform.peaks).where(
+                CallWaveform.call_id == call_id,
+                CallWaveform.buckets == buckets,
+                CallWaveform.blob_id == blob_id,
+            )
+        )
+    return [float(p) for p in peaks] if peaks else None
+
+
 def waveform(platform: Platform, call_id: int, buckets: int = PEAKS) -> list[float]:
     """Normalised peak per bucket (0..1); empty when the audio cannot be decoded."""
-    key = (recording_blob_id(platform, call_id), buckets)
+    blob_id = recording_blob_id(platform, call_id)  # also: RecordingUnavailable when purged
+    stored = stored_waveform(platform, call_id, blob_id, buckets)
+    if stored is not None:
+        return stored
+    key = (blob_id, buckets)
     with _lock:
         if key in _cache:
             _cache.move_to_end(key)
