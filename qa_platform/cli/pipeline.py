@@ -61,7 +61,7 @@ def worker(
     if plat.settings.eager:
         raise click.UsageError(
             "QA_BROKER_URL is not set: the embedded mode runs tasks in "
-            "process (use `qa process`); set a redis:// URL to run workers"
+            "process (use `qa process`); set an amqp:// (RabbitMQ) or redis:// URL to run workers"
         )
     wanted = [q.strip() for q in queues.split(",") if q.strip()]
     unknown = sorted(set(wanted) - set(QUEUES))
@@ -70,6 +70,9 @@ def worker(
             f"unknown queue(s) {unknown or queues!r}; known: {', '.join(QUEUES)}",
             param_hint="--queues",
         )
+    from storage.broker import durable_broker
+
+    durable_broker(plat.settings)  # a Redis without persistence: refused in production
     argv = _worker_argv(wanted, concurrency, loglevel, hostname, pool) + (
         ["--beat"] if beat else []
     )
