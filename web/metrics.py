@@ -16,6 +16,7 @@ or, without a token configured, requests from the loopback address (404 otherwis
 from __future__ import annotations
 
 import hmac
+import logging
 import os
 import time
 from collections.abc import Iterator
@@ -40,6 +41,7 @@ from web.policy import policy
 from web.views import platform
 
 bp = Blueprint("metrics", __name__)
+access_log = logging.getLogger("qa.web.access")
 LOOPBACK = frozenset({"127.0.0.1", "::1"})
 UNFINISHED = (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.FAILED_TRANSIENT)
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0, 10.0)
@@ -138,8 +140,11 @@ def _observe(response: Response) -> Response:
     started = g.pop("qa_started", None)
     if started is not None and request.endpoint != "metrics.metrics":
         route = request.url_rule.rule if request.url_rule is not None else "unmatched"
-        HTTP_LATENCY.labels(request.method, route, str(response.status_code)).observe(
-            time.perf_counter() - started
+        seconds = time.perf_counter() - started
+        HTTP_LATENCY.labels(request.method, route, str(response.status_code)).observe(seconds)
+        # the access log: one line per request, with the user id the policy bound
+        access_log.info(
+            "%s %s %s %.1f ms", request.method, route, response.status_code, seconds * 1000
         )
     return response
 

@@ -48,6 +48,18 @@ from qa_platform.services import pipeline as pipeline_service
     help="Also run the periodic schedule (reconciler, appeal windows, reports); "
     "exactly one node of the cluster should.",
 )
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Serve Prometheus metrics of this node's tasks on this port (docs/deploy.md).",
+)
+@click.option(
+    "--metrics-host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address the metrics port listens on (keep it private: no authentication).",
+)
 def worker(
     queues: str,
     concurrency: int | None,
@@ -55,6 +67,8 @@ def worker(
     hostname: str | None,
     pool: str | None,
     beat: bool,
+    metrics_port: int | None,
+    metrics_host: str,
 ) -> None:
     """Start a Celery worker for the speech pipeline (needs QA_BROKER_URL)."""
     plat = platform()
@@ -78,6 +92,10 @@ def worker(
     )
     from workers.celery_app import get_app  # the worker node is the one place Celery runs
 
+    if metrics_port is not None:
+        from workers import metrics
+
+        metrics.enable(metrics_port, metrics_host)
     get_app(plat.settings).worker_main(argv)
 
 

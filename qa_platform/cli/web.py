@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
 import click
 
 from qa_platform.cli import emit, platform
+
+log = logging.getLogger("qa.web")
 
 
 @click.command("web")
@@ -50,7 +53,7 @@ def web_command(
 
     secret_key(settings)  # made once here, before the processes that all sign with it fork
     count = workers or os.cpu_count() or 1
-    click.echo(f"serving on http://{host}:{port}/ (gunicorn, {count} × {threads} threads)")
+    log.info("serving on http://%s:%s/ (gunicorn, %s × %s threads)", host, port, count, threads)
     serve_gunicorn(settings, host=host, port=port, workers=count, threads=threads, timeout=timeout)
 
 
@@ -68,7 +71,7 @@ def _serve_waitress(host: str, port: int, threads: int, max_upload_bytes: int) -
 
     from web import create_app
 
-    click.echo(f"serving on http://{host}:{port}/")
+    log.info("serving on http://%s:%s/ (waitress, %s threads)", host, port, threads)
     serve(
         create_app(),
         host=host,

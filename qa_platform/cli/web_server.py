@@ -12,12 +12,12 @@ Prometheus samples of all processes meet in ``PROMETHEUS_MULTIPROC_DIR``.
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
 
 from qa_platform.settings import Settings
 
@@ -43,6 +43,16 @@ class QaGunicorn(BaseApplication):
         return create_app()
 
 
+class PlatformLogger(Logger):
+    """gunicorn's own lines through the platform's handler (``QA_LOG_FORMAT=json`` too)."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for logger in (self.error_log, self.access_log):
+            logger.handlers.clear()
+            logger.propagate = True
+
+
 def _child_exit(server: Any, worker: Any) -> None:
     """A dead worker's live gauges leave the sums (its counters stay, as Prometheus wants)."""
     from prometheus_client import multiprocess
@@ -54,9 +64,9 @@ def metrics_dir(settings: Settings) -> Path:
     """``PROMETHEUS_MULTIPROC_DIR`` (the operator's, or a fresh one), emptied at start."""
     given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     path = Path(given) if given else Path(tempfile.mkdtemp(prefix="qa-web-metrics-"))
-    if given and path.exists():
-        shutil.rmtree(path)
     path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):  # samples of a previous run's processes (nothing else)
+        stale.unlink()
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)  # before any worker imports the client
     return path
 
@@ -73,7 +83,7 @@ def gunicorn_options(
         "worker_class": "gthread",
         "timeout": timeout,
         "graceful_timeout": 30,
-        "keepalive": 5,
+        "keepalive": 75,  # idle keep-alive seconds: above load balancers' 60 s idle timeout
         "limit_request_line": LIMIT_REQUEST_LINE,
         "limit_request_fields": LIMIT_REQUEST_FIELDS,
         "limit_request_field_size": LIMIT_REQUEST_FIELD_SIZE,
@@ -81,6 +91,7 @@ def gunicorn_options(
         "proc_name": "qa-web",
         "accesslog": None,
         "errorlog": "-",
+        "logger_class": PlatformLogger,
         "loglevel": settings.log_level.lower(),
         "child_exit": _child_exit,
     }

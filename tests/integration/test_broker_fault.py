@@ -11,16 +11,20 @@ Run: ``QA_TEST_DATABASE=postgres .venv/bin/pytest tests/integration/test_broker_
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -60,6 +64,12 @@ def amqp_settings(platform: Platform) -> Iterator[Settings]:
         get_app(s).pool.force_close_all()
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def _env(s: Settings) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -77,15 +87,20 @@ def _env(s: Settings) -> dict[str, str]:
             "QA_TASK_HARD_TIME_LIMIT_S": str(s.task_hard_time_limit_s),
             "QA_BROKER_VISIBILITY_TIMEOUT_S": str(s.broker_visibility_timeout_s),
             "QA_ASR_CPU_THREADS": "2",
+            "QA_LOG_FORMAT": "json",
         }
     )
     return env
+
+
+METRICS_PORT = _free_port()
 
 
 @pytest.fixture
 def worker(amqp_settings: Settings, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     log = open(tmp_path / "worker.log", "wb")
     args = ["--queues", "cpu,gpu", "--concurrency", "1", "--loglevel", "info"]
+    args += ["--metrics-port", str(METRICS_PORT)]
     proc = subprocess.Popen(
         [*QA_WORKER, *args, "--hostname", "rabbit@%h"],
         cwd=REPO,
@@ -182,3 +197,34 @@ def test_broker_connections_cut_while_jobs_run_and_wait_every_call_analysed_once
     _wait_for(queues_drained, "the stage queues to be empty (every message acknowledged)")
     log = (tmp_path / "worker.log").read_text(errors="replace")
     assert log.count("Connection to broker lost") >= 2  # the worker felt both cuts
+    _assert_task_lines_carry_ids(log, calls)
+    _assert_worker_metrics(calls)
+
+
+def _assert_task_lines_carry_ids(log: str, calls: list[int]) -> None:
+    """QA_LOG_FORMAT=json: the task lines name the call, the job and the Celery task."""
+    records = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    tasks = [r for r in records if r["logger"] == "celery.app.trace"]
+    assert tasks and all(r["call_id"] in calls and r["task_id"] for r in tasks)
+    assert all(r["job_id"].startswith(f"{r['call_id']}/") for r in tasks)
+    assert all({"call_id", "job_id", "task_id", "user_id"} <= set(r) for r in records)
+
+
+def _assert_worker_metrics(calls: list[int]) -> None:
+    """The worker exporter saw every stage complete once per call, and the ASR speed."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{METRICS_PORT}/metrics", timeout=10) as r:
+        text = r.read().decode()
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+    for stage_name in ("features", "transcribe", "flags", "finish"):
+        done = ("qa_job_duration_seconds_count", (("outcome", "completed"), ("stage", stage_name)))
+        assert samples[done] == len(calls), stage_name
+        assert samples[("qa_job_attempts_count", (("stage", stage_name),))] == len(calls)
+    rtf = {k: v for k, v in samples.items() if k[0] == "qa_asr_real_time_factor_count"}
+    assert list(rtf.values()) == [len(calls)]
+    node = dict(next(iter(rtf))[1])["node"]
+    audio = samples[("qa_asr_audio_seconds_total", (("node", node),))]
+    assert audio == pytest.approx(12 + 14 + 16, abs=0.1)

@@ -30,6 +30,7 @@ from qa_platform.services.users import add_user
 
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "pw-" + "secret1"
+KEYS = ("time", "level", "logger", "message", "call_id", "job_id", "task_id", "user_id")
 START_S = 120  # a loaded 2-core machine imports the app slowly; polled, never waited out
 
 
@@ -62,6 +63,7 @@ def server(platform: Platform, tmp_path: Path) -> Iterator[Server]:
             "QA_DATABASE_URL": s.database,
             "QA_CHUNK_SIZE": str(s.chunk_size),
             "QA_MAX_REQUEST_BYTES": str(1024 * 1024),
+            "QA_LOG_FORMAT": "json",
         }
     )
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
@@ -165,6 +167,18 @@ def test_two_processes_share_sessions_and_the_login_throttle(
     other = Visitor(second.conn, second.pid)
     assert other.login("bob", PASSWORD) == 429  # throttled on the process that saw none
 
+    lines = [json.loads(line) for line in server.log.read_text().splitlines() if line.strip()]
+    assert lines and all(set(KEYS) <= set(line) for line in lines)  # every line, JSON, ids
+    queue = [
+        line
+        for line in lines
+        if line["logger"] == "qa.web.access" and line["message"].startswith("GET /queue 200")
+    ]
+    assert len(queue) == 1 and queue[0]["user_id"] is not None
+    assert queue[0]["process"] == second.pid
+    booted = [line for line in lines if line["logger"] == "gunicorn.error"]
+    assert booted, "gunicorn's own lines go through the platform's JSON handler"
+
 
 def test_metrics_sum_the_requests_of_every_process(server: Server) -> None:
     first = _visitor_on(server)
@@ -222,3 +236,22 @@ def test_gunicorn_caps_request_lines_and_headers(platform: Platform) -> None:
     assert options["limit_request_line"] == 8190
     assert options["limit_request_fields"] == 100
     assert options["preload_app"] is False  # no database pool crosses a fork
+
+
+def test_the_metrics_directory_loses_only_stale_samples(
+    platform: Platform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qa_platform.cli.web_server import metrics_dir
+
+    given = tmp_path / "prom"
+    given.mkdir()
+    (given / "histogram_123.db").write_bytes(b"old")
+    (given / "keep.txt").write_text("not ours")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(given))
+    assert metrics_dir(platform.settings) == given
+    assert sorted(p.name for p in given.iterdir()) == ["keep.txt"]
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
+    fresh = metrics_dir(platform.settings)
+    assert (
+        fresh != given and fresh.is_dir() and os.environ["PROMETHEUS_MULTIPROC_DIR"] == str(fresh)
+    )
