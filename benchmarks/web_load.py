@@ -32,12 +32,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def setup(home: Path):  # type: ignore[no-untyped-def]
-    from tests.web.story_data import build_world
-
     from qa_platform.services.context import Platform
     from qa_platform.settings import Settings, set_settings
     from storage.keyring import Keyring
     from storage.migrate import upgrade
+    from tests.factories import build_story_world as build_world
 
     settings = Settings(home=home, mode="embedded")
     settings.ensure_dirs()
