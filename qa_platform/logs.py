@@ -4,6 +4,8 @@ Each line carries ``call_id``, ``job_id``, ``task_id`` and ``user_id`` when they
 entry points set them (``log_context``) — the CLI per command, the web app per request, the
 Celery worker per task — so a line deep in a service still says which call it was about.
 ``QA_LOG_FORMAT=json`` writes one JSON object per line (for log shippers); the default is text.
+Every JSON line carries all four ids (``null`` when not known), so a shipper's schema is fixed
+and a query such as ``call_id = 42`` finds the web request, the worker task and the CLI command.
 """
 
 from __future__ import annotations
@@ -58,7 +60,8 @@ class ContextFilter(logging.Filter):
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, the ids, and the exception."""
+    """One JSON object per line: time, level, logger, message, process, the four ids (always
+    present, ``null`` when unknown), and the exception."""
 
     def format(self, record: logging.LogRecord) -> str:
         data: dict[str, Any] = {
@@ -66,8 +69,9 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
+            "process": record.process,
         }
-        data |= {k: getattr(record, k) for k in CONTEXT_KEYS if getattr(record, k, None)}
+        data |= {k: getattr(record, k, None) for k in CONTEXT_KEYS}
         if record.exc_info:
             data["exception"] = self.formatException(record.exc_info)
         return json.dumps(data, ensure_ascii=False, default=str)

@@ -2,7 +2,7 @@
 
 Everything has an embedded default under ``QA_HOME`` (default ``./var``): a SQLite database,
 a blob directory, a keyring file and eager Celery. Production sets ``QA_DATABASE_URL``
-(PostgreSQL) and ``QA_BROKER_URL`` (Redis). A bad value fails at start with a message that
+(PostgreSQL) and ``QA_BROKER_URL`` (RabbitMQ or Redis). A bad value fails at start with a message that
 names the variable. Reading settings never connects to anything.
 """
 
@@ -153,6 +153,16 @@ class Settings:
     master_key: str = field(default="", repr=False)  # base64 of 32 bytes
     master_key_file: str = ""
 
+    # Broker (docs/deploy.md "Broker"): RabbitMQ deliveries of one message before it is
+    # dead-lettered (quorum queues' x-delivery-limit; above QA_JOB_MAX_ATTEMPTS, which the
+    # database enforces first); whether a Redis broker without persistence refuses to start.
+    broker_delivery_limit: int = 10
+    broker_require_persistence: bool = True
+
+    # Observability (docs/deploy.md "Metrics"): /metrics needs this bearer token; without one
+    # it answers only requests from the loopback address.
+    metrics_token: str = field(default="", repr=False)
+
     extra: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     # Derived locations -------------------------------------------------------------
@@ -272,6 +282,7 @@ class Settings:
             )
         self._validate_blob_store()
         self._validate_keyring_source()
+        self._validate_broker()
 
     def _validate_blob_store(self) -> None:
         """The blob URLs parse; S3 credentials are required only when S3 is chosen."""
@@ -293,6 +304,22 @@ class Settings:
             raise SettingsError("QA_S3_MAX_ATTEMPTS must be between 1 and 20")
         if not 0 < self.s3_timeout_s <= 600:
             raise SettingsError("QA_S3_TIMEOUT_S must be above 0 and at most 600 seconds")
+
+    def _validate_broker(self) -> None:
+        """The broker's delivery limit leaves the database's attempt limit the first word."""
+        if not self.job_max_attempts < self.broker_delivery_limit <= 1000:
+            raise SettingsError(
+                "QA_BROKER_DELIVERY_LIMIT must exceed QA_JOB_MAX_ATTEMPTS and be at most 1000"
+            )
+        if self.metrics_token and len(self.metrics_token) < 16:
+            raise SettingsError("QA_METRICS_TOKEN must be at least 16 characters")
+
+    @property
+    def broker_kind(self) -> str:
+        """``amqp`` (RabbitMQ), ``redis`` or ``""`` (eager, no broker)."""
+        if self.broker_url.startswith("amqp://"):
+            return "amqp"
+        return "redis" if self.broker_url else ""
 
     def _validate_keyring_source(self) -> None:
         url = self.keyring_url

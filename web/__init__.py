@@ -8,6 +8,8 @@ from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.routing import IntegerConverter
 
+STATIC_MAX_AGE_S = 3600
+
 
 class DatabaseId(IntegerConverter):
     """``<int:...>`` in URLs: a whole number a 64-bit id column holds, else no route (404)."""
@@ -58,8 +60,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.filters.update(errors.FILTERS)
     for blueprint, prefix in _blueprints():
         app.register_blueprint(blueprint, url_prefix=prefix)
+    _production_serving(app)
     app.jinja_env.globals["url_endpoints"] = frozenset(app.view_functions)
     return app
+
+
+def _production_serving(app: Flask) -> None:
+    """Readiness, metrics and request timing (docs/deploy.md "Web server", "Metrics")."""
+    from web import health, metrics
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
+    metrics.instrument(app)
+    if app.config.get("SEND_FILE_MAX_AGE_DEFAULT") is None:  # static files: cached an hour,
+        app.config["SEND_FILE_MAX_AGE_DEFAULT"] = STATIC_MAX_AGE_S  # then revalidated (ETag)
 
 
 def _blueprints() -> list[tuple[Any, str | None]]:

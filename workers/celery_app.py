@@ -17,9 +17,9 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from celery import Celery
+from celery import Celery, bootsteps
 from celery.signals import setup_logging, task_postrun, task_prerun, worker_process_init
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from qa_platform import logs
 from qa_platform.domain.pipeline import QUEUES, STAGES, Stage
@@ -29,6 +29,13 @@ from qa_platform.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 _apps: dict[Settings, Celery] = {}
+
+# RabbitMQ topology (docs/deploy.md "Broker"): one topic exchange routes each stage's queue by
+# its name (topic, not direct: Celery's native delayed delivery for retries needs it); a
+# message delivered QA_BROKER_DELIVERY_LIMIT times goes to the dead-letter queue.
+EXCHANGE = "qa"
+DEAD_LETTER_EXCHANGE = "qa.dead"
+DEAD_LETTER_QUEUE = "qa.dead"
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
@@ -47,10 +54,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "worker_prefetch_multiplier": 1,
         "task_soft_time_limit": settings.task_soft_time_limit_s,
         "task_time_limit": settings.task_hard_time_limit_s,
-        "broker_transport_options": {"visibility_timeout": settings.broker_visibility_timeout_s},
+        "broker_transport_options": _transport_options(settings),
         "worker_max_tasks_per_child": settings.worker_max_tasks_per_child,
         "task_always_eager": settings.eager,
-        "task_queues": tuple(Queue(name) for name in QUEUES),
+        "task_queues": task_queues(settings),
         "task_default_queue": "cpu",
         "task_routes": {s.task: {"queue": s.queue} for s in STAGES},
         "task_create_missing_queues": False,
@@ -62,7 +69,58 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "enable_utc": True,
         "timezone": settings.centre_timezone,  # beat's 01:00 is the centre's local time
         "beat_schedule_filename": str(settings.home / "celerybeat-schedule"),
+        # A lost broker connection lets running tasks finish (their result is saved in the
+        # database; the unacked message comes back and its claim finds the job done).
+        "worker_cancel_long_running_tasks_on_connection_loss": False,
+        "worker_detect_quorum_queues": True,  # quorum queues: per-consumer prefetch only
     }
+
+
+def _transport_options(settings: Settings) -> dict[str, Any]:
+    if settings.broker_kind == "amqp":
+        # Publisher confirms: apply_async returns only once RabbitMQ has the message.
+        return {"confirm_publish": True}
+    return {"visibility_timeout": settings.broker_visibility_timeout_s}
+
+
+def task_queues(settings: Settings) -> tuple[Queue, ...]:
+    """The stage queues: plain ones on Redis; durable quorum queues with a delivery limit and
+    dead-lettering on RabbitMQ (仲裁队列, replicated and kept across broker restarts)."""
+    if settings.broker_kind != "amqp":
+        return tuple(Queue(name) for name in QUEUES)
+    exchange = Exchange(EXCHANGE, type="topic", durable=True)
+    arguments = {
+        "x-queue-type": "quorum",
+        "x-delivery-limit": settings.broker_delivery_limit,
+        "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+    }
+    return tuple(
+        Queue(name, exchange, routing_key=name, durable=True, queue_arguments=arguments)
+        for name in QUEUES
+    )
+
+
+def dead_letter_queue() -> Queue:
+    """Where RabbitMQ puts a message past its delivery limit (its x-death header says from
+    which queue); a person looks at it, the job row says dead_letter or is re-sent."""
+    exchange = Exchange(DEAD_LETTER_EXCHANGE, type="fanout", durable=True)
+    return Queue(
+        DEAD_LETTER_QUEUE,
+        exchange,
+        durable=True,
+        queue_arguments={"x-queue-type": "quorum"},
+    )
+
+
+class DeclareDeadLetters(bootsteps.StartStopStep):
+    """Worker consumer step: declare the dead-letter exchange and queue on every
+    (re)connection, before the stage queues that name it receive messages."""
+
+    requires = ("celery.worker.consumer.connection:Connection",)
+
+    def start(self, c: Any) -> None:
+        if c.app.conf.broker_url.startswith("amqp://"):
+            dead_letter_queue().bind(c.connection.default_channel).declare()
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -74,6 +132,7 @@ def make_celery(settings: Settings) -> Celery:
     app = Celery("qa", set_as_current=False)
     app.conf.update(celery_config(settings))
     register_tasks(app)
+    app.steps["consumer"].add(DeclareDeadLetters)
     report_tasks.register_report_tasks(app)
     upkeep_tasks.register_upkeep_tasks(app)
     app.conf.task_routes = {

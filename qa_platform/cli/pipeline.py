@@ -48,6 +48,18 @@ from qa_platform.services import pipeline as pipeline_service
     help="Also run the periodic schedule (reconciler, appeal windows, reports); "
     "exactly one node of the cluster should.",
 )
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Serve Prometheus metrics of this node's tasks on this port (docs/deploy.md).",
+)
+@click.option(
+    "--metrics-host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address the metrics port listens on (keep it private: no authentication).",
+)
 def worker(
     queues: str,
     concurrency: int | None,
@@ -55,13 +67,15 @@ def worker(
     hostname: str | None,
     pool: str | None,
     beat: bool,
+    metrics_port: int | None,
+    metrics_host: str,
 ) -> None:
     """Start a Celery worker for the speech pipeline (needs QA_BROKER_URL)."""
     plat = platform()
     if plat.settings.eager:
         raise click.UsageError(
             "QA_BROKER_URL is not set: the embedded mode runs tasks in "
-            "process (use `qa process`); set a redis:// URL to run workers"
+            "process (use `qa process`); set an amqp:// (RabbitMQ) or redis:// URL to run workers"
         )
     wanted = [q.strip() for q in queues.split(",") if q.strip()]
     unknown = sorted(set(wanted) - set(QUEUES))
@@ -70,11 +84,18 @@ def worker(
             f"unknown queue(s) {unknown or queues!r}; known: {', '.join(QUEUES)}",
             param_hint="--queues",
         )
+    from storage.broker import durable_broker
+
+    durable_broker(plat.settings)  # a Redis without persistence: refused in production
     argv = _worker_argv(wanted, concurrency, loglevel, hostname, pool) + (
         ["--beat"] if beat else []
     )
     from workers.celery_app import get_app  # the worker node is the one place Celery runs
 
+    if metrics_port is not None:
+        from workers import metrics
+
+        metrics.enable(metrics_port, metrics_host)
     get_app(plat.settings).worker_main(argv)
 
 

@@ -26,7 +26,7 @@ def test_json_line_carries_ids_set_by_the_entry_point(stream) -> None:
     line = json.loads(stream.getvalue().splitlines()[-1])
     assert line["message"] == "analysed 通话"
     assert line["call_id"] == 7 and line["user_id"] == 3
-    assert "task_id" not in line
+    assert line["task_id"] is None and line["job_id"] is None  # every key on every line
 
 
 def test_ids_leave_with_their_context(stream) -> None:
@@ -34,7 +34,7 @@ def test_ids_leave_with_their_context(stream) -> None:
         pass
     logging.getLogger("qa.test").info("after")
     line = json.loads(stream.getvalue().splitlines()[-1])
-    assert "call_id" not in line
+    assert line["call_id"] is None
 
 
 def test_text_format_shows_ids_before_the_message() -> None:

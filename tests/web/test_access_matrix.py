@@ -104,6 +104,10 @@ TABLE: dict[str, tuple[object, bool]] = {
     "reports.chart": (ALL, False),
     "reports.export": (ALL, False),
     "reports.publish": (SUP, False),
+    # Operations: readiness is public (details only to the scraper); /metrics answers only
+    # the scraper (loopback or QA_METRICS_TOKEN: the matrix's test client is on loopback)
+    "health.readyz": (PUBLIC, False),
+    "metrics.metrics": (PUBLIC, False),
 }
 LOGINS = {
     "admin": "admin",
