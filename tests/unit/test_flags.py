@@ -308,6 +308,13 @@ def test_contempt_is_abuse_and_a_retold_insult_is_not() -> None:
     assert "abuse_customer" not in types(run(retold))
 
 
+def test_everyday_insults_of_the_agent_are_abuse() -> None:
+    for words in ("你们这群饭桶，脑子里装的都是浆糊吗", "你这个二百五", "你们真不要脸"):
+        call = compliant_call()
+        call[3] = customer(20.5, 25.0, words)
+        assert "abuse_customer" in types(run(call)), words
+
+
 def test_a_name_misheard_as_an_insult_in_an_identity_statement_is_not_abuse() -> None:
     named = compliant_call()
     named[3] = customer(20.5, 25.0, "投保人是流氓，身份证后四位是幺二三四")  # 刘芳, misheard
