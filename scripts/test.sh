@@ -18,6 +18,9 @@ pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1 || {
 redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || {
   echo "test: Redis is not answering on 127.0.0.1:6379" >&2; exit 2; }
 
+rabbitmqctl -q status >/dev/null 2>&1 || {
+  echo "test: RabbitMQ is not running (rabbitmqctl status); the broker tests need it" >&2; exit 2; }
+
 echo "== PostgreSQL: full suite =="
 QA_TEST_DATABASE=postgres .venv/bin/pytest "$@"
 echo "== SQLite: all but slow =="
