@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Any
 
-from qa_platform.domain.transcript import Role, Severity
+from qa_platform.domain.transcript import Role
 from qa_platform.flags.call_view import CallView, PhraseHit, SegmentView
-from qa_platform.flags.messages import render
+from qa_platform.flags.findings import Finding, Rule, number_follows
+from qa_platform.flags.identity import missing_identity_check
 from qa_platform.flags.rule_set import RuleParams
-from qa_platform.lexicon.matching import SENTENCE_BREAKS
 from qa_platform.masking import DIGIT_CHARS, PLACEHOLDERS
 from qa_platform.text import normalise
 
@@ -27,38 +26,11 @@ WORD_TIME_SLACK_S = 1.0  # Whisper's word times can be this far off at a turn's 
 EPSILON = 1e-6  # thresholds fire "at" the value despite float rounding of measured times
 #: Masked personal data (``[手机号]``, ``＊＊＊``): not spoken characters for the speech rate.
 _MASK_TOKENS = re.compile("|".join(re.escape(v) for v in PLACEHOLDERS.values()) + r"|[＊*]+")
-_NUMBER_START = f"[{DIGIT_CHARS}\\[＊*]"  # a spoken or masked number begins here
 #: The agent's own number said as a staff number: 我是3821号, 我是坐席3821号, 二零四七号客服为您服务.
 _SELF_NUMBER = re.compile(
     f"我是(?:坐席|座席|客服)?[{DIGIT_CHARS}]{{1,8}}号"
     f"|[{DIGIT_CHARS}]{{2,8}}号(?:坐席|座席|客服|话务员|专员|服务员)"
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """What a rule found: role, time span, evidence message and, where a term says so, severity.
-
-    The evidence is a message key of :mod:`qa_platform.flags.messages` and its parameters;
-    ``evidence`` renders it in Chinese, :meth:`message` in any catalogue language.
-    """
-
-    role: Role
-    start: float
-    end: float
-    key: str
-    params: Mapping[str, Any] = field(default_factory=dict)
-    severity: Severity | None = None
-
-    @property
-    def evidence(self) -> str:
-        return self.message("zh")
-
-    def message(self, lang: str) -> str:
-        return render(self.key, self.params, lang)
-
-
-Rule = Callable[[CallView, RuleParams], list[Finding]]
 
 
 # ----------------------------------------------------------------------------- audio rules
@@ -215,14 +187,7 @@ def missing_agent_id(call: CallView, p: RuleParams) -> list[Finding]:
 def _states_agent_id(hit: PhraseHit, number_within: int) -> bool:
     if hit.match.via == "exact" and not hit.match.term.number_after:
         return True
-    return _number_follows(hit, number_within)
-
-
-def _number_follows(hit: PhraseHit, within: int) -> bool:
-    """A number (digits, Chinese numerals, a mask token) within ``within`` characters after the
-    match, with only separators or 是/为 between ("工号三七五二", "后四位是零六一二")."""
-    rest = hit.view.segment.text[hit.match.original_end :]
-    return re.match(f"[\\s,，、:：是为]{{0,{within}}}{_NUMBER_START}", rest) is not None
+    return number_follows(hit, number_within)
 
 
 def _self_numbers(views: list[SegmentView]) -> Iterable[float]:
@@ -230,107 +195,6 @@ def _self_numbers(views: list[SegmentView]) -> Iterable[float]:
     for view in views:
         for m in _SELF_NUMBER.finditer(view.segment.text):
             yield view.time_of(m.start(), m.end())[0]
-
-
-def missing_identity_check(call: CallView, p: RuleParams) -> list[Finding]:
-    """双因素验证 (seeds/003 二(一)2): a request that changes the account or reveals policy data.
-
-    A customer request of ``request_lexicon`` (受益人变更, 退保, 改地址 …) that the agent acts on
-    (``action_lexicon``: 帮您办理, 为您查询 …, or reading out ``policy_lexicon`` details) needs
-    ``min_factors`` different identity factors before the agent acts: asked by the agent
-    (``identity_lexicon``) or stated by the customer (``given_lexicon``). A call
-    without such a request needs no check; a request the agent does not act on (refuses,
-    redirects to a branch) needs none either. Once the customer is verified, the call is.
-    """
-    customer = call.by_role(Role.CUSTOMER, Role.UNKNOWN)
-    requests = sorted(
-        [*call.hits(p["request_lexicon"], customer), *_composed_requests(call, customer, p)],
-        key=lambda h: h.start,
-    )
-    if not requests or not call.agent:
-        return []
-    checks = list(call.hits(p["identity_lexicon"], call.agent))
-    actions = sorted(
-        (
-            a
-            for a in [
-                *call.hits(p["action_lexicon"], call.agent),
-                *call.hits(p["policy_lexicon"], call.agent),
-            ]
-            if not _announced_before_check(a, checks)
-        ),
-        key=lambda h: h.start,
-    )
-    asked = [
-        (h.start, h.match.term.factor) for h in checks if h.match.term.factor not in ("", "generic")
-    ] + _factors_given(call, customer, p)
-    for request in requests:
-        action = next((a for a in actions if a.start >= request.start), None)
-        if action is None:
-            continue  # not acted on (yet): no data revealed, nothing changed
-        factors = sorted({factor for at, factor in asked if at < action.start})
-        if len(factors) >= p["min_factors"]:
-            return []
-        return [_unverified(request, action, factors, p["min_factors"])]
-    return []
-
-
-def _announced_before_check(action: PhraseHit, checks: Sequence[PhraseHit]) -> bool:
-    """ "我来帮您办理。变更扣款账户需要先核实身份，请问…": an action word followed, in the same
-    turn, by the identity check is the agent announcing what comes after the check, not acting."""
-    return any(c.view is action.view and c.start > action.start for c in checks)
-
-
-def _factors_given(
-    call: CallView, views: Sequence[SegmentView], p: RuleParams
-) -> list[tuple[float, str]]:
-    """(time, factor) of the identity factors the customer states ("身份证后四位是零六一二",
-    "投保人是刘芳"): the answer side of the two-factor check. A number factor counts only with
-    the number said right after it."""
-    return [
-        (h.start, h.match.term.factor)
-        for h in call.hits(p["given_lexicon"], views)
-        if h.match.term.factor
-        and (not h.match.term.number_after or _number_follows(h, p["given_number_within"]))
-    ]
-
-
-def _composed_requests(
-    call: CallView, views: Sequence[SegmentView], p: RuleParams
-) -> list[PhraseHit]:
-    """Requests said in the customer's own words: an object (地址, 受益人, 保单 …) and a verb
-    that changes or asks for it (改, 变更, 查 …) within ``request_window`` characters of one
-    segment, with no sentence break between them ("把保单上的通讯地址和电话改一下")."""
-    objects = list(call.hits(p["request_object_lexicon"], views))
-    verbs = list(call.hits(p["request_verb_lexicon"], views))
-    found = []
-    for obj in objects:
-        text = obj.view.segment.text
-        for verb in verbs:
-            if verb.view is not obj.view:
-                continue
-            a, b = sorted((obj.match.original_start, verb.match.original_start))
-            near = b - a <= p["request_window"]
-            if near and not any(ch in SENTENCE_BREAKS for ch in text[a:b]):
-                found.append(obj)
-                break
-    return found
-
-
-def _unverified(
-    request: PhraseHit, action: PhraseHit, factors: list[str], required: int
-) -> Finding:
-    params = {
-        "request": request.match.quote,
-        "category": request.match.term.category or "policy_info",
-        "request_at": request.start,
-        "action": action.match.quote,
-        "action_at": action.start,
-        "count": len(factors),
-        "factors": factors,
-        "required": required,
-    }
-    return Finding(Role.AGENT, action.start, action.end, "missing_identity_check.request", params)
 
 
 def missing_closing(call: CallView, p: RuleParams) -> list[Finding]:

@@ -200,6 +200,19 @@ def test_identity_check_after_policy_details_is_flagged() -> None:
     assert "missing_identity_check" in types(run(reordered))
 
 
+def test_a_request_whose_verb_was_misheard_is_known_by_the_agent_taking_it_on() -> None:
+    """Whisper wrote 改一下 as 展一下; the agent's 我这边帮您改 says what was asked."""
+    call = compliant_call()
+    call[1] = customer(9.5, 13.0, "我搬家了，想把保单上的通信地址和联系电话展一下")
+    call[2] = agent(13.5, 20.0, "好的，没问题，我这边帮您改")
+    call[3] = customer(20.5, 25.0, "好的")
+    call[4] = agent(25.5, 32.0, "已经为您提交变更，稍后会有短信确认")
+    assert "missing_identity_check" in types(run(call))
+    checked = compliant_call()
+    checked[1] = customer(9.5, 13.0, "我搬家了，想把保单上的通信地址和联系电话展一下")
+    assert "missing_identity_check" not in types(run(checked))  # asked two factors first
+
+
 def test_call_without_policy_details_needs_no_identity_check() -> None:
     segments = [
         agent(1.0, 9.0, GREETING),
