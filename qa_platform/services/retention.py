@@ -177,22 +177,29 @@ def set_legal_hold(
 def add_retention_class(platform: Platform, call_id: int, klass: str, actor: str) -> datetime:
     """Link a call to a complaint/dispute (or any configured class); extends retention."""
     with platform.uow() as uow:
-        call = _get(uow.session, call_id)
-        classes = parse_classes(call.retention_class) | {klass}
-        until = platform.retention_rules.retain_until(call.started_at, classes)
-        call.retention_class = format_classes(classes)
-        call.retain_until = max(call.retain_until, until)
-        call.updated_at = platform.clock.now()
-        append_audit(
-            uow.session,
-            actor=actor,
-            action="call.retention_class",
-            object_type="call",
-            object_id=call_id,
-            details={"class": klass, "retain_until": until.isoformat()},
-        )
+        until = extend_retention(platform, uow.session, _get(uow.session, call_id), klass, actor)
         uow.commit()
         return until
+
+
+def extend_retention(
+    platform: Platform, session: Session, call: Call, klass: str, actor: str
+) -> datetime:
+    """Add a retention class to a (locked) call in the caller's transaction; audited."""
+    classes = parse_classes(call.retention_class) | {klass}
+    until = platform.retention_rules.retain_until(call.started_at, classes)
+    call.retention_class = format_classes(classes)
+    call.retain_until = max(call.retain_until, until)
+    call.updated_at = platform.clock.now()
+    append_audit(
+        session,
+        actor=actor,
+        action="call.retention_class",
+        object_type="call",
+        object_id=call.id,
+        details={"class": klass, "retain_until": until.isoformat()},
+    )
+    return until
 
 
 def _get(session, call_id: int) -> Call:
