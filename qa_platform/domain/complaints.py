@@ -68,14 +68,13 @@ def parse_kind(value: str) -> ComplaintKind:
 
 
 def clean_text(field: str, value: str, *, required: bool) -> str:
-    """A summary or outcome: stripped, required where it must be, at most ``MAX_TEXT``."""
+    """A ``summary``, ``outcome`` or ``reason``: stripped, required where it must be, at most
+    ``MAX_TEXT`` characters; the error names the field in the reader's language."""
     text = (value or "").strip()
     if required and not text:
-        raise ComplaintInvalid.of("complaint.text_required", field=field)
+        raise ComplaintInvalid.of(f"complaint.{field}_required")
     if len(text) > MAX_TEXT:
-        raise ComplaintInvalid.of(
-            "complaint.text_too_long", field=field, limit=MAX_TEXT, length=len(text)
-        )
+        raise ComplaintInvalid.of(f"complaint.{field}_too_long", limit=MAX_TEXT, length=len(text))
     return text
 
 

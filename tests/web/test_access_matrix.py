@@ -104,6 +104,10 @@ TABLE: dict[str, tuple[object, bool]] = {
     "reports.chart": (ALL, False),
     "reports.export": (ALL, False),
     "reports.publish": (SUP, False),
+    # Complaint desk: centre-wide for supervisors and admins (the cases name calls only)
+    "complaints.index": (SUP, False),
+    "complaints.show": (SUP, False),
+    "complaints.action": (SUP, False),
 }
 LOGINS = {
     "admin": "admin",
@@ -163,6 +167,7 @@ class Objects:
     session_id: int = 0
     snapshot_id: int = 0
     draft_snapshot_id: int = 0
+    case_id: int = 0
 
     def row_version(self, purpose: str) -> int:
         detail = scoring.show_evaluation(self.platform.uow(), self.evaluations[purpose])
@@ -215,6 +220,10 @@ def _objects(platform: Any, world: StoryWorld, who: str, tmp: Path) -> Objects:
         "session_id"
     ]
     _reports(obj)
+    from qa_platform.services import complaints
+
+    case = complaints.open_case(platform, [world.call_id], "complaint", "矩阵工单", actor="sup")
+    obj.case_id = case.id
     return obj
 
 
@@ -321,6 +330,10 @@ REQUESTS: dict[str, Callable[[Objects], Call]] = {
     "reports.chart": lambda o: Call({"snapshot_id": o.snapshot_id, "name": "scores"}),
     "reports.export": lambda o: Call({"snapshot_id": o.snapshot_id, "fmt": "csv"}),
     "reports.publish": lambda o: Call({"snapshot_id": o.draft_snapshot_id}, {}),
+    "complaints.show": lambda o: Call({"case_id": o.case_id}),
+    "complaints.action": lambda o: Call(
+        {"case_id": o.case_id}, {"action": "close", "text": "已致歉", "row_version": "1"}
+    ),
 }
 
 
