@@ -20,6 +20,7 @@ from qa_platform.retention import format_classes, parse_classes
 from qa_platform.services.context import Platform
 from storage.audit import append_audit
 from storage.models import Call, CallFlag, Job, Recording
+from storage.models_complaints import ComplaintCallRow, ComplaintCaseRow
 from storage.models_pipeline import CallFeatures, CallSpeaker, Transcript, TranscriptSegment
 from storage.models_scoring import EvaluationCommentRow, EvaluationRow, EvaluationVersionRow
 
@@ -115,7 +116,34 @@ def erase_call_content(session: Session, call_id: int) -> dict[str, int]:
         update(Job).where(Job.call_id == call_id, Job.error.is_not(None)).values(error=None)
     )
     erased["jobs"] = _rowcount(jobs)
+    erased["complaint_cases"] = _erase_complaint_text(session, call_id)
     return erased
+
+
+def _erase_complaint_text(session: Session, call_id: int) -> int:
+    """Blank the summary and outcome of complaint cases once every call they name is gone.
+
+    People type them and may quote the customer; while another linked call is kept, so is
+    the case's text (it is that call's complaint too).
+    """
+    cases = select(ComplaintCallRow.case_id).where(ComplaintCallRow.call_id == call_id)
+    others_kept = (
+        select(ComplaintCallRow.id)
+        .join(Call, Call.id == ComplaintCallRow.call_id)
+        .where(
+            ComplaintCallRow.case_id == ComplaintCaseRow.id,
+            ComplaintCallRow.call_id != call_id,
+            Call.purged_at.is_(None),
+        )
+        .exists()
+    )
+    result = session.execute(
+        update(ComplaintCaseRow)
+        .where(ComplaintCaseRow.id.in_(cases), ~others_kept)
+        .values(summary=ERASED_TEXT, outcome=ERASED_TEXT)
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(result)
 
 
 def _rowcount(result: object) -> int:

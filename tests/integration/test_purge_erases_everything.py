@@ -174,3 +174,20 @@ def test_dry_run_erases_nothing(platform: Platform, tmp_path: Path) -> None:
     (item,) = purge(platform, now=NOW, dry_run=True)
     assert not item.purged and item.erased == {}
     assert "transcript_segments" in tables_containing(platform, SHREDDED_MARKER)
+
+
+def test_a_complaint_case_loses_its_text_when_its_last_call_is_shredded(
+    platform: Platform, tmp_path: Path
+) -> None:
+    from qa_platform.services import complaints
+
+    make_people(platform)
+    old = _content_call(platform, tmp_path, "2026-01-05T02:00:00+00:00", SHREDDED_MARKER, 1)
+    case = complaints.open_case(platform, [old], "complaint", f"客户说：{SHREDDED_MARKER}", "sup1")
+    complaints.close_case(platform, case.id, f"已回复{SHREDDED_MARKER}", "sup1")
+    assert purge(platform, now=NOW) == []  # the complaint keeps the call for 5 years
+    (item,) = purge(platform, now=datetime(2031, 6, 1, tzinfo=UTC))
+    assert item.purged and item.erased["complaint_cases"] == 1
+    assert tables_containing(platform, SHREDDED_MARKER) == set()
+    shown = complaints.show_case(platform, case.id)
+    assert shown.state == "closed" and shown.summary == shown.outcome == ERASED_TEXT
