@@ -57,3 +57,16 @@ def action(case_id: int) -> Any:
             svc.close_case(p, case_id, text, actor, expected_version=expected)
 
     return act(run, url_for("complaints.show", case_id=case_id), f"complaint.msg.{name or 'saved'}")
+
+
+@bp.post("/calls/<int:call_id>/complaints")
+@policy(roles=SUP, obj=("call", "call_id"))
+def open_from_call(call_id: int) -> Any:
+    """Open a case (受理) on the call shown; the call moves to 5-year retention."""
+
+    def run() -> None:
+        kind = request.form.get("kind") or "complaint"
+        summary = form_text("summary", required=False)
+        svc.open_case(platform(), [call_id], kind, summary, f"user:{user().id}")
+
+    return act(run, url_for("calls.show", call_id=call_id), "complaint.msg.open")

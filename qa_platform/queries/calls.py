@@ -173,6 +173,7 @@ def call_page(
                 }
                 for e in evals
             ],
+            "complaints": cases_for_call(s, call_id, platform.clock.now()),
         }
 
 

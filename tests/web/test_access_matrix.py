@@ -108,6 +108,7 @@ TABLE: dict[str, tuple[object, bool]] = {
     "complaints.index": (SUP, False),
     "complaints.show": (SUP, False),
     "complaints.action": (SUP, False),
+    "complaints.open_from_call": (SUP, True),
 }
 LOGINS = {
     "admin": "admin",
@@ -331,6 +332,7 @@ REQUESTS: dict[str, Callable[[Objects], Call]] = {
     "reports.export": lambda o: Call({"snapshot_id": o.snapshot_id, "fmt": "csv"}),
     "reports.publish": lambda o: Call({"snapshot_id": o.draft_snapshot_id}, {}),
     "complaints.show": lambda o: Call({"case_id": o.case_id}),
+    "complaints.open_from_call": lambda o: Call(form={"kind": "complaint", "summary": "服务态度"}),
     "complaints.action": lambda o: Call(
         {"case_id": o.case_id}, {"action": "close", "text": "已致歉", "row_version": "1"}
     ),

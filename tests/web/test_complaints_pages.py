@@ -62,3 +62,25 @@ def test_a_stale_form_conflicts_and_agents_are_refused(
     agent = as_user(app, "agent")
     assert agent.get("/complaints").status_code == 403
     assert agent.post(f"/complaints/{case_id}/action", {"action": "confirm"}).status_code == 403
+
+
+def test_a_supervisor_opens_a_case_from_the_call_page(
+    app: Flask, platform: Platform, world: StoryWorld
+) -> None:
+    sup = as_user(app, "sup")
+    page = sup.get(f"/calls/{world.call_id}").get_data(as_text=True)
+    assert 'id="open-complaint"' in page
+    resp = sup.post(
+        f"/calls/{world.call_id}/complaints", {"kind": "grievance", "summary": "客户不满等待时间"}
+    )
+    assert resp.status_code == 303
+    (case,) = svc.list_cases(platform)
+    assert case.call_ids == (world.call_id,) and case.kind == "grievance"
+    assert case.alerted_at is not None  # the supervisors were alerted at once (log notifier)
+    page = sup.get(f"/calls/{world.call_id}").get_data(as_text=True)
+    assert f"/complaints/{case.id}" in page and "抱怨" in page
+    sup.post(f"/calls/{world.call_id}/complaints", {"kind": "complaint", "summary": ""})
+    assert "“摘要”不能为空" in sup.get(f"/calls/{world.call_id}").get_data(as_text=True)
+    assert len(svc.list_cases(platform)) == 1
+    inspector_page = as_user(app, "insp").get(f"/calls/{world.call_id}").get_data(as_text=True)
+    assert 'id="open-complaint"' not in inspector_page
