@@ -162,6 +162,15 @@ class Settings:
     # Observability (docs/deploy.md "Metrics"): /metrics needs this bearer token; without one
     # it answers only requests from the loopback address.
     metrics_token: str = field(default="", repr=False)
+    # Complaint alerts (投诉预警, qa_platform.services.alerts): e-mail through SMTP when a host is
+    # set, else a log line; the supervisors' web list shows every alert either way.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_from: str = "qa-platform@localhost"
+    complaint_alert_to: tuple[str, ...] = ()  # e-mail addresses of the supervisors on duty
 
     extra: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -283,6 +292,17 @@ class Settings:
         self._validate_blob_store()
         self._validate_keyring_source()
         self._validate_broker()
+        self._validate_alerts()
+
+    def _validate_alerts(self) -> None:
+        """SMTP alerts: a port in range and recipients when a host is set."""
+        if not 1 <= self.smtp_port <= 65535:
+            raise SettingsError(f"QA_SMTP_PORT={self.smtp_port} must be between 1 and 65535")
+        if self.smtp_host and not self.complaint_alert_to:
+            raise SettingsError("QA_COMPLAINT_ALERT_TO is required when QA_SMTP_HOST is set")
+        bad = [a for a in self.complaint_alert_to if "@" not in a]
+        if bad:
+            raise SettingsError(f"QA_COMPLAINT_ALERT_TO: {bad[0]!r} is not an e-mail address")
 
     def _validate_blob_store(self) -> None:
         """The blob URLs parse; S3 credentials are required only when S3 is chosen."""

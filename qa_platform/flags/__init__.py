@@ -15,6 +15,7 @@ from qa_platform.domain.transcript import AudioFeatures, Flag, Transcript
 from qa_platform.flags.call_view import CallView
 from qa_platform.flags.catalogue import CATALOGUE, Finding
 from qa_platform.flags.messages import flag_name, render
+from qa_platform.flags.outbound import OUTBOUND_RULES, OutboundContext
 from qa_platform.flags.rule_set import (
     RuleParams,
     RuleSet,
@@ -28,6 +29,7 @@ from qa_platform.flags.rule_set import (
 __all__ = [
     "CATALOGUE",
     "FLAG_TYPES",
+    "OutboundContext",
     "RuleSet",
     "RuleSetError",
     "default_rule_set",
@@ -40,7 +42,7 @@ __all__ = [
 ]
 
 #: Every flag type this package can produce (names are a contract).
-FLAG_TYPES: tuple[str, ...] = tuple(CATALOGUE)
+FLAG_TYPES: tuple[str, ...] = (*CATALOGUE, *OUTBOUND_RULES)
 
 _SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 
@@ -52,11 +54,13 @@ def evaluate(
     *,
     direction: str = "in",
     business_type: str | None = None,
+    outbound: OutboundContext | None = None,
 ) -> list[Flag]:
     """All flags of one call under ``rule_set`` (default: the packaged one), sorted by time.
 
     ``transcript`` is None for a call without speech. ``direction`` is ``in`` or ``out``;
-    ``business_type`` selects per-business-line overrides.
+    ``business_type`` selects per-business-line overrides. The outbound rules (外呼规范) run on
+    an outbound call given its ``outbound`` context (start time, calendar, earlier refusals).
     """
     rules = rule_set or default_rule_set()
     params = rules.resolve(direction, business_type)
@@ -66,6 +70,12 @@ def evaluate(
         p = params[name]
         if p.enabled:
             flags.extend(_to_flag(name, p, f, rules.version) for f in rule(call, p))
+    if direction == "out" and outbound is not None:
+        for name, out_rule in OUTBOUND_RULES.items():
+            p = params[name]
+            if p.enabled:
+                found = out_rule(call, outbound, p)
+                flags.extend(_to_flag(name, p, f, rules.version) for f in found)
     return sorted(flags, key=lambda f: (f.start, f.end, f.type))
 
 

@@ -20,7 +20,9 @@ from qa_platform.domain.errors import Invalid
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
 _SEPARATOR = {"zh": "、", "en": ", "}
-_CODE_PARAMS = frozenset({"side", "category", "reason", "factors"})  # translated through terms
+_CODE_PARAMS = frozenset(
+    {"side", "category", "reason", "factors", "day"}
+)  # translated through terms
 
 
 class MessageError(Invalid):

@@ -51,18 +51,19 @@ class RuleSetError(Invalid):
 class Param:
     """Type and range of one rule parameter."""
 
-    kind: str  # number | integer | ratio | lexicon | bool | severity
+    kind: str  # number | integer | ratio | lexicon | bool | severity | clock
     minimum: float = 0.0
     #: Value of a parameter added after rule sets were stored: older rule sets (which do not
     #: name it) keep loading and get this; None = the parameter is required.
     default: Any = None
 
 
-NUMBER, INTEGER, RATIO, LEXICON = (
+NUMBER, INTEGER, RATIO, LEXICON, CLOCK = (
     Param("number"),
     Param("integer"),
     Param("ratio"),
     Param("lexicon"),
+    Param("clock"),  # a time of day "HH:MM" (local time of the centre)
 )
 POSITIVE_INTEGER = Param("integer", 1)
 _COMMON = {"enabled": Param("bool"), "severity": Param("severity")}
@@ -106,12 +107,74 @@ RULE_PARAMS: Mapping[str, Mapping[str, Param]] = MappingProxyType(
         "complaint_risk": {"lexicon": LEXICON},
         "misleading_promise": {"lexicon": LEXICON},
         "asr_unreliable": {"min_confidence": RATIO},
+        # outbound rules (外呼规范, seeds/003 二(二)); qa_platform.flags.outbound
+        "outbound_hours": {
+            "working_day_from": CLOCK,
+            "working_day_until": CLOCK,
+            "rest_day_from": CLOCK,
+            "rest_day_until": CLOCK,
+            "never_before": CLOCK,
+            "never_after": CLOCK,
+        },
+        "outbound_cooling": {"cooling_days": POSITIVE_INTEGER},
+        "outbound_identity": {
+            "within_s": NUMBER,
+            "lexicon": LEXICON,
+            "company_lexicon": LEXICON,
+        },
+        "outbound_disclaimer": {"lexicon": LEXICON, "trigger_lexicon": LEXICON},
+        "outbound_refusal": {"lexicon": LEXICON},
+        "outbound_pushing": {"refusal_lexicon": LEXICON, "push_lexicon": LEXICON},
+    }
+)
+#: Rules added after rule sets were stored: a stored rule set that does not name one gets these
+#: values (the packaged default names every rule explicitly).
+RULES_ADDED_LATER: Mapping[str, Mapping[str, Any]] = MappingProxyType(
+    {
+        "outbound_hours": {
+            "enabled": True,
+            "severity": "warning",
+            "working_day_from": "08:30",
+            "working_day_until": "17:30",
+            "rest_day_from": "09:00",
+            "rest_day_until": "17:00",
+            "never_before": "08:00",
+            "never_after": "20:00",
+        },
+        "outbound_cooling": {"enabled": True, "severity": "critical", "cooling_days": 90},
+        "outbound_identity": {
+            "enabled": True,
+            "severity": "warning",
+            "within_s": 20,
+            "lexicon": "outbound_vague_identity",
+            "company_lexicon": "outbound_company",
+        },
+        "outbound_disclaimer": {
+            "enabled": True,
+            "severity": "warning",
+            "lexicon": "outbound_disclaimer",
+            "trigger_lexicon": "outbound_recommendation",
+        },
+        "outbound_refusal": {"enabled": True, "severity": "info", "lexicon": "outbound_refusal"},
+        "outbound_pushing": {
+            "enabled": True,
+            "severity": "warning",
+            "refusal_lexicon": "outbound_refusal",
+            "push_lexicon": "outbound_recommendation",
+        },
     }
 )
 #: (rule, parameter) pairs where the first must not exceed the second.
 _MIN_MAX_PAIRS = (
     (("speech_rate", "min_cpm"), ("speech_rate", "max_cpm")),
     (("ultra_short", "max_duration_s"), ("ultra_long", "min_duration_s")),
+    # calling hours: never_before ≤ from ≤ until ≤ never_after ("HH:MM" sorts as it reads)
+    (("outbound_hours", "never_before"), ("outbound_hours", "working_day_from")),
+    (("outbound_hours", "working_day_from"), ("outbound_hours", "working_day_until")),
+    (("outbound_hours", "working_day_until"), ("outbound_hours", "never_after")),
+    (("outbound_hours", "never_before"), ("outbound_hours", "rest_day_from")),
+    (("outbound_hours", "rest_day_from"), ("outbound_hours", "rest_day_until")),
+    (("outbound_hours", "rest_day_until"), ("outbound_hours", "never_after")),
 )
 
 
@@ -301,9 +364,10 @@ class _Validator:
         self.unknown_keys("rules", rules, set(RULE_PARAMS))
         out: dict[str, dict[str, Any]] = {}
         for name, spec in RULE_PARAMS.items():
-            if name not in rules:
+            if name not in rules and name not in RULES_ADDED_LATER:
                 self.fail(f"rules.{name}", "missing (every catalogue rule must be configured)")
-            values = self.rule_values(f"rules.{name}", name, rules[name])
+            raw = rules[name] if name in rules else dict(RULES_ADDED_LATER[name])
+            values = self.rule_values(f"rules.{name}", name, raw)
             for param in [*_COMMON, *spec]:
                 default = spec[param].default if param in spec else None
                 if param not in values and default is not None:
@@ -351,7 +415,25 @@ class _Validator:
             return str(raw)
         if param.kind == "lexicon":
             return self.lexicon(key, raw)
+        if param.kind == "clock":
+            return self.clock(key, raw)
         return self.number(key, param, raw)
+
+    def clock(self, key: str, raw: Any) -> str:
+        """A local time of day written ``HH:MM`` (00:00 to 23:59)."""
+        text = str(raw) if isinstance(raw, str) else ""
+        hours, _, minutes = text.partition(":")
+        valid = (
+            len(hours) == 2
+            and len(minutes) == 2
+            and hours.isdigit()
+            and minutes.isdigit()
+            and int(hours) < 24
+            and int(minutes) < 60
+        )
+        if not valid:
+            self.fail(key, f"must be a time of day HH:MM (00:00 to 23:59), got {raw!r}")
+        return text
 
     def number(self, key: str, param: Param, raw: Any) -> float | int:
         if isinstance(raw, bool) or not isinstance(raw, int | float):

@@ -18,6 +18,7 @@ from qa_platform.queries.call_analysis import pipeline_detail, transcript_segmen
 from qa_platform.retention import parse_classes
 from qa_platform.services.access import scope_calls
 from qa_platform.services.auth import SessionUser
+from qa_platform.services.complaints import cases_for_call
 from qa_platform.services.context import Platform
 from scoring.services import call_scoring_detail
 from storage.models import Call, CallFlag, Team
@@ -83,6 +84,7 @@ def show_call(platform: Platform, call_id: int) -> dict[str, Any]:
         }
         detail.update(pipeline_detail(uow.session, call))
         detail.update(call_scoring_detail(uow.session, call))
+        detail["complaints"] = cases_for_call(uow.session, call.id, platform.clock.now())
         return detail
 
 
@@ -171,6 +173,7 @@ def call_page(
                 }
                 for e in evals
             ],
+            "complaints": cases_for_call(s, call_id, platform.clock.now()),
         }
 
 

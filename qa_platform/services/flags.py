@@ -22,8 +22,16 @@ from qa_platform.clock import utc_now
 from qa_platform.domain.calls import CallNotFound, CallStatus
 from qa_platform.domain.errors import Invalid, NotFound
 from qa_platform.domain.transcript import AudioFeatures, Flag, Segment, Transcript
-from qa_platform.flags import RuleSet, RuleSetError, default_rule_set, evaluate, parse_rule_set
+from qa_platform.flags import (
+    OutboundContext,
+    RuleSet,
+    RuleSetError,
+    default_rule_set,
+    evaluate,
+    parse_rule_set,
+)
 from qa_platform.services.context import Platform
+from qa_platform.services.outbound import outbound_context
 from storage.audit import append_audit
 from storage.models import Call, CallFlag
 from storage.models_flags import RuleSetRow
@@ -207,15 +215,21 @@ def _row_summary(row: RuleSetRow) -> dict[str, Any]:
 
 
 def flags_for(
-    transcript: Transcript | None, features: AudioFeatures, call: Call, rule_set: RuleSet
+    transcript: Transcript | None,
+    features: AudioFeatures,
+    call: Call,
+    rule_set: RuleSet,
+    outbound: OutboundContext | None = None,
 ) -> list[Flag]:
-    """The narrow, storage-free entry: flags of one call from its transcript and features."""
+    """The narrow, storage-free entry: flags of one call from its transcript and features
+    (and, for an outbound call, its context: start time, calendar, earlier refusals)."""
     return evaluate(
         transcript,
         features,
         rule_set,
         direction=_direction(call.direction),
         business_type=call.business_type or None,
+        outbound=outbound,
     )
 
 
@@ -231,7 +245,8 @@ def compute_flags(platform: Platform, call_id: int, rule_set: RuleSet | None = N
             raise CallNotFound(f"no call {call_id}")
         rules = rule_set or active_rule_set(uow.session)
         loaded = _load_batch(uow.session, [call])
-        flags = flags_for(*loaded[call.id], call, rules)
+        context = outbound_context(uow.session, call, platform.settings)
+        flags = flags_for(*loaded[call.id], call, rules, context)
         replace_flags(uow.session, {call.id: flags})
         uow.commit()
         return flags
@@ -388,7 +403,12 @@ def rerun(
                 uow.session.scalars(select(Call).where(Call.id.in_(batch_ids)).order_by(Call.id))
             )
             loaded = _load_batch(uow.session, batch)
-            results = {c.id: flags_for(*loaded[c.id], c, rules) for c in batch}
+            results = {
+                c.id: flags_for(
+                    *loaded[c.id], c, rules, outbound_context(uow.session, c, platform.settings)
+                )
+                for c in batch
+            }
             flags += replace_flags(uow.session, results)
             calls += len(batch)
             uow.commit()

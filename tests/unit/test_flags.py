@@ -410,6 +410,12 @@ def test_catalogue_names_are_the_contract() -> None:
         "complaint_risk",
         "misleading_promise",
         "asr_unreliable",
+        "outbound_hours",
+        "outbound_cooling",
+        "outbound_identity",
+        "outbound_disclaimer",
+        "outbound_refusal",
+        "outbound_pushing",
     )
 
 

@@ -108,6 +108,11 @@ TABLE: dict[str, tuple[object, bool]] = {
     # the scraper (loopback or QA_METRICS_TOKEN: the matrix's test client is on loopback)
     "health.readyz": (PUBLIC, False),
     "metrics.metrics": (PUBLIC, False),
+    # Complaint desk: centre-wide for supervisors and admins (the cases name calls only)
+    "complaints.index": (SUP, False),
+    "complaints.show": (SUP, False),
+    "complaints.action": (SUP, False),
+    "complaints.open_from_call": (SUP, True),
 }
 LOGINS = {
     "admin": "admin",
@@ -167,6 +172,7 @@ class Objects:
     session_id: int = 0
     snapshot_id: int = 0
     draft_snapshot_id: int = 0
+    case_id: int = 0
 
     def row_version(self, purpose: str) -> int:
         detail = scoring.show_evaluation(self.platform.uow(), self.evaluations[purpose])
@@ -219,6 +225,10 @@ def _objects(platform: Any, world: StoryWorld, who: str, tmp: Path) -> Objects:
         "session_id"
     ]
     _reports(obj)
+    from qa_platform.services import complaints
+
+    case = complaints.open_case(platform, [world.call_id], "complaint", "矩阵工单", actor="sup")
+    obj.case_id = case.id
     return obj
 
 
@@ -325,6 +335,11 @@ REQUESTS: dict[str, Callable[[Objects], Call]] = {
     "reports.chart": lambda o: Call({"snapshot_id": o.snapshot_id, "name": "scores"}),
     "reports.export": lambda o: Call({"snapshot_id": o.snapshot_id, "fmt": "csv"}),
     "reports.publish": lambda o: Call({"snapshot_id": o.draft_snapshot_id}, {}),
+    "complaints.show": lambda o: Call({"case_id": o.case_id}),
+    "complaints.open_from_call": lambda o: Call(form={"kind": "complaint", "summary": "服务态度"}),
+    "complaints.action": lambda o: Call(
+        {"case_id": o.case_id}, {"action": "close", "text": "已致歉", "row_version": "1"}
+    ),
 }
 
 
