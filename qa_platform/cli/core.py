@@ -408,6 +408,31 @@ def users_list(as_json: bool) -> None:
     )
 
 
+@users.command("scope")
+@click.argument("username")
+@click.option("--teams", help="Agent teams the supervisor oversees: 一组,二组")
+@click.option("--all", "all_teams", is_flag=True, help="The whole centre (every agent team).")
+@click.option("--json", "as_json", is_flag=True)
+def users_scope(username: str, teams: str | None, all_teams: bool, as_json: bool) -> None:
+    """Show or set a supervisor's supervision scope (监管范围): agent teams, or --all."""
+    from qa_platform.services.users import UserError, parse_team_list, set_scope, show_scope
+
+    if teams is not None and all_teams:
+        raise UserError.of("scope.teams_and_all")
+    if teams is None and not all_teams:
+        view = show_scope(platform(), username)
+    else:
+        chosen = None if all_teams else parse_team_list(teams or "")
+        view = set_scope(platform(), username, chosen, actor="cli")
+    emit(view.to_dict(), as_json, _scope_line(view))
+
+
+def _scope_line(view) -> str:
+    where = "all teams" if view.all_teams else (", ".join(view.teams) or "no team")
+    rule = "" if view.explicit else "  (no scope set: own-team rule)"
+    return f"{view.username} oversees: {where}{rule}"
+
+
 @click.command()
 @click.option("--json", "as_json", is_flag=True)
 @click.option(
