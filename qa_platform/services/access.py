@@ -88,7 +88,30 @@ def can_see_evaluation(s: Session, user: SessionUser, evaluation_id: int) -> boo
     return can_see_call(s, user, row.call_id)
 
 
-CHECKS = {"call": can_see_call, "evaluation": can_see_evaluation}
+def can_see_calibration(s: Session, user: SessionUser, session_id: int) -> bool:
+    """True when the calibration session (校准) exists and ``user`` may see it: a supervisor
+    when every call of the session is in their scope, an inspector who takes part in it."""
+    row = s.get(CalibrationSessionRow, session_id)
+    if row is None:
+        return False
+    if user.role == "admin":
+        return True
+    if user.role == "inspector":
+        return user.id in (row.inspector_ids or []) or row.reference_by == user.id
+    if user.role != "supervisor":
+        return False
+    calls = set(row.call_ids or [])
+    seen = s.scalar(
+        scope_calls(s, user, select(func.count(Call.id)).where(Call.id.in_(sorted(calls))))
+    )
+    return bool(calls) and seen == len(calls)
+
+
+CHECKS = {
+    "call": can_see_call,
+    "evaluation": can_see_evaluation,
+    "calibration": can_see_calibration,
+}
 
 
 DENIALS_AUDITED_PER_MINUTE = 20  # per actor; a scan of ids must not flood the audit log

@@ -73,7 +73,7 @@ TABLE: dict[str, tuple[object, bool]] = {
     "supervisor.run_assign": (SUP, False),
     "supervisor.calibration": (SUP, False),
     "supervisor.calibration_create": (SUP, False),
-    "supervisor.calibration_show": (SUP, False),
+    "supervisor.calibration_show": (SUP, True),
     "supervisor.config": (SUP, False),
     "supervisor.config_scorecard": (SUP, False),
     "supervisor.config_rules": (SUP, False),

@@ -85,6 +85,22 @@ def test_calibration_refuses_calls_outside_the_scope(platform, world, qasup):
     assert made["session_id"]
 
 
+def test_calibration_list_and_page_follow_the_scope(app, platform, world, qasup):
+    inspectors = [world.ids["insp"], world.ids["insp2"]]
+    sup = world.ids["sup"]  # centre-wide
+    one = scoring.create_calibration(platform.uow(), "一组校准", [world.call_id], inspectors, sup)
+    both = [world.call_id, world.other_call_id]
+    mixed = scoring.create_calibration(platform.uow(), "两组校准", both, inspectors, sup)
+    users.set_scope(platform, "qasup", ["一组"], actor="test")
+    client = as_user(app, "qasup")
+    listed = client.get("/calibration").get_data(as_text=True)
+    assert "一组校准" in listed and "两组校准" not in listed
+    assert client.get(f"/calibration/{one['session_id']}").status_code == 200
+    assert client.get(f"/calibration/{mixed['session_id']}").status_code == 404
+    users.set_scope(platform, "qasup", None, actor="test")
+    assert client.get(f"/calibration/{mixed['session_id']}").status_code == 200
+
+
 @pytest.mark.parametrize(
     ("who", "teams", "zh"),
     [
