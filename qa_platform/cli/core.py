@@ -449,13 +449,28 @@ def _scope_line(view) -> str:
     help="Ingest the calls this manifest lists (make demo: the Mandarin demo calls) "
     "instead of the English sample.",
 )
-def demo(as_json: bool, serve: bool, port: int, manifest: Path | None) -> None:
+@click.option(
+    "--history/--no-history",
+    default=True,
+    show_default=True,
+    help="Add eight weeks of generated history (metadata only) and its report snapshots.",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(0, 2**31 - 1),
+    default=20261125,
+    show_default=True,
+    help="Seed of the generated history (the same seed writes the same history).",
+)
+def demo(
+    as_json: bool, serve: bool, port: int, manifest: Path | None, history: bool, seed: int
+) -> None:
     """The main job: set up, ingest and analyse real demo calls, sample, then serve the UI."""
     from qa_platform.queries.calls import list_calls, show_call
     from qa_platform.services.demo import run_demo
 
     plat = platform()
-    report = run_demo(plat, manifest)
+    report = run_demo(plat, manifest, history_seed=seed if history else None)
     rows = [show_call(plat, r["id"]) for r in list_calls(plat)]
     emit(
         {
@@ -463,6 +478,7 @@ def demo(as_json: bool, serve: bool, port: int, manifest: Path | None) -> None:
             "calls": rows,
             "samples": report.samples,
             "users": report.credentials,
+            "history": report.history.to_dict() if report.history else None,
         },
         as_json,
         _demo_text(report, rows),
@@ -487,9 +503,22 @@ def _demo_text(report, rows) -> str:
             f"sample run {run['run_id']} ({run['stream']}): frame {run['frame_size']}, "
             f"seed {run['seed']}, calls {run['call_ids']}"
         )
+    if report.history is not None:
+        lines.append(_history_line(report.history))
     lines.append("\ndemo users (also in $QA_HOME/demo/credentials.json, mode 0600):")
     lines += [f"  {user:<16} {password}" for user, password in report.credentials.items()]
     return "\n".join(lines)
+
+
+def _history_line(h) -> str:
+    if h.skipped:
+        return f"generated history: kept (already there, {h.first_day}..{h.last_day})"
+    snaps = ", ".join(f"{k} {v}" for k, v in h.snapshots.items())
+    return (
+        f"generated history (seed {h.seed}, {h.first_day}..{h.last_day}): {h.calls} calls, "
+        f"{h.flags} flags, {h.evaluations} evaluations ({h.red_lines} red lines), "
+        f"{h.appeals} appeals; snapshots: {snaps}; generation time {h.seconds:.1f} s"
+    )
 
 
 COMMANDS = [demo, init, ingest, calls, call, keys, retention, storage, audit, users]

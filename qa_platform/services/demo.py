@@ -24,18 +24,21 @@ from qa_platform.demo_audio import DEMO_CALLS, build_demo_calls
 from qa_platform.services import pipeline as pipeline_service
 from qa_platform.services.bootstrap import initialise
 from qa_platform.services.context import Platform
+from qa_platform.services.demo_history import HistoryReport, generate_history
 from qa_platform.services.ingest import IngestResult, ingest_many, read_manifest
 from qa_platform.services.users import add_user, set_scope
 from qa_platform.settings import set_settings
 from storage.models import Call, User
 
 SUPERVISOR = "zhuguan"
-INSPECTORS = ("zhijian1", "zhijian2")
+INSPECTORS = ("zhijian1", "zhijian2", "zhijian3")
+HISTORY_SEED = 20261125
 STAFF = [  # username, role, team, display name
     ("admin", "admin", None, "系统管理员"),
     (SUPERVISOR, "supervisor", "质检组", "质检主管"),
     (INSPECTORS[0], "inspector", "质检组", "质检员一"),
     (INSPECTORS[1], "inspector", "质检组", "质检员二"),
+    (INSPECTORS[2], "inspector", "质检组", "质检员三"),
 ]
 
 
@@ -45,6 +48,7 @@ class DemoReport:
     credentials: dict[str, str]
     analysed: list[int] = field(default_factory=list)
     samples: list[dict[str, Any]] = field(default_factory=list)
+    history: HistoryReport | None = None
 
 
 def credentials_file(platform: Platform) -> Path:
@@ -134,9 +138,13 @@ def demo_samples(platform: Platform, first: date, last: date) -> list[dict[str, 
     return runs
 
 
-def run_demo(platform: Platform, manifest: Path | None = None) -> DemoReport:
+def run_demo(
+    platform: Platform, manifest: Path | None = None, history_seed: int | None = HISTORY_SEED
+) -> DemoReport:
     """The demo: with ``manifest`` the Mandarin calls it lists (``make demo`` builds them from
-    the project's Mandarin corpus); without, the English sample of the pyannote wheel."""
+    the project's Mandarin corpus); without, the English sample of the pyannote wheel. With
+    ``history_seed`` (None: none) eight weeks of generated history and their report snapshots
+    are added (``qa_platform.services.demo_history``)."""
     initialise(platform)
     if manifest is None and "QA_ASR_LANGUAGE" not in os.environ:
         # the English pyannote sample: detect the language (a centre keeps the zh default)
@@ -151,6 +159,8 @@ def run_demo(platform: Platform, manifest: Path | None = None) -> DemoReport:
     report.analysed = pipeline_service.enqueue_pending(platform)
     if not _already_sampled(platform):
         report.samples = demo_samples(platform, *_call_dates(platform))
+    if history_seed is not None:
+        report.history = generate_history(platform, history_seed, SUPERVISOR)
     return report
 
 

@@ -73,7 +73,7 @@ def _random_evaluation(platform) -> EvaluationRow:
 
 @pytest.fixture
 def demo(platform, tmp_path) -> Iterator[DemoWorld]:
-    run_demo(platform, _two_call_manifest(platform, tmp_path))
+    run_demo(platform, _two_call_manifest(platform, tmp_path), history_seed=None)
     passwords = json.loads(credentials_file(platform).read_text(encoding="utf-8"))
     ev = _random_evaluation(platform)
     names = {u["id"]: u["username"] for u in _users(platform)}
