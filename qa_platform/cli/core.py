@@ -466,12 +466,14 @@ def demo(
     as_json: bool, serve: bool, port: int, manifest: Path | None, history: bool, seed: int
 ) -> None:
     """The main job: set up, ingest and analyse real demo calls, sample, then serve the UI."""
-    from qa_platform.queries.calls import list_calls, show_call
+    from qa_platform.queries.calls import show_call
     from qa_platform.services.demo import run_demo
 
     plat = platform()
     report = run_demo(plat, manifest, history_seed=seed if history else None)
-    rows = [show_call(plat, r["id"]) for r in list_calls(plat)]
+    # the demo's own recordings (the generated history is summed up on one line)
+    real = sorted({r.call_id for r in report.ingested if r.call_id is not None})
+    rows = [show_call(plat, call_id) for call_id in real]
     emit(
         {
             "ingested": [r.to_dict() for r in report.ingested],
