@@ -1,4 +1,4 @@
-"""Administration: users, teams, key status, retention and legal hold."""
+"""Administration: users, teams, supervision scopes, key status, retention and legal hold."""
 
 from __future__ import annotations
 
@@ -90,6 +90,32 @@ def users_update(user_id: int) -> Any:
 @policy(roles="admin")
 def teams() -> Any:
     return render_template("admin/teams.html", teams=users.list_teams(platform()))
+
+
+@bp.get("/scopes")
+@policy(roles="admin")
+def scopes_page() -> Any:
+    """Supervision scopes (监管范围): the agent teams each supervisor oversees."""
+    return render_template(
+        "admin/scopes.html",
+        scopes=users.list_scopes(platform()),
+        teams=users.list_agent_teams(platform()),
+    )
+
+
+@bp.post("/scopes/<int:user_id>")
+@policy(roles="admin")
+def scopes_update(user_id: int) -> Any:
+    """Set a supervisor's scope: the ticked agent teams, or every team (``all=1``)."""
+
+    def run() -> None:
+        chosen = [t.strip() for t in request.form.getlist("teams") if t.strip()]
+        every = request.form.get("all") == "1"
+        if every and chosen:
+            raise users.UserError.of("scope.teams_and_all")
+        users.set_scope(platform(), user_id, None if every else chosen, actor=user().actor)
+
+    return act(run, url_for("admin.scopes_page"))
 
 
 @bp.get("/keys")

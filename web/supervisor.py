@@ -167,7 +167,7 @@ def run_assign(run_id: int) -> Any:
 def calibration() -> Any:
     return render_template(
         "supervisor/calibration.html",
-        sessions=calibration_list(platform()),
+        sessions=calibration_list(platform(), user()),
         inspectors=inspectors(platform()),
     )
 
@@ -189,7 +189,7 @@ def calibration_create() -> Any:
 
 
 @bp.get("/calibration/<int:session_id>")
-@policy(roles=SUP)
+@policy(roles=SUP, obj=("calibration", "session_id"))
 def calibration_show(session_id: int) -> Any:
     return render_template(
         "supervisor/calibration_show.html", data=calibration_detail(platform(), session_id)

@@ -408,6 +408,31 @@ def users_list(as_json: bool) -> None:
     )
 
 
+@users.command("scope")
+@click.argument("username")
+@click.option("--teams", help="Agent teams the supervisor oversees: 一组,二组")
+@click.option("--all", "all_teams", is_flag=True, help="The whole centre (every agent team).")
+@click.option("--json", "as_json", is_flag=True)
+def users_scope(username: str, teams: str | None, all_teams: bool, as_json: bool) -> None:
+    """Show or set a supervisor's supervision scope (监管范围): agent teams, or --all."""
+    from qa_platform.services.users import UserError, parse_team_list, set_scope, show_scope
+
+    if teams is not None and all_teams:
+        raise UserError.of("scope.teams_and_all")
+    if teams is None and not all_teams:
+        view = show_scope(platform(), username)
+    else:
+        chosen = None if all_teams else parse_team_list(teams or "")
+        view = set_scope(platform(), username, chosen, actor="cli")
+    emit(view.to_dict(), as_json, _scope_line(view))
+
+
+def _scope_line(view) -> str:
+    where = "all teams" if view.all_teams else (", ".join(view.teams) or "no team")
+    rule = "" if view.explicit else "  (no scope set: own-team rule)"
+    return f"{view.username} oversees: {where}{rule}"
+
+
 @click.command()
 @click.option("--json", "as_json", is_flag=True)
 @click.option(
@@ -424,20 +449,38 @@ def users_list(as_json: bool) -> None:
     help="Ingest the calls this manifest lists (make demo: the Mandarin demo calls) "
     "instead of the English sample.",
 )
-def demo(as_json: bool, serve: bool, port: int, manifest: Path | None) -> None:
+@click.option(
+    "--history/--no-history",
+    default=True,
+    show_default=True,
+    help="Add eight weeks of generated history (metadata only) and its report snapshots.",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(0, 2**31 - 1),
+    default=20261125,
+    show_default=True,
+    help="Seed of the generated history (the same seed writes the same history).",
+)
+def demo(
+    as_json: bool, serve: bool, port: int, manifest: Path | None, history: bool, seed: int
+) -> None:
     """The main job: set up, ingest and analyse real demo calls, sample, then serve the UI."""
-    from qa_platform.queries.calls import list_calls, show_call
+    from qa_platform.queries.calls import show_call
     from qa_platform.services.demo import run_demo
 
     plat = platform()
-    report = run_demo(plat, manifest)
-    rows = [show_call(plat, r["id"]) for r in list_calls(plat)]
+    report = run_demo(plat, manifest, history_seed=seed if history else None)
+    # the demo's own recordings (the generated history is summed up on one line)
+    real = sorted({r.call_id for r in report.ingested if r.call_id is not None})
+    rows = [show_call(plat, call_id) for call_id in real]
     emit(
         {
             "ingested": [r.to_dict() for r in report.ingested],
             "calls": rows,
             "samples": report.samples,
             "users": report.credentials,
+            "history": report.history.to_dict() if report.history else None,
         },
         as_json,
         _demo_text(report, rows),
@@ -462,9 +505,22 @@ def _demo_text(report, rows) -> str:
             f"sample run {run['run_id']} ({run['stream']}): frame {run['frame_size']}, "
             f"seed {run['seed']}, calls {run['call_ids']}"
         )
+    if report.history is not None:
+        lines.append(_history_line(report.history))
     lines.append("\ndemo users (also in $QA_HOME/demo/credentials.json, mode 0600):")
     lines += [f"  {user:<16} {password}" for user, password in report.credentials.items()]
     return "\n".join(lines)
+
+
+def _history_line(h) -> str:
+    if h.skipped:
+        return f"generated history: kept (already there, {h.first_day}..{h.last_day})"
+    snaps = ", ".join(f"{k} {v}" for k, v in h.snapshots.items())
+    return (
+        f"generated history (seed {h.seed}, {h.first_day}..{h.last_day}): {h.calls} calls, "
+        f"{h.flags} flags, {h.evaluations} evaluations ({h.red_lines} red lines), "
+        f"{h.appeals} appeals; snapshots: {snaps}; generation time {h.seconds:.1f} s"
+    )
 
 
 COMMANDS = [demo, init, ingest, calls, call, keys, retention, storage, audit, users]

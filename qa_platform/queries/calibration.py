@@ -7,16 +7,20 @@ from typing import Any
 from sqlalchemy import select
 
 from qa_platform.domain.errors import QaError
+from qa_platform.services.access import can_see_calibration
+from qa_platform.services.auth import SessionUser
 from qa_platform.services.context import Platform
 from scoring import services as scoring
 from storage.models_scoring import CalibrationSessionRow
 
 
-def calibration_list(platform: Platform) -> list[dict[str, Any]]:
+def calibration_list(platform: Platform, user: SessionUser | None = None) -> list[dict[str, Any]]:
+    """Calibration sessions, newest first; with ``user``, only those they may see (a
+    supervisor: every call of the session in their supervision scope)."""
     with platform.uow() as uow:
-        rows = uow.session.scalars(
-            select(CalibrationSessionRow).order_by(CalibrationSessionRow.id.desc())
-        )
+        s = uow.session
+        stmt = select(CalibrationSessionRow).order_by(CalibrationSessionRow.id.desc())
+        rows = [r for r in s.scalars(stmt) if user is None or can_see_calibration(s, user, r.id)]
         return [
             {
                 "id": r.id,

@@ -1,7 +1,8 @@
 """Object-level access (数据权限) for the web layer, and the scoped lists each role sees.
 
-Rules: admins see everything; supervisors (质检主管) the calls of their team (a supervisor with
-no team is centre-wide); inspectors (质检员) the calls assigned to them, as evaluator, appeal
+Rules: admins see everything; supervisors (质检主管) the calls of the agent teams in their
+supervision scope (监管范围, ``storage.repositories.scopes``: a set of teams or the whole
+centre; without a scope, their own team, or the whole centre when they have none); inspectors (质检员) the calls assigned to them, as evaluator, appeal
 reviewer or calibration participant; agents (客服代表) their own calls and their published results.
 A denial is audited by the caller and answered as "not found".
 """
@@ -19,6 +20,7 @@ from qa_platform.services.context import Platform
 from storage.audit import append_audit
 from storage.models import AuditEvent, Call, User
 from storage.models_scoring import AppealRow, CalibrationSessionRow, EvaluationRow
+from storage.repositories.scopes import supervised_team_ids
 
 AGENT_VISIBLE_STATES = ("published", "appealed", "final")
 
@@ -41,12 +43,22 @@ def _inspector_call_ids(s: Session, user: SessionUser) -> set[int]:
     return ids
 
 
+def supervisor_teams(s: Session, user: SessionUser) -> frozenset[int] | None:
+    """The agent teams ``user`` oversees as a supervisor; ``None``: the whole centre."""
+    return supervised_team_ids(s, user.id, user.team_id)
+
+
+def _in_supervisor_scope(s: Session, user: SessionUser, stmt: SelectT) -> SelectT:
+    teams = supervisor_teams(s, user)
+    return stmt if teams is None else stmt.where(Call.team_id.in_(sorted(teams) or [-1]))
+
+
 def scope_calls(s: Session, user: SessionUser, stmt: SelectT) -> SelectT:
     """Restrict a query over ``Call`` to what ``user`` may see."""
     if user.role == "admin":
         return stmt
     if user.role == "supervisor":
-        return stmt if user.team_id is None else stmt.where(Call.team_id == user.team_id)
+        return _in_supervisor_scope(s, user, stmt)
     if user.role == "agent":
         return stmt.where(Call.agent_id == user.id)
     if user.role == "inspector":
@@ -76,7 +88,30 @@ def can_see_evaluation(s: Session, user: SessionUser, evaluation_id: int) -> boo
     return can_see_call(s, user, row.call_id)
 
 
-CHECKS = {"call": can_see_call, "evaluation": can_see_evaluation}
+def can_see_calibration(s: Session, user: SessionUser, session_id: int) -> bool:
+    """True when the calibration session (校准) exists and ``user`` may see it: a supervisor
+    when every call of the session is in their scope, an inspector who takes part in it."""
+    row = s.get(CalibrationSessionRow, session_id)
+    if row is None:
+        return False
+    if user.role == "admin":
+        return True
+    if user.role == "inspector":
+        return user.id in (row.inspector_ids or []) or row.reference_by == user.id
+    if user.role != "supervisor":
+        return False
+    calls = set(row.call_ids or [])
+    seen = s.scalar(
+        scope_calls(s, user, select(func.count(Call.id)).where(Call.id.in_(sorted(calls))))
+    )
+    return bool(calls) and seen == len(calls)
+
+
+CHECKS = {
+    "call": can_see_call,
+    "evaluation": can_see_evaluation,
+    "calibration": can_see_calibration,
+}
 
 
 DENIALS_AUDITED_PER_MINUTE = 20  # per actor; a scan of ids must not flood the audit log
@@ -136,10 +171,11 @@ def record_disclosure(
 
 
 def team_user_ids(s: Session, user: SessionUser) -> list[int] | None:
-    """Users a supervisor manages (None: everyone)."""
-    if user.role == "admin" or user.team_id is None:
+    """Users of the teams a supervisor oversees (None: everyone)."""
+    teams = None if user.role == "admin" else supervisor_teams(s, user)
+    if teams is None:
         return None
-    return list(s.scalars(select(User.id).where(User.team_id == user.team_id)))
+    return list(s.scalars(select(User.id).where(User.team_id.in_(sorted(teams) or [-1]))))
 
 
 def scope_evaluations(s: Session, user: SessionUser, stmt: SelectT) -> SelectT:
@@ -153,6 +189,6 @@ def scope_evaluations(s: Session, user: SessionUser, stmt: SelectT) -> SelectT:
         return stmt.where(
             or_(EvaluationRow.inspector_id == user.id, EvaluationRow.id.in_(reviewer_of))
         )
-    if user.role == "supervisor" and user.team_id is not None:
-        return stmt.where(Call.team_id == user.team_id)
+    if user.role == "supervisor":
+        return _in_supervisor_scope(s, user, stmt)
     return stmt

@@ -1,7 +1,7 @@
 """The main job on the embedded default, end to end on real speech.
 
 Set up ``QA_HOME``, create the demo people (passwords generated once, kept in a 0600 file and
-printed), build demo recordings from the real telephone conversation in the pyannote.audio
+printed; the supervisor oversees the demo's agent teams), build demo recordings from the real telephone conversation in the pyannote.audio
 wheel, ingest them encrypted, run the speech pipeline and the flags eagerly, draw a random
 sample and a targeted (flagged) sample, and assign both to inspectors. Idempotent: running it
 again reuses what exists.
@@ -24,18 +24,21 @@ from qa_platform.demo_audio import DEMO_CALLS, build_demo_calls
 from qa_platform.services import pipeline as pipeline_service
 from qa_platform.services.bootstrap import initialise
 from qa_platform.services.context import Platform
+from qa_platform.services.demo_history import HistoryReport, generate_history
 from qa_platform.services.ingest import IngestResult, ingest_many, read_manifest
-from qa_platform.services.users import add_user
+from qa_platform.services.users import add_user, set_scope
 from qa_platform.settings import set_settings
 from storage.models import Call, User
 
 SUPERVISOR = "zhuguan"
-INSPECTORS = ("zhijian1", "zhijian2")
+INSPECTORS = ("zhijian1", "zhijian2", "zhijian3")
+HISTORY_SEED = 20261125
 STAFF = [  # username, role, team, display name
     ("admin", "admin", None, "系统管理员"),
     (SUPERVISOR, "supervisor", "质检组", "质检主管"),
     (INSPECTORS[0], "inspector", "质检组", "质检员一"),
     (INSPECTORS[1], "inspector", "质检组", "质检员二"),
+    (INSPECTORS[2], "inspector", "质检组", "质检员三"),
 ]
 
 
@@ -45,9 +48,11 @@ class DemoReport:
     credentials: dict[str, str]
     analysed: list[int] = field(default_factory=list)
     samples: list[dict[str, Any]] = field(default_factory=list)
+    history: HistoryReport | None = None
 
 
-def _credentials_file(platform: Platform) -> Path:
+def credentials_file(platform: Platform) -> Path:
+    """Where the demo keeps its people's passwords (mode 0600): user name → password."""
     return Path(platform.settings.home) / "demo" / "credentials.json"
 
 
@@ -58,7 +63,7 @@ def ensure_demo_people(
 
     ``agents`` are (agent code, team) pairs; default: the agents of the English sample calls.
     """
-    path = _credentials_file(platform)
+    path = credentials_file(platform)
     known = json.loads(path.read_text()) if path.exists() else {}
     with platform.uow() as uow:
         existing = set(uow.session.scalars(select(User.username)).all())
@@ -75,7 +80,15 @@ def ensure_demo_people(
         )
         known[username] = user.password
     _save_private(path, known)
+    _scope_demo_supervisor(platform, pairs.values())
     return known
+
+
+def _scope_demo_supervisor(platform: Platform, teams: Iterable[str]) -> None:
+    """The demo supervisor (in the QA team 质检组) oversees the demo's agent teams."""
+    agent_teams = sorted({t for t in teams if t})
+    if agent_teams:
+        set_scope(platform, SUPERVISOR, agent_teams, actor="demo")
 
 
 def _save_private(path: Path, data: dict[str, str]) -> None:
@@ -85,7 +98,7 @@ def _save_private(path: Path, data: dict[str, str]) -> None:
         json.dump(data, fh, ensure_ascii=False, indent=1)
 
 
-def _demo_samples(platform: Platform, first: date, last: date) -> list[dict[str, Any]]:
+def demo_samples(platform: Platform, first: date, last: date) -> list[dict[str, Any]]:
     """A random sample (feeds KPIs) and a targeted one (flagged calls), both assigned."""
     from scoring import services as scoring
     from scoring.plan import PlanFilters, SamplingPlan
@@ -125,9 +138,13 @@ def _demo_samples(platform: Platform, first: date, last: date) -> list[dict[str,
     return runs
 
 
-def run_demo(platform: Platform, manifest: Path | None = None) -> DemoReport:
+def run_demo(
+    platform: Platform, manifest: Path | None = None, history_seed: int | None = HISTORY_SEED
+) -> DemoReport:
     """The demo: with ``manifest`` the Mandarin calls it lists (``make demo`` builds them from
-    the project's Mandarin corpus); without, the English sample of the pyannote wheel."""
+    the project's Mandarin corpus); without, the English sample of the pyannote wheel. With
+    ``history_seed`` (None: none) eight weeks of generated history and their report snapshots
+    are added (``qa_platform.services.demo_history``)."""
     initialise(platform)
     if manifest is None and "QA_ASR_LANGUAGE" not in os.environ:
         # the English pyannote sample: detect the language (a centre keeps the zh default)
@@ -141,7 +158,9 @@ def run_demo(platform: Platform, manifest: Path | None = None) -> DemoReport:
     report = DemoReport(ingest_many(platform, items, actor="demo"), credentials)
     report.analysed = pipeline_service.enqueue_pending(platform)
     if not _already_sampled(platform):
-        report.samples = _demo_samples(platform, *_call_dates(platform))
+        report.samples = demo_samples(platform, *_call_dates(platform))
+    if history_seed is not None:
+        report.history = generate_history(platform, history_seed, SUPERVISOR)
     return report
 
 

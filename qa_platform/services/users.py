@@ -9,7 +9,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from qa_platform.domain.calls import UserRole
@@ -245,3 +245,158 @@ def list_teams(platform: Platform) -> list[dict[str, Any]]:
             .order_by(Team.name)
         ).all()
         return [{"id": t.id, "name": t.name, "members": n} for t, n in rows]
+
+
+# --------------------------------------------------------------------------- supervision scopes
+TEAM_SEPARATORS = (",", "，", "、", ";", "；")
+
+
+@dataclass(frozen=True)
+class ScopeView:
+    """A supervisor's supervision scope (监管范围) as pages and commands show it.
+
+    ``explicit`` is False when no scope was set: the older rule applies (their own team, or
+    the whole centre without one), shown in ``all_teams`` and ``teams``.
+    """
+
+    user_id: int
+    username: str
+    display_name: str
+    own_team: str | None
+    all_teams: bool
+    teams: tuple[str, ...]
+    explicit: bool
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "user_id": self.user_id,
+            "username": self.username,
+            "display_name": self.display_name,
+            "own_team": self.own_team,
+            "all_teams": self.all_teams,
+            "teams": list(self.teams),
+            "explicit": self.explicit,
+        }
+
+
+def parse_team_list(text: str) -> list[str]:
+    """Team names from ``一组,二组`` (also ``，``, ``、`` and ``;``), blanks dropped, in order."""
+    for sep in TEAM_SEPARATORS[1:]:
+        text = text.replace(sep, ",")
+    names = [part.strip() for part in text.split(",")]
+    return list(dict.fromkeys(n for n in names if n))
+
+
+def _scope_user(s: Session, who: int | str) -> User:
+    stmt = select(User).where(User.id == who if isinstance(who, int) else User.username == who)
+    user = s.scalar(stmt)
+    if user is None:
+        raise UserError.of("scope.no_user", user=who)
+    if user.role != str(UserRole.SUPERVISOR):
+        raise UserError.of("scope.not_supervisor", user=user.username, role=user.role)
+    return user
+
+
+def _agent_team_ids(s: Session, names: list[str]) -> list[int]:
+    """Ids of the agent teams called ``names``; unknown names and QA teams (members but no
+    agent, no call) are refused, naming them."""
+    from storage.models import Call
+
+    rows = {t.name: t.id for t in s.scalars(select(Team).where(Team.name.in_(names)))}
+    unknown = [n for n in names if n not in rows]
+    if unknown:
+        raise UserError.of("scope.unknown_teams", teams="、".join(unknown))
+    qa_teams = []
+    for name in names:
+        agents = s.scalar(
+            select(func.count(User.id)).where(User.team_id == rows[name], User.role == "agent")
+        )
+        calls = s.scalar(select(func.count(Call.id)).where(Call.team_id == rows[name]))
+        staff = s.scalar(
+            select(func.count(User.id)).where(User.team_id == rows[name], User.role != "agent")
+        )
+        if not agents and not calls and staff:
+            qa_teams.append(name)
+    if qa_teams:
+        raise UserError.of("scope.qa_team", teams="、".join(qa_teams))
+    return [rows[n] for n in names]
+
+
+def set_scope(
+    platform: Platform,
+    who: int | str,
+    teams: list[str] | None,
+    actor: str = "cli",
+) -> ScopeView:
+    """Set the agent teams the supervisor ``who`` (id or user name) oversees; ``teams=None``:
+    the whole centre. An empty list is refused; audited (``user.scope``)."""
+    from storage.repositories.scopes import replace_scope
+
+    if teams is not None and not teams:
+        raise UserError.of("scope.empty")
+    with platform.uow() as uow:
+        s = uow.session
+        user = _scope_user(s, who)
+        team_ids = None if teams is None else _agent_team_ids(s, teams)
+        replace_scope(s, user.id, team_ids, datetime.now(UTC))
+        append_audit(
+            s,
+            actor=actor,
+            action="user.scope",
+            object_type="user",
+            object_id=user.id,
+            details={"all_teams": teams is None, "teams": teams or []},
+        )
+        uow.commit()
+        user_id = user.id
+    return show_scope(platform, user_id)
+
+
+def _view(s: Session, user: User, names: dict[int, str]) -> ScopeView:
+    from storage.repositories.scopes import has_scope, supervised_team_ids
+
+    ids = supervised_team_ids(s, user.id, user.team_id)
+    teams = () if ids is None else tuple(sorted(names.get(i, str(i)) for i in ids))
+    own = names.get(user.team_id) if user.team_id is not None else None
+    return ScopeView(
+        user.id,
+        user.username,
+        user.display_name or user.username,
+        own,
+        ids is None,
+        teams,
+        has_scope(s, user.id),
+    )
+
+
+def show_scope(platform: Platform, who: int | str) -> ScopeView:
+    """The supervision scope of one supervisor."""
+    with platform.uow() as uow:
+        s = uow.session
+        names = {t.id: t.name for t in s.scalars(select(Team))}
+        return _view(s, _scope_user(s, who), names)
+
+
+def list_scopes(platform: Platform) -> list[ScopeView]:
+    """Every supervisor's scope, by user id."""
+    with platform.uow() as uow:
+        s = uow.session
+        names = {t.id: t.name for t in s.scalars(select(Team))}
+        stmt = select(User).where(User.role == str(UserRole.SUPERVISOR)).order_by(User.id)
+        return [_view(s, u, names) for u in s.scalars(stmt)]
+
+
+def list_agent_teams(platform: Platform) -> list[str]:
+    """Names of the agent teams (班组 with agents or calls), the choices of a scope."""
+    from storage.models import Call
+
+    with platform.uow() as uow:
+        s = uow.session
+        with_agents = select(User.team_id).where(User.role == "agent")
+        with_calls = select(Call.team_id)
+        stmt = (
+            select(Team.name)
+            .where(or_(Team.id.in_(with_agents), Team.id.in_(with_calls)))
+            .order_by(Team.name)
+        )
+        return list(s.scalars(stmt))

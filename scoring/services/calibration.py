@@ -22,6 +22,7 @@ from scoring.services.scorecards import card_of_row, scorecard_row
 from scoring.workflow import ActorRole
 from storage.models import Call, User
 from storage.models_scoring import CalibrationScoreRow, CalibrationSessionRow, ScorecardRow
+from storage.repositories.scopes import supervised_team_ids
 from storage.uow import UnitOfWork
 
 
@@ -43,12 +44,14 @@ def create_calibration(
         by = actor_for(s, actor)
         require_supervisor(by, "run a calibration session")
         _check_participants(s, inspectors, reference_by)
-        # the supervisor's scope (qa_platform/services/access.py): a team supervisor reaches
-        # the calls of their own team only; unknown and out-of-scope calls read the same
-        team_id = load_user(s, by.user_id).team_id if by.role is ActorRole.SUPERVISOR else None
+        # the supervisor's scope (storage/repositories/scopes.py): a supervisor reaches the
+        # calls of the agent teams they oversee; unknown and out-of-scope calls read the same
+        teams = None
+        if by.role is ActorRole.SUPERVISOR:
+            teams = supervised_team_ids(s, by.user_id, load_user(s, by.user_id).team_id)
         visible = select(Call.id).where(Call.id.in_(calls))
-        if team_id is not None:
-            visible = visible.where(Call.team_id == team_id)
+        if teams is not None:
+            visible = visible.where(Call.team_id.in_(sorted(teams) or [-1]))
         missing = set(calls) - set(s.scalars(visible))
         if missing:
             raise NotFoundError(f"calls {sorted(missing)} do not exist")

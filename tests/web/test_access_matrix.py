@@ -9,8 +9,9 @@ services), so the answer depends on who asks, not on what was sent:
 
 - allowed: a 2xx or 3xx (a page action's redirect must not carry an error message, a signed-in
   user must not be sent to the sign-in page); a 400, 409 or 413 never counts as allowed;
-- denied: 403 for a role outside the table, 404 for an object outside an other-team
-  supervisor's scope, and for anonymous users a redirect to the sign-in page (401 for the API).
+- denied: 403 for a role outside the table, 404 for an object outside the scope of an
+  other-team supervisor (own-team rule) or of a QA-team supervisor whose supervision scope
+  (监管范围) holds only the other agent team, and for anonymous users a redirect to the sign-in page (401 for the API).
 """
 
 from __future__ import annotations
@@ -29,11 +30,13 @@ from flask import Flask
 from werkzeug.routing import Rule
 
 from qa_platform.services import flags as flag_service
+from qa_platform.services import users
 from scoring import services as scoring
 from tests.factories import (
     FULL,
     PASSWORD,
     StoryWorld,
+    add_person,
     evaluation_on_new_call,
     publish_scored,
     tone_wav,
@@ -70,7 +73,7 @@ TABLE: dict[str, tuple[object, bool]] = {
     "supervisor.run_assign": (SUP, False),
     "supervisor.calibration": (SUP, False),
     "supervisor.calibration_create": (SUP, False),
-    "supervisor.calibration_show": (SUP, False),
+    "supervisor.calibration_show": (SUP, True),
     "supervisor.config": (SUP, False),
     "supervisor.config_scorecard": (SUP, False),
     "supervisor.config_rules": (SUP, False),
@@ -81,6 +84,8 @@ TABLE: dict[str, tuple[object, bool]] = {
     "admin.users_add": ({A}, False),
     "admin.users_update": ({A}, False),
     "admin.teams": ({A}, False),
+    "admin.scopes_page": ({A}, False),
+    "admin.scopes_update": ({A}, False),
     "admin.keys_page": ({A}, False),
     "admin.legal_hold": ({A}, False),
     "admin.retention_class": ({A}, False),
@@ -120,7 +125,12 @@ LOGINS = {
     "inspector": "insp",
     "agent": "agent",
     "other_supervisor": "teamsup",
+    # supervisors of the QA team 质检组 with a supervision scope: 一组 (the objects' team), 二组
+    "scoped_supervisor": "qasup",
+    "out_of_scope_supervisor": "qasup2",
 }
+OUT_OF_SCOPE = ("other_supervisor", "out_of_scope_supervisor")
+SCOPED_SUPERVISORS = {"qasup": ["一组"], "qasup2": ["二组"]}
 # Routes that answer a successful request with a redirect to the sign-in page by design.
 TO_LOGIN_BY_DESIGN = {"auth.logout", "auth.home"}
 
@@ -192,6 +202,9 @@ REPORT_DAY = DAYS["published"]
 def _objects(platform: Any, world: StoryWorld, who: str, tmp: Path) -> Objects:
     ids, u = world.ids, platform.uow
     obj = Objects(platform, world, who, tmp)
+    for username, teams in SCOPED_SUPERVISORS.items():
+        ids[username] = add_person(platform, username, "supervisor", "质检组")
+        users.set_scope(platform, username, teams, actor="test")
     sup, agent = ids["sup"], ids["agent"]
 
     def new(purpose: str, inspector: str = "insp") -> int:
@@ -212,7 +225,7 @@ def _objects(platform: Any, world: StoryWorld, who: str, tmp: Path) -> Objects:
     # supervisor when the user may not decide), never by its own inspector.
     publish_scored(platform, eid := new("to_decide", "insp2"), ids["insp2"], sup)
     scoring.file_appeal(u(), eid, agent, "身份核验已完成", ["identity_check"])
-    reviewer = {"admin": "admin", "inspector": "insp"}.get(who, "sup")
+    reviewer = {"admin": "admin", "inspector": "insp", "scoped_supervisor": "qasup"}.get(who, "sup")
     scoring.assign_appeal_reviewer(u(), eid, sup, ids[reviewer])
 
     new("unassigned")
@@ -302,9 +315,7 @@ REQUESTS: dict[str, Callable[[Objects], Call]] = {
             "name": "十二月校准",
             # a team supervisor calibrates a call of their own team (二组); other teams' calls
             # are refused (tests/web/test_hardening2_calibration.py)
-            "call_ids": str(
-                o.world.other_call_id if o.who == "other_supervisor" else o.world.call_id
-            ),
+            "call_ids": str(o.world.other_call_id if o.who in OUT_OF_SCOPE else o.world.call_id),
             "inspector_ids": [o.world.ids["insp"], o.world.ids["insp2"]],
         }
     ),
@@ -321,6 +332,7 @@ REQUESTS: dict[str, Callable[[Objects], Call]] = {
     "admin.users_update": lambda o: Call(
         {"user_id": o.world.ids["agent2"]}, {"team": "二组", "active": "1"}
     ),
+    "admin.scopes_update": lambda o: Call({"user_id": o.world.ids["qasup2"]}, {"teams": ["二组"]}),
     "admin.legal_hold": lambda o: Call(
         form={"call_id": o.world.other_call_id, "hold": "1", "reason": "诉讼"}
     ),
@@ -371,10 +383,10 @@ def _expected(endpoint: str, who: str) -> str:
         return "allowed"
     if who == "anonymous":
         return "to_login"
-    role = "supervisor" if who == "other_supervisor" else who
+    role = "supervisor" if who in (*OUT_OF_SCOPE, "scoped_supervisor") else who
     if role not in roles:
         return "forbidden"
-    if scoped and who == "other_supervisor":
+    if scoped and who in OUT_OF_SCOPE:
         return "not_found"
     return "allowed"
 

@@ -62,9 +62,13 @@
     var d = total();
     if (!d) { return; }
     document.querySelectorAll(".flag-mark").forEach(function (el) {
-      var s = parseFloat(el.dataset.start), e = parseFloat(el.dataset.end);
-      el.style.left = (s / d * 100) + "%";
-      el.style.width = Math.max(0.4, (e - s) / d * 100) + "%";
+      // a flag may reach past the end of the call (a 30 s window opened at 0:08 of a 0:30
+      // call): clamp it to the recording so the mark stays on the waveform
+      var s = Math.min(Math.max(parseFloat(el.dataset.start) || 0, 0), d);
+      var e = Math.min(Math.max(parseFloat(el.dataset.end) || s, s), d);
+      var width = Math.max(0.4, (e - s) / d * 100);
+      el.style.left = Math.min(s / d * 100, 100 - width) + "%";
+      el.style.width = width + "%";
     });
   }
 

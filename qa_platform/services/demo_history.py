@@ -1,0 +1,516 @@
+"""Demo history (演示历史数据): eight weeks of generated calls, flags and evaluations.
+
+The real demo has a handful of recordings, too few for any report. This module writes, as
+metadata only (no audio), several thousand plausible calls of the demo's agents over the last
+eight weeks, with audio features, abnormal-call flags, published evaluations by the demo's
+inspectors (a few red lines), appeals and their decisions, then computes the daily, weekly and
+monthly report snapshots. Every generated call is marked: ``external_id`` ``GEN-<seed>-<n>``,
+``audio_format`` and ``original_filename`` ``generated``. The same seed writes the same history;
+running it again over an existing history does nothing.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from qa_platform.domain.errors import Invalid
+from qa_platform.services.context import Platform
+from scoring.scorecard import ItemResult, Scorecard, default_scorecard
+from storage.audit import append_audit
+from storage.models import Call, CallFlag, User
+from storage.models_pipeline import CallFeatures
+from storage.models_scoring import (
+    AppealRow,
+    EvaluationRow,
+    EvaluationVersionRow,
+    ItemScoreRow,
+)
+
+GENERATED = "generated"
+WEEKS = 8
+BUSINESS_TYPES = ("理赔咨询", "保单查询", "续保", "退保", "投诉处理", "保全变更")
+EVALUATED_SHARE = 0.08  # of the calls, sampled and scored
+APPEAL_SHARE = 0.06  # of the published evaluations
+RED_LINE_SHARE = 0.01  # of the scored calls
+FLAGS = (  # type, severity, role, share of calls, evidence
+    ("long_silence", "warning", "unknown", 0.10, "通话中出现 {n} 秒静默"),
+    ("missing_greeting", "warning", "agent", 0.05, "坐席开口后 10 秒内没有问候语"),
+    ("missing_agent_id", "warning", "agent", 0.04, "坐席开口后 30 秒内未自报工号"),
+    ("missing_identity_check", "warning", "agent", 0.03, "办理业务前未核验客户身份"),
+    ("complaint_risk", "critical", "customer", 0.02, "客户提到“投诉”“12378”"),
+    ("abuse_agent", "critical", "agent", 0.002, "坐席使用不文明用语"),
+)
+
+
+class HistoryError(Invalid):
+    """The history cannot be generated as asked."""
+
+
+@dataclass(frozen=True)
+class HistoryReport:
+    """What :func:`generate_history` wrote (calls, flags, evaluations, appeals, snapshots)."""
+
+    seed: int
+    first_day: date
+    last_day: date
+    calls: int
+    flags: int
+    evaluations: int
+    red_lines: int
+    appeals: int
+    snapshots: dict[str, int]
+    seconds: float
+    skipped: bool = False
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "seed": self.seed,
+            "first_day": self.first_day.isoformat(),
+            "last_day": self.last_day.isoformat(),
+            "calls": self.calls,
+            "flags": self.flags,
+            "evaluations": self.evaluations,
+            "red_lines": self.red_lines,
+            "appeals": self.appeals,
+            "snapshots": dict(self.snapshots),
+            "seconds": round(self.seconds, 2),
+            "skipped": self.skipped,
+        }
+
+
+@dataclass
+class _People:
+    agents: list[tuple[int, str, int | None]]  # id, agent code, team id
+    inspectors: list[int]
+    supervisor: int
+
+
+@dataclass
+class _Rows:
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    features: list[dict[str, Any]] = field(default_factory=list)
+    flags: list[dict[str, Any]] = field(default_factory=list)
+    evaluations: list[dict[str, Any]] = field(default_factory=list)
+    versions: list[dict[str, Any]] = field(default_factory=list)
+    items: list[dict[str, Any]] = field(default_factory=list)
+    appeals: list[dict[str, Any]] = field(default_factory=list)
+    red_lines: int = 0
+
+
+def _people(s: Session, supervisor: str) -> _People:
+    agents = [
+        (u.id, u.agent_code or "", u.team_id)
+        for u in s.scalars(select(User).where(User.role == "agent").order_by(User.id))
+    ]
+    inspectors = list(s.scalars(select(User.id).where(User.role == "inspector").order_by(User.id)))
+    sup = s.scalar(select(User.id).where(User.username == supervisor))
+    if not agents or len(inspectors) < 2 or sup is None:
+        raise HistoryError(
+            "the demo history needs agents, at least 2 inspectors and the supervisor "
+            f"{supervisor!r}: create the demo people first"
+        )
+    return _People(agents, inspectors, sup)
+
+
+def _started(rng: random.Random, day: date, zone: ZoneInfo) -> datetime:
+    minute = rng.randrange(8 * 60 + 30, 20 * 60)  # the centre's opening hours
+    local = datetime(day.year, day.month, day.day, minute // 60, minute % 60, tzinfo=zone)
+    return local.astimezone(UTC)
+
+
+def _call_row(
+    rng: random.Random, n: int, seed: int, agent: tuple[int, str, int | None], at: datetime
+) -> dict[str, Any]:
+    agent_id, code, team_id = agent
+    now = datetime.now(UTC)
+    return {
+        "id": n,
+        "external_id": f"GEN-{seed}-{n:06d}",
+        "agent_code": code,
+        "agent_id": agent_id,
+        "team_id": team_id,
+        "direction": "in" if rng.random() < 0.8 else "out",
+        "business_type": rng.choice(BUSINESS_TYPES),
+        "started_at": at,
+        "customer_phone_masked": f"13{rng.randrange(10)}****{rng.randrange(10000):04d}",
+        "agent_channel": 0,
+        "satisfaction": rng.choice((None, 3, 4, 4, 5, 5, 5, 2, 1)),
+        "status": "analysed",
+        "error": None,
+        "duration_s": round(min(1800.0, rng.lognormvariate(5.3, 0.6)), 1),
+        "channels": 2,
+        "sample_rate": 8000,
+        "audio_format": GENERATED,
+        "original_filename": GENERATED,
+        "retention_class": "standard",
+        "retain_until": at + timedelta(days=3 * 365),
+        "legal_hold": False,
+        "purged_at": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _features(rng: random.Random, call: dict[str, Any]) -> dict[str, Any]:
+    d = call["duration_s"]
+    silence = round(rng.uniform(0.03, 0.25), 4)
+    agent_talk = round(d * rng.uniform(0.35, 0.55), 1)
+    return {
+        "duration_s": d,
+        "silence_ratio": silence,
+        "longest_silence_s": round(min(d, rng.expovariate(1 / 6)), 1),
+        "talk_time_s": {"agent": agent_talk, "customer": round(d * (1 - silence) - agent_talk, 1)},
+        "overlap_s": round(d * rng.uniform(0.0, 0.04), 1),
+        "speech_rate_cpm": round(rng.gauss(210, 25)),
+        GENERATED: True,
+    }
+
+
+def _flags_of(rng: random.Random, call: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for ftype, severity, role, share, evidence in FLAGS:
+        if rng.random() >= share:
+            continue
+        start = round(rng.uniform(0, max(1.0, call["duration_s"] - 10)), 1)
+        end = round(min(call["duration_s"], start + rng.uniform(3, 30)), 1)
+        rows.append(
+            {
+                "call_id": call["id"],
+                "type": ftype,
+                "severity": severity,
+                "role": role,
+                "start": start,
+                "end": end,
+                "evidence": evidence.format(n=round(end - start)),
+                "rule_set_version": GENERATED,
+                "created_at": call["created_at"],
+                "evidence_key": "",
+                "evidence_params": {},
+            }
+        )
+    return rows
+
+
+def _results(rng: random.Random, card: Scorecard, red_line: bool) -> list[ItemResult]:
+    results = []
+    red_done = False
+    for item in card.items:
+        if item.red_line:
+            violated = red_line and not red_done
+            red_done = red_done or violated
+            results.append(ItemResult(item.code, violated=violated))
+        elif item.na_allowed and rng.random() < 0.1:
+            results.append(ItemResult(item.code, na=True))
+        elif rng.random() < 0.82:
+            results.append(ItemResult(item.code, float(item.points)))
+        else:
+            low = round(item.points * rng.uniform(0.2, 0.8) * 2) / 2
+            results.append(ItemResult(item.code, low))
+    return results
+
+
+def _version(
+    rows: _Rows,
+    card: Scorecard,
+    vid: int,
+    eid: int,
+    number: int,
+    results: list[ItemResult],
+    author: int,
+    at: datetime,
+    scorecard_id: int,
+    reason: str = "",
+) -> tuple[float, bool]:
+    score = card.score(results)
+    rows.versions.append(
+        {
+            "id": vid,
+            "evaluation_id": eid,
+            "number": number,
+            "scorecard_id": scorecard_id,
+            "total": score.total,
+            "passed": score.passed,
+            "red_line_violations": list(score.red_line_violations),
+            "category_errors": dict(score.category_errors),
+            "author_id": author,
+            "reason": reason,
+            "created_at": at,
+        }
+    )
+    by_code = {i.code: i for i in card.items}
+    for r in results:
+        item = by_code[r.code]
+        rows.items.append(
+            {
+                "version_id": vid,
+                "item_code": r.code,
+                "category": str(item.category),
+                "score": r.score,
+                "max_points": float(item.points),
+                "na": r.na,
+                "violated": r.violated,
+            }
+        )
+    return score.total, score.passed
+
+
+@dataclass
+class _Ids:
+    evaluation: int
+    version: int
+
+
+def _evaluate(
+    rng: random.Random,
+    rows: _Rows,
+    ids: _Ids,
+    card: Scorecard,
+    scorecard_id: int,
+    call: dict[str, Any],
+    flagged: bool,
+    people: _People,
+    now: datetime,
+) -> None:
+    """A published evaluation of ``call`` (random or targeted stream), maybe appealed."""
+    ids.evaluation += 1
+    ids.version += 1
+    eid, inspector = ids.evaluation, rng.choice(people.inspectors)
+    published = call["started_at"] + timedelta(hours=rng.uniform(20, 60))
+    red = rng.random() < RED_LINE_SHARE
+    rows.red_lines += red
+    results = _results(rng, card, red)
+    total, passed = _version(
+        rows, card, ids.version, eid, 1, results, inspector, published, scorecard_id
+    )
+    row = {
+        "id": eid,
+        "call_id": call["id"],
+        "sampled_item_id": None,
+        "stream": "targeted" if flagged and rng.random() < 0.5 else "random",
+        "agent_id": call["agent_id"],
+        "inspector_id": inspector,
+        "scorecard_id": scorecard_id,
+        "state": "published",
+        "row_version": 1,
+        "current_version": 1,
+        "draft": {},
+        "return_reason": "",
+        "total": total,
+        "passed": passed,
+        "published_at": published,
+        "appeal_deadline": published + timedelta(days=5),
+        "created_at": published - timedelta(hours=2),
+        "updated_at": published,
+    }
+    rows.evaluations.append(row)
+    if rng.random() < APPEAL_SHARE:
+        _appeal(rng, rows, ids, card, scorecard_id, row, results, people, now)
+
+
+def _appeal(
+    rng: random.Random,
+    rows: _Rows,
+    ids: _Ids,
+    card: Scorecard,
+    scorecard_id: int,
+    ev: dict[str, Any],
+    results: list[ItemResult],
+    people: _People,
+    now: datetime,
+) -> None:
+    """The agent disputes their lowest item; decided (upheld or revised) unless recent."""
+    lost = [r for r in results if r.score is not None and r.score < card.item(r.code).points]
+    if not lost:
+        return
+    disputed = rng.choice(lost)
+    filed = ev["published_at"] + timedelta(hours=rng.uniform(2, 72))
+    reviewer = rng.choice([i for i in people.inspectors if i != ev["inspector_id"]])
+    appeal = {
+        "evaluation_id": ev["id"],
+        "number": 1,
+        "filed_by": ev["agent_id"],
+        "filed_at": filed,
+        "reason": "已按流程解答，请复核该项评分",
+        "disputed_items": [disputed.code],
+        "reviewer_id": reviewer,
+        "decision": None,
+        "decided_by": None,
+        "decided_at": None,
+        "note": "",
+        "resulting_version": None,
+    }
+    rows.appeals.append(appeal)
+    decided = filed + timedelta(hours=rng.uniform(4, 48))
+    if decided > now:
+        ev["state"] = "appealed"
+        return
+    ev["state"], appeal["decided_by"], appeal["decided_at"] = "final", reviewer, decided
+    if rng.random() < 0.6:
+        appeal["decision"], appeal["note"] = "upheld", "维持原评分"
+        return
+    full = float(card.item(disputed.code).points)
+    revised = [ItemResult(r.code, full) if r.code == disputed.code else r for r in results]
+    ids.version += 1
+    total, passed = _version(
+        rows, card, ids.version, ev["id"], 2, revised, reviewer, decided, scorecard_id, "申诉改判"
+    )
+    appeal |= {"decision": "revised", "note": "采纳申诉", "resulting_version": 2}
+    ev |= {"current_version": 2, "total": total, "passed": passed, "updated_at": decided}
+
+
+def _next_ids(s: Session) -> tuple[int, _Ids]:
+    from sqlalchemy import func
+
+    call = s.scalar(select(func.max(Call.id))) or 0
+    ev = s.scalar(select(func.max(EvaluationRow.id))) or 0
+    ver = s.scalar(select(func.max(EvaluationVersionRow.id))) or 0
+    return call, _Ids(ev, ver)
+
+
+def _days(today: date) -> list[date]:
+    return [today - timedelta(days=d) for d in range(WEEKS * 7, 0, -1)]
+
+
+def _calls_on(rng: random.Random, day: date) -> int:
+    base = 55 if day.weekday() < 5 else 25  # a small centre's demo agents
+    return max(5, round(rng.gauss(base, base * 0.15)))
+
+
+def _build(
+    rng: random.Random,
+    seed: int,
+    people: _People,
+    card: Scorecard,
+    scorecard_id: int,
+    start_ids: tuple[int, _Ids],
+    days: list[date],
+    zone: ZoneInfo,
+) -> _Rows:
+    rows, (n, ids) = _Rows(), start_ids
+    now = datetime.now(UTC)
+    for day in days:
+        for _ in range(_calls_on(rng, day)):
+            n += 1
+            call = _call_row(rng, n, seed, rng.choice(people.agents), _started(rng, day, zone))
+            rows.calls.append(call)
+            rows.features.append(
+                {
+                    "call_id": n,
+                    "version": GENERATED,
+                    "features": _features(rng, call),
+                    "created_at": call["created_at"],
+                    "updated_at": call["created_at"],
+                }
+            )
+            flags = _flags_of(rng, call)
+            rows.flags.extend(flags)
+            share = EVALUATED_SHARE * (3 if flags else 1)
+            if rng.random() < share and call["started_at"] + timedelta(days=3) < now:
+                _evaluate(rng, rows, ids, card, scorecard_id, call, bool(flags), people, now)
+    return rows
+
+
+def _insert(s: Session, rows: _Rows) -> None:
+    for model, data in (
+        (Call, rows.calls),
+        (CallFeatures, rows.features),
+        (CallFlag, rows.flags),
+        (EvaluationRow, rows.evaluations),
+        (EvaluationVersionRow, rows.versions),
+        (ItemScoreRow, rows.items),
+        (AppealRow, rows.appeals),
+    ):
+        for i in range(0, len(data), 2000):
+            s.execute(insert(model), data[i : i + 2000])
+
+
+def _has_history(s: Session) -> bool:
+    return s.scalar(select(Call.id).where(Call.external_id.like("GEN-%")).limit(1)) is not None
+
+
+def _reset_sequences(s: Session) -> None:
+    """PostgreSQL: the id sequences continue after the ids written here."""
+    from sqlalchemy import text
+
+    if s.get_bind().dialect.name != "postgresql":
+        return
+    for table in ("calls", "evaluations", "evaluation_versions"):
+        s.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
+            )
+        )
+
+
+def _snapshots(platform: Platform, days: list[date]) -> dict[str, int]:
+    """Daily, weekly and monthly snapshots over the history (one per period)."""
+    from scoring.reports import snapshots as reports
+
+    periods: dict[str, list[date]] = {"daily": days, "weekly": [], "monthly": []}
+    for day in days:
+        if day.weekday() == 6 or day == days[-1]:
+            periods["weekly"].append(day)
+        if (day + timedelta(days=1)).day == 1 or day == days[-1]:
+            periods["monthly"].append(day)
+    for kind, picks in periods.items():
+        for day in picks:
+            reports.compute_report(platform.uow(), kind, day, actor="demo")
+    return {kind: len(picks) for kind, picks in periods.items()}
+
+
+def generate_history(platform: Platform, seed: int, supervisor: str) -> HistoryReport:
+    """Write eight weeks of generated history up to yesterday, then the report snapshots.
+
+    ``seed`` makes it reproducible; an existing generated history is kept (``skipped``).
+    """
+    if not 0 <= seed < 2**31:
+        raise HistoryError(f"the history seed {seed} must be within 0..2147483647")
+    from scoring import services as scoring
+
+    began = time.monotonic()
+    zone = ZoneInfo(platform.settings.centre_timezone)
+    days = _days(platform.clock.now().astimezone(zone).date())
+    with platform.uow() as uow:
+        if _has_history(uow.session):
+            return HistoryReport(seed, days[0], days[-1], 0, 0, 0, 0, 0, {}, 0.0, skipped=True)
+    scorecard_id = int(scoring.ensure_scorecard(platform.uow())["scorecard_id"])
+    card = default_scorecard()
+    rng = random.Random(seed)
+    with platform.uow() as uow:
+        s = uow.session
+        rows = _build(
+            rng, seed, _people(s, supervisor), card, scorecard_id, _next_ids(s), days, zone
+        )
+        _insert(s, rows)
+        _reset_sequences(s)
+        append_audit(
+            s,
+            actor="demo",
+            action="demo.history",
+            object_type="demo",
+            object_id=seed,
+            details={"calls": len(rows.calls), "evaluations": len(rows.evaluations)},
+        )
+        uow.commit()
+    snaps = _snapshots(platform, days)
+    return HistoryReport(
+        seed,
+        days[0],
+        days[-1],
+        len(rows.calls),
+        len(rows.flags),
+        len(rows.evaluations),
+        rows.red_lines,
+        len(rows.appeals),
+        snaps,
+        time.monotonic() - began,
+    )
