@@ -122,6 +122,9 @@ def _register() -> None:
     main.add_command(flags.flags)
     main.add_command(reports.report)
     core.users.add_command(web.token_command)
+    from qa_platform.cli import autoqa
+
+    main.add_command(autoqa.autoqa)
 
 
 _register()

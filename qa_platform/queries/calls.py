@@ -20,6 +20,7 @@ from qa_platform.services.access import scope_calls
 from qa_platform.services.auth import SessionUser
 from qa_platform.services.context import Platform
 from scoring.services import call_scoring_detail
+from scoring.services.autoqa import auto_evaluation_detail
 from storage.models import Call, CallFlag, Team
 from storage.models_pipeline import TranscriptSegment
 from storage.models_scoring import EvaluationRow
@@ -83,6 +84,7 @@ def show_call(platform: Platform, call_id: int) -> dict[str, Any]:
         }
         detail.update(pipeline_detail(uow.session, call))
         detail.update(call_scoring_detail(uow.session, call))
+        detail["auto_evaluation"] = auto_evaluation_detail(uow.session, call.id)
         return detail
 
 

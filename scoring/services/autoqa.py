@@ -1,0 +1,290 @@
+"""Auto-QA use cases (机器预评分): judge every analysed call, store it apart, re-run when versions change.
+
+The pipeline's ``autoqa`` stage (after ``flags``) calls :func:`evaluate_call`; ``qa autoqa
+rerun`` calls :func:`rerun`. Both read the call's stored flags, transcript and features, measure
+the call metrics under the active rule set, run the pure judges of :mod:`scoring.judges` and
+upsert one ``auto_evaluations`` row keyed by (call, scorecard version, rule-set version). The
+people's evaluations are never read for writing nor touched.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qa_platform.clock import utc_now
+from qa_platform.domain.calls import CallNotFound, CallStatus
+from qa_platform.domain.transcript import Flag, Role, Severity
+from qa_platform.flags import RuleSet
+from qa_platform.services.context import Platform
+from qa_platform.services.flags import active_rule_set, load_analyses
+from scoring.call_metrics import measure
+from scoring.judges import AutoEvaluation, judge
+from scoring.scorecard import Scorecard
+from scoring.services.scorecards import card_of_row, scorecard_row
+from storage.audit import append_audit
+from storage.models import Call, CallFlag
+from storage.models_autoqa import AutoEvaluationRow
+from storage.models_scoring import ScorecardRow
+
+RERUN_BATCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Versions:
+    """What an auto evaluation is keyed by besides the call."""
+
+    scorecard_id: int
+    card: Scorecard
+    rules: RuleSet
+
+
+def current_versions(session: Session, scorecard: str | None = None) -> Versions:
+    """The scorecard (the default one, stored if needed, when None) and the active rule set."""
+    row = scorecard_row(session, scorecard)
+    return Versions(row.id, card_of_row(row), active_rule_set(session))
+
+
+def evaluate_call(
+    platform: Platform, call_id: int, *, scorecard: str | None = None
+) -> AutoEvaluation:
+    """Judge one call and upsert its auto evaluation (the pipeline stage; safe to run twice)."""
+    with platform.uow() as uow:
+        call = uow.session.get(Call, call_id)
+        if call is None:
+            raise CallNotFound(f"no call {call_id}")
+        versions = current_versions(uow.session, scorecard)
+        result = evaluate_batch(uow.session, [call], versions)[call.id]
+        uow.commit()
+        return result
+
+
+def evaluate_batch(
+    session: Session, calls: Sequence[Call], versions: Versions
+) -> dict[int, AutoEvaluation]:
+    """Judge ``calls`` and upsert their rows in the caller's transaction."""
+    analyses = load_analyses(session, calls)
+    flags = _flags_by_call(session, [c.id for c in calls])
+    results = {}
+    for call in calls:
+        transcript, features = analyses[call.id]
+        metrics = measure(
+            transcript,
+            features,
+            versions.rules,
+            direction=call.direction if call.direction in ("in", "out") else "in",
+            business_type=call.business_type or None,
+        )
+        results[call.id] = (judge(versions.card, flags.get(call.id, ()), metrics), metrics)
+    _upsert(session, versions, results)
+    return {cid: evaluation for cid, (evaluation, _m) in results.items()}
+
+
+def _flags_by_call(session: Session, call_ids: Sequence[int]) -> dict[int, list[Flag]]:
+    out: dict[int, list[Flag]] = {}
+    rows = session.scalars(
+        select(CallFlag).where(CallFlag.call_id.in_(call_ids)).order_by(CallFlag.start)
+    )
+    for r in rows:
+        out.setdefault(r.call_id, []).append(_flag_of(r))
+    return out
+
+
+def _flag_of(row: CallFlag) -> Flag:
+    return Flag(
+        type=row.type,
+        severity=Severity(row.severity),
+        role=Role(row.role),
+        start=row.start,
+        end=row.end,
+        evidence=row.evidence,
+        rule_set_version=row.rule_set_version,
+        evidence_key=row.evidence_key or "",
+        evidence_params=dict(row.evidence_params or {}),
+    )
+
+
+def _upsert(session: Session, versions: Versions, results: Mapping[int, Any]) -> None:
+    existing = {
+        r.call_id: r
+        for r in session.scalars(
+            select(AutoEvaluationRow).where(
+                AutoEvaluationRow.call_id.in_(list(results)),
+                AutoEvaluationRow.scorecard_id == versions.scorecard_id,
+                AutoEvaluationRow.rule_set_version == versions.rules.version,
+            )
+        )
+    }
+    now = utc_now()
+    for call_id, (evaluation, metrics) in results.items():
+        row = existing.get(call_id)
+        if row is None:
+            row = AutoEvaluationRow(
+                call_id=call_id,
+                scorecard_id=versions.scorecard_id,
+                rule_set_version=versions.rules.version,
+                created_at=now,
+            )
+            session.add(row)
+        row.total = evaluation.total
+        row.passed = evaluation.passed
+        row.red_line = bool(evaluation.red_line_violations)
+        row.items = [i.to_dict() for i in evaluation.items]
+        row.metrics = metrics.to_dict()
+        row.updated_at = now
+    session.flush()
+
+
+# ----------------------------------------------------------------------------- rerun
+
+
+@dataclass(frozen=True, slots=True)
+class AutoRerunResult:
+    """What ``qa autoqa rerun`` did."""
+
+    scorecard: str
+    scorecard_version: int
+    rule_set_version: str
+    calls: int
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scorecard": self.scorecard,
+            "scorecard_version": self.scorecard_version,
+            "rule_set_version": self.rule_set_version,
+            "calls": self.calls,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def rerun(
+    platform: Platform,
+    since: datetime | None = None,
+    *,
+    scorecard: str | None = None,
+    everything: bool = False,
+    actor: str = "cli",
+    batch_size: int = RERUN_BATCH,
+) -> AutoRerunResult:
+    """Judge again every analysed call (started at or after ``since``) that has no auto
+    evaluation under the current scorecard and rule-set versions (all of them with
+    ``everything``). Each batch is one transaction: a call has its old row or its new one."""
+    began = time.perf_counter()
+    with platform.uow() as uow:
+        versions = current_versions(uow.session, scorecard)
+        ids = list(uow.session.scalars(_affected(versions, since, everything)))
+        uow.commit()
+    for start in range(0, len(ids), batch_size):
+        with platform.uow() as uow:
+            batch = list(
+                uow.session.scalars(
+                    select(Call).where(Call.id.in_(ids[start : start + batch_size]))
+                )
+            )
+            evaluate_batch(uow.session, batch, versions)
+            uow.commit()
+    result = AutoRerunResult(
+        versions.card.name,
+        versions.card.version,
+        versions.rules.version,
+        len(ids),
+        time.perf_counter() - began,
+    )
+    _audit_rerun(platform, actor, result, since)
+    return result
+
+
+def _affected(versions: Versions, since: datetime | None, everything: bool) -> Any:
+    query = select(Call.id).where(Call.status == CallStatus.ANALYSED).order_by(Call.id)
+    if since is not None:
+        query = query.where(Call.started_at >= since)
+    if everything:
+        return query
+    done = select(AutoEvaluationRow.call_id).where(
+        AutoEvaluationRow.scorecard_id == versions.scorecard_id,
+        AutoEvaluationRow.rule_set_version == versions.rules.version,
+    )
+    return query.where(Call.id.not_in(done))
+
+
+def _audit_rerun(
+    platform: Platform, actor: str, result: AutoRerunResult, since: datetime | None
+) -> None:
+    with platform.uow() as uow:
+        append_audit(
+            uow.session,
+            actor=actor,
+            action="autoqa.rerun",
+            object_type="scorecard",
+            object_id=f"{result.scorecard}:v{result.scorecard_version}",
+            details=result.to_dict() | {"since": since.isoformat() if since else None},
+        )
+        uow.commit()
+
+
+# ----------------------------------------------------------------------------- read side
+
+
+def auto_evaluation_detail(session: Session, call_id: int) -> dict[str, Any] | None:
+    """The call's latest auto evaluation as ``qa call show`` prints it (None if there is none):
+    ``{scorecard, version, total, passed, items: [{code, score, points, judged, violated,
+    evidence: [{flag, start, end, text}]}]}``."""
+    row = session.execute(
+        select(AutoEvaluationRow, ScorecardRow.name, ScorecardRow.version)
+        .join(ScorecardRow, ScorecardRow.id == AutoEvaluationRow.scorecard_id)
+        .where(AutoEvaluationRow.call_id == call_id)
+        .order_by(AutoEvaluationRow.updated_at.desc(), AutoEvaluationRow.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    auto, name, version = row
+    return {
+        "scorecard": name,
+        "version": version,
+        "total": auto.total,
+        "passed": auto.passed,
+        "items": list(auto.items),
+    }
+
+
+def latest_auto_items(
+    session: Session, call_ids: Iterable[int], scorecard_id: int
+) -> dict[int, list[dict[str, Any]]]:
+    """Per call, the items of its latest auto evaluation under ``scorecard_id``."""
+    out: dict[int, tuple[Any, list[dict[str, Any]]]] = {}
+    ids = list(call_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(
+            AutoEvaluationRow.call_id,
+            AutoEvaluationRow.updated_at,
+            AutoEvaluationRow.id,
+            AutoEvaluationRow.items,
+        ).where(AutoEvaluationRow.call_id.in_(ids), AutoEvaluationRow.scorecard_id == scorecard_id)
+    )
+    for call_id, updated_at, row_id, items in rows:
+        best = out.get(call_id)
+        if best is None or (updated_at, row_id) > best[0]:
+            out[call_id] = ((updated_at, row_id), list(items))
+    return {cid: items for cid, (_k, items) in out.items()}
+
+
+__all__ = [
+    "AutoRerunResult",
+    "Versions",
+    "auto_evaluation_detail",
+    "current_versions",
+    "evaluate_batch",
+    "evaluate_call",
+    "latest_auto_items",
+    "rerun",
+]
