@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import click
 
@@ -47,6 +48,38 @@ def rerun_command(
         f"{d['calls']} calls judged, scorecard {d['scorecard']} v{d['scorecard_version']}, "
         f"rules {d['rule_set_version']}, {d['seconds']} s",
     )
+
+
+@autoqa.command("agreement")
+@click.option("--period", required=True, help="Month, YYYY-MM (centre time zone).")
+@click.option(
+    "--threshold",
+    type=float,
+    help="Kappa below which an item is weak (default QA_AUTOQA_KAPPA_THRESHOLD).",
+)
+@click.option("--json", "as_json", is_flag=True)
+def agreement_command(period: str, threshold: float | None, as_json: bool) -> None:
+    """Machine against the final human result on the random stream: percent agreement,
+    Cohen's kappa with its confidence interval, confusion counts, per item and overall."""
+    from scoring.services.autoqa import machine_human_agreement
+
+    report = machine_human_agreement(platform(), period, threshold).to_dict()
+    emit(report, as_json, _agreement_text(report))
+
+
+def _agreement_line(a: dict[str, Any]) -> str:
+    ci = a["kappa_ci"] or ["-", "-"]
+    mark = "  ← kappa 偏低" if a["weak"] else ""
+    return (
+        f"{a['code']:<22} n={a['n']:<5} 一致率={a['percent_agreement']} "
+        f"kappa={a['kappa']} [{ci[0]}, {ci[1]}]{mark}"
+    )
+
+
+def _agreement_text(report: dict[str, Any]) -> str:
+    head = f"{report['period']} 随机抽检 {report['evaluations']} 通（机器结果 vs 人工终审）"
+    lines = [_agreement_line(a) for a in report["items"]]
+    return "\n".join([head, *lines, _agreement_line(report["overall"])])
 
 
 COMMANDS = [autoqa]
