@@ -25,7 +25,10 @@ def autoqa() -> None:
 @click.option(
     "--since", type=click.DateTime(_DATE_FORMATS), help="Only calls started at/after (UTC)."
 )
-@click.option("--scorecard", help="Scorecard name (default: the default scorecard).")
+@click.option(
+    "--scorecard",
+    help="Scorecard name (default: the default scorecard), its latest active version.",
+)
 @click.option(
     "--all",
     "everything",

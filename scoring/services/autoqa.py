@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from qa_platform.clock import utc_now
@@ -29,10 +29,10 @@ from qa_platform.flags import RuleSet
 from qa_platform.services.context import Platform
 from qa_platform.services.flags import active_rule_set, load_analyses
 from scoring.agreement import AgreementReport, agreement_report
-from scoring.call_metrics import measure
+from scoring.call_metrics import CallMetrics, measure
 from scoring.judges import AutoEvaluation, judge
-from scoring.scorecard import Scorecard
-from scoring.services.scorecards import card_of_row, scorecard_row
+from scoring.scorecard import Scorecard, default_scorecard
+from scoring.services.scorecards import card_of_row, scorecard_row, store_scorecard
 from storage.audit import append_audit
 from storage.models import Call, CallFlag
 from storage.models_autoqa import AutoEvaluationRow
@@ -56,7 +56,10 @@ class Versions:
 
 
 def current_versions(session: Session, scorecard: str | None = None) -> Versions:
-    """The scorecard (the default one, stored if needed, when None) and the active rule set."""
+    """The latest active version of ``scorecard`` (None: of the default scorecard, whose
+    packaged version is stored first if needed) and the active rule set."""
+    if scorecard is None:
+        scorecard = store_scorecard(session, default_scorecard()).name
     row = scorecard_row(session, scorecard)
     return Versions(row.id, card_of_row(row), active_rule_set(session))
 
@@ -76,24 +79,55 @@ def evaluate_call(
 
 
 def evaluate_batch(
-    session: Session, calls: Sequence[Call], versions: Versions
+    session: Session, calls: Sequence[Call], versions: Versions, *, reuse_metrics: bool = False
 ) -> dict[int, AutoEvaluation]:
-    """Judge ``calls`` and upsert their rows in the caller's transaction."""
-    analyses = load_analyses(session, calls)
-    flags = _flags_by_call(session, [c.id for c in calls])
-    results = {}
-    for call in calls:
-        transcript, features = analyses[call.id]
-        metrics = measure(
-            transcript,
-            features,
-            versions.rules,
-            direction=call.direction if call.direction in ("in", "out") else "in",
-            business_type=call.business_type or None,
-        )
-        results[call.id] = (judge(versions.card, flags.get(call.id, ()), metrics), metrics)
+    """Judge ``calls`` and upsert their rows in the caller's transaction.
+
+    With ``reuse_metrics`` a call's metrics measured earlier under the same rule-set version
+    are read back instead of measured again from the transcript (a scorecard change does not
+    change them); the pipeline stage always measures, since the transcript may be new.
+    """
+    ids = [c.id for c in calls]
+    metrics = _stored_metrics(session, ids, versions.rules.version) if reuse_metrics else {}
+    metrics |= _measured(session, [c for c in calls if c.id not in metrics], versions.rules)
+    flags = _flags_by_call(session, ids)
+    results = {
+        c.id: (judge(versions.card, flags.get(c.id, ()), metrics[c.id]), metrics[c.id])
+        for c in calls
+    }
     _upsert(session, versions, results)
     return {cid: evaluation for cid, (evaluation, _m) in results.items()}
+
+
+def _measured(session: Session, calls: Sequence[Call], rules: RuleSet) -> dict[int, CallMetrics]:
+    """The call metrics of ``calls`` from their stored transcripts and features."""
+    if not calls:
+        return {}
+    analyses = load_analyses(session, calls)
+    return {
+        c.id: measure(
+            *analyses[c.id],
+            rules,
+            direction=c.direction if c.direction in ("in", "out") else "in",
+            business_type=c.business_type or None,
+        )
+        for c in calls
+    }
+
+
+def _stored_metrics(
+    session: Session, call_ids: Sequence[int], rule_set_version: str
+) -> dict[int, CallMetrics]:
+    """The latest metrics stored for each call under ``rule_set_version`` (any scorecard)."""
+    rows = session.execute(
+        select(AutoEvaluationRow.call_id, AutoEvaluationRow.metrics)
+        .where(
+            AutoEvaluationRow.call_id.in_(call_ids),
+            AutoEvaluationRow.rule_set_version == rule_set_version,
+        )
+        .order_by(AutoEvaluationRow.updated_at, AutoEvaluationRow.id)
+    )
+    return {call_id: CallMetrics.from_dict(data) for call_id, data in rows}
 
 
 def _flags_by_call(session: Session, call_ids: Sequence[int]) -> dict[int, list[Flag]]:
@@ -132,23 +166,37 @@ def _upsert(session: Session, versions: Versions, results: Mapping[int, Any]) ->
         )
     }
     now = utc_now()
+    new = []
     for call_id, (evaluation, metrics) in results.items():
+        values = _row_values(evaluation, metrics, now)
         row = existing.get(call_id)
         if row is None:
-            row = AutoEvaluationRow(
-                call_id=call_id,
-                scorecard_id=versions.scorecard_id,
-                rule_set_version=versions.rules.version,
-                created_at=now,
+            new.append(
+                values
+                | {
+                    "call_id": call_id,
+                    "scorecard_id": versions.scorecard_id,
+                    "rule_set_version": versions.rules.version,
+                    "created_at": now,
+                }
             )
-            session.add(row)
-        row.total = evaluation.total
-        row.passed = evaluation.passed
-        row.red_line = bool(evaluation.red_line_violations)
-        row.items = [i.to_dict() for i in evaluation.items]
-        row.metrics = metrics.to_dict()
-        row.updated_at = now
+        else:
+            for key, value in values.items():
+                setattr(row, key, value)
+    if new:
+        session.execute(insert(AutoEvaluationRow), new)
     session.flush()
+
+
+def _row_values(evaluation: AutoEvaluation, metrics: CallMetrics, now: datetime) -> dict[str, Any]:
+    return {
+        "total": evaluation.total,
+        "passed": evaluation.passed,
+        "red_line": bool(evaluation.red_line_violations),
+        "items": [i.to_dict() for i in evaluation.items],
+        "metrics": metrics.to_dict(),
+        "updated_at": now,
+    }
 
 
 # ----------------------------------------------------------------------------- rerun
@@ -198,7 +246,7 @@ def rerun(
                     select(Call).where(Call.id.in_(ids[start : start + batch_size]))
                 )
             )
-            evaluate_batch(uow.session, batch, versions)
+            evaluate_batch(uow.session, batch, versions, reuse_metrics=True)
             uow.commit()
     result = AutoRerunResult(
         versions.card.name,

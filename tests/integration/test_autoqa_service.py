@@ -19,6 +19,8 @@ from qa_platform.queries.calls import show_call
 from qa_platform.services import flags as flag_service
 from qa_platform.services import pipeline as pipeline_service
 from qa_platform.services.context import Platform
+from scoring import services as svc
+from scoring.scorecard import default_scorecard, scorecard_from_mapping, scorecard_to_mapping
 from scoring.services import autoqa
 from storage.models import Call
 from storage.models_autoqa import AutoEvaluationRow
@@ -174,3 +176,18 @@ def test_rerun_refuses_an_unknown_scorecard_without_writing(
     qa("autoqa", "rerun", "--scorecard", "nope", "--json", code=2)
     with platform.uow() as uow:
         assert uow.session.scalar(select(func.count()).select_from(AutoEvaluationRow)) == 0
+
+
+def test_a_new_scorecard_version_is_rerun_with_the_stored_metrics(
+    platform: Platform, call_id: int
+) -> None:
+    autoqa.evaluate_call(platform, call_id)
+    data = scorecard_to_mapping(default_scorecard()) | {"version": 3}
+    closing = next(i for s in data["sections"] for i in s["items"] if i["code"] == "closing_phrase")
+    closing["auto"] = {"flags": ["missing_closing", "missing_agent_id"], "deduct": 1}
+    svc.ensure_scorecard(platform.uow(), scorecard_from_mapping(data))
+    assert qa("autoqa", "rerun", "--json")["scorecard_version"] == 3
+    old, new = rows(platform)
+    assert new.metrics == old.metrics and new.scorecard_id != old.scorecard_id
+    items = {i["code"]: i for i in show_call(platform, call_id)["auto_evaluation"]["items"]}
+    assert items["closing_phrase"]["score"] == 3.0  # judged by the new version's rule
