@@ -80,8 +80,9 @@ class AutoEvaluation:
 def judge(card: Scorecard, flags: Iterable[Flag], metrics: CallMetrics) -> AutoEvaluation:
     """Score every machine-judged item of ``card`` from the call's flags and metrics."""
     flag_list = list(flags)
-    items = tuple(_judge_item(item, flag_list, metrics) for item in card.items)
-    total = _total(card, items)
+    card_items = card.items
+    items = tuple(_judge_item(item, flag_list, metrics) for item in card_items)
+    total = _total(card_items, items)
     passed = not any(i.violated for i in items) and total >= card.pass_mark
     return AutoEvaluation(card.name, card.version, total, passed, items)
 
@@ -104,7 +105,7 @@ def _findings(
 ) -> tuple[Evidence, ...] | None:
     """What counts against the item; None when its metric was not measured."""
     if spec.flags:
-        wanted = set(spec.flags)
+        wanted = spec.flags
         return tuple(
             Evidence(f.type, f.start, f.end, f.evidence) for f in flags if f.type in wanted
         )
@@ -122,10 +123,10 @@ def _findings(
     )
 
 
-def _total(card: Scorecard, items: Sequence[ItemJudgement]) -> float:
+def _total(card_items: Sequence[ScorecardItem], items: Sequence[ItemJudgement]) -> float:
     if any(i.violated for i in items):
         return 0.0
-    weights = {i.code: i.weight for i in card.items}
+    weights = {i.code: i.weight for i in card_items}
     scored = [i for i in items if i.judged and i.score is not None]
     possible = sum(weights[i.code] * i.points for i in scored)
     if possible == 0:

@@ -15,10 +15,10 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from qa_platform.clock import utc_now
@@ -30,7 +30,7 @@ from qa_platform.services.context import Platform
 from qa_platform.services.flags import active_rule_set, load_analyses
 from scoring.agreement import AgreementReport, agreement_report
 from scoring.call_metrics import CallMetrics, measure
-from scoring.judges import AutoEvaluation, judge
+from scoring.judges import AutoEvaluation, ItemJudgement, judge
 from scoring.scorecard import Scorecard, default_scorecard
 from scoring.services.scorecards import card_of_row, scorecard_row, store_scorecard
 from storage.audit import append_audit
@@ -44,6 +44,7 @@ from storage.models_scoring import (
 )
 
 RERUN_BATCH = 500
+AUTO_EVALUATIONS = cast(Table, AutoEvaluationRow.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,40 +70,39 @@ def evaluate_call(
 ) -> AutoEvaluation:
     """Judge one call and upsert its auto evaluation (the pipeline stage; safe to run twice)."""
     with platform.uow() as uow:
-        call = uow.session.get(Call, call_id)
-        if call is None:
+        if uow.session.get(Call, call_id) is None:
             raise CallNotFound(f"no call {call_id}")
         versions = current_versions(uow.session, scorecard)
-        result = evaluate_batch(uow.session, [call], versions)[call.id]
+        result = evaluate_batch(uow.session, [call_id], versions)[call_id]
         uow.commit()
         return result
 
 
 def evaluate_batch(
-    session: Session, calls: Sequence[Call], versions: Versions, *, reuse_metrics: bool = False
+    session: Session, call_ids: Sequence[int], versions: Versions, *, reuse_metrics: bool = False
 ) -> dict[int, AutoEvaluation]:
-    """Judge ``calls`` and upsert their rows in the caller's transaction.
+    """Judge the calls ``call_ids`` and upsert their rows in the caller's transaction.
 
     With ``reuse_metrics`` a call's metrics measured earlier under the same rule-set version
     are read back instead of measured again from the transcript (a scorecard change does not
     change them); the pipeline stage always measures, since the transcript may be new.
     """
-    ids = [c.id for c in calls]
+    ids = list(call_ids)
     metrics = _stored_metrics(session, ids, versions.rules.version) if reuse_metrics else {}
-    metrics |= _measured(session, [c for c in calls if c.id not in metrics], versions.rules)
+    metrics |= _measured(session, [i for i in ids if i not in metrics], versions.rules)
     flags = _flags_by_call(session, ids)
     results = {
-        c.id: (judge(versions.card, flags.get(c.id, ()), metrics[c.id]), metrics[c.id])
-        for c in calls
+        cid: (judge(versions.card, flags.get(cid, ()), metrics[cid]), metrics[cid]) for cid in ids
     }
     _upsert(session, versions, results)
     return {cid: evaluation for cid, (evaluation, _m) in results.items()}
 
 
-def _measured(session: Session, calls: Sequence[Call], rules: RuleSet) -> dict[int, CallMetrics]:
-    """The call metrics of ``calls`` from their stored transcripts and features."""
-    if not calls:
+def _measured(session: Session, call_ids: Sequence[int], rules: RuleSet) -> dict[int, CallMetrics]:
+    """The call metrics of the calls from their stored transcripts and features."""
+    if not call_ids:
         return {}
+    calls = list(session.scalars(select(Call).where(Call.id.in_(call_ids))))
     analyses = load_analyses(session, calls)
     return {
         c.id: measure(
@@ -131,27 +131,26 @@ def _stored_metrics(
 
 
 def _flags_by_call(session: Session, call_ids: Sequence[int]) -> dict[int, list[Flag]]:
+    """The stored flags of the calls, with what the judges read (type, role, span, evidence)."""
     out: dict[int, list[Flag]] = {}
-    rows = session.scalars(
-        select(CallFlag).where(CallFlag.call_id.in_(call_ids)).order_by(CallFlag.start)
+    rows = session.execute(
+        select(
+            CallFlag.call_id,
+            CallFlag.type,
+            CallFlag.severity,
+            CallFlag.role,
+            CallFlag.start,
+            CallFlag.end,
+            CallFlag.evidence,
+            CallFlag.rule_set_version,
+        )
+        .where(CallFlag.call_id.in_(call_ids))
+        .order_by(CallFlag.start)
     )
-    for r in rows:
-        out.setdefault(r.call_id, []).append(_flag_of(r))
+    for call_id, type_, severity, role, start, end, evidence, version in rows:
+        flag = Flag(type_, Severity(severity), Role(role), start, end, evidence, version)
+        out.setdefault(call_id, []).append(flag)
     return out
-
-
-def _flag_of(row: CallFlag) -> Flag:
-    return Flag(
-        type=row.type,
-        severity=Severity(row.severity),
-        role=Role(row.role),
-        start=row.start,
-        end=row.end,
-        evidence=row.evidence,
-        rule_set_version=row.rule_set_version,
-        evidence_key=row.evidence_key or "",
-        evidence_params=dict(row.evidence_params or {}),
-    )
 
 
 def _upsert(session: Session, versions: Versions, results: Mapping[int, Any]) -> None:
@@ -183,8 +182,8 @@ def _upsert(session: Session, versions: Versions, results: Mapping[int, Any]) ->
         else:
             for key, value in values.items():
                 setattr(row, key, value)
-    if new:
-        session.execute(insert(AutoEvaluationRow), new)
+    if new:  # Core insert: one multi-row INSERT per chunk (SQLAlchemy's insertmanyvalues)
+        session.connection().execute(insert(AUTO_EVALUATIONS), new)
     session.flush()
 
 
@@ -193,7 +192,7 @@ def _row_values(evaluation: AutoEvaluation, metrics: CallMetrics, now: datetime)
         "total": evaluation.total,
         "passed": evaluation.passed,
         "red_line": bool(evaluation.red_line_violations),
-        "items": [i.to_dict() for i in evaluation.items],
+        "items": [i.to_dict() for i in evaluation.items if i.judged],  # the rest: people's
         "metrics": metrics.to_dict(),
         "updated_at": now,
     }
@@ -241,11 +240,7 @@ def rerun(
         uow.commit()
     for start in range(0, len(ids), batch_size):
         with platform.uow() as uow:
-            batch = list(
-                uow.session.scalars(
-                    select(Call).where(Call.id.in_(ids[start : start + batch_size]))
-                )
-            )
+            batch = ids[start : start + batch_size]
             evaluate_batch(uow.session, batch, versions, reuse_metrics=True)
             uow.commit()
     result = AutoRerunResult(
@@ -295,7 +290,7 @@ def auto_evaluation_detail(session: Session, call_id: int) -> dict[str, Any] | N
     ``{scorecard, version, total, passed, items: [{code, score, points, judged, violated,
     evidence: [{flag, start, end, text}]}]}``."""
     row = session.execute(
-        select(AutoEvaluationRow, ScorecardRow.name, ScorecardRow.version)
+        select(AutoEvaluationRow, ScorecardRow)
         .join(ScorecardRow, ScorecardRow.id == AutoEvaluationRow.scorecard_id)
         .where(AutoEvaluationRow.call_id == call_id)
         .order_by(AutoEvaluationRow.updated_at.desc(), AutoEvaluationRow.id.desc())
@@ -303,13 +298,17 @@ def auto_evaluation_detail(session: Session, call_id: int) -> dict[str, Any] | N
     ).first()
     if row is None:
         return None
-    auto, name, version = row
+    auto, card_row = row
+    judged = {item["code"]: item for item in auto.items}
     return {
-        "scorecard": name,
-        "version": version,
+        "scorecard": card_row.name,
+        "version": card_row.version,
         "total": auto.total,
         "passed": auto.passed,
-        "items": list(auto.items),
+        "items": [
+            judged.get(item.code) or ItemJudgement(item.code, item.points, False).to_dict()
+            for item in card_of_row(card_row).items
+        ],
     }
 
 
