@@ -85,4 +85,30 @@ def _agreement_text(report: dict[str, Any]) -> str:
     return "\n".join([head, *lines, _agreement_line(report["overall"])])
 
 
+@autoqa.command("summary")
+@click.option("--period", required=True, help="Month, YYYY-MM (centre time zone).")
+@click.option("--json", "as_json", is_flag=True)
+def summary_command(period: str, as_json: bool) -> None:
+    """机器结果 over 100 % of analysed calls: coverage, mean auto score, auto pass rate and
+    red-line suspects by centre, team and agent (apart from the sample-based report)."""
+    from scoring.services.autoqa import machine_summary
+
+    data = machine_summary(platform(), period).to_dict()
+    emit(data, as_json, _summary_text(data))
+
+
+def _figures_line(f: dict[str, Any]) -> str:
+    return (
+        f"{f['key']:<12} 通话={f['analysed']:<6} 覆盖率={f['coverage']} 平均分={f['mean_total']} "
+        f"合格率={f['pass_rate']} 红线嫌疑={f['red_line_suspects']}"
+    )
+
+
+def _summary_text(data: dict[str, Any]) -> str:
+    lines = [f"{data['period']} {data['label']}（全量，非抽样）", _figures_line(data["centre"])]
+    lines += ["班组:"] + [_figures_line(t) for t in data["teams"]]
+    lines += ["坐席:"] + [_figures_line(a) for a in data["agents"]]
+    return "\n".join(lines)
+
+
 COMMANDS = [autoqa]

@@ -96,3 +96,27 @@ def test_bad_input_is_refused_with_a_message_naming_it(
 ) -> None:
     result = CliRunner().invoke(main, ["autoqa", "agreement", *args])
     assert result.exit_code == 2 and message in result.output
+
+
+def test_machine_figures_cover_every_analysed_call_labelled_machine(platform: Platform) -> None:
+    people = make_people(platform, inspectors=1, agents=2)
+    abuse = flag("abuse_agent", Severity.CRITICAL, Role.AGENT, 5.0, 6.0, "骂人")
+    plan = [(people.agents[0], [], True), (people.agents[1], [abuse], True)]
+    plan += [(people.agents[1], [], False)]  # analysed, not judged yet
+    for i, (agent, flags, judged) in enumerate(plan):
+        at = DEC + timedelta(days=i)
+        cid = add_call(platform, agent, people.teams[agent], status="queued", started_at=at)
+        analyse_call(platform, cid, flags)
+        if judged:
+            autoqa.evaluate_call(platform, cid)
+    data = qa("autoqa", "summary", "--period", "2026-12", "--json")
+    assert data["label"] == "机器结果" and data["source"] == "machine"
+    centre = data["centre"]
+    assert (centre["analysed"], centre["judged"], centre["coverage"]) == (3, 2, 0.6667)
+    assert centre["mean_total"] == 50.0 and centre["pass_rate"] == 0.5
+    assert centre["red_line_suspects"] == 1
+    teams = {t["key"]: t for t in data["teams"]}
+    assert teams["B"]["red_line_suspects"] == 1 and teams["A"]["red_line_suspects"] == 0
+    assert [a["analysed"] for a in data["agents"]] == [1, 2]
+    assert "机器结果" in qa("autoqa", "summary", "--period", "2026-12")["out"]
+    assert qa("autoqa", "summary", "--period", "2026-11", "--json")["centre"]["analysed"] == 0
