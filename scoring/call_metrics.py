@@ -6,6 +6,7 @@ agent's voiced time, as the ``speech_rate`` rule does; the filler rate counts th
 filler lexicon over agent speech time, as ``filler_words`` does; ``agent_personal_data`` counts
 the personal numbers the agent read out (masked as ``[手机号]``, ``[身份证号]`` … in the
 transcript). A metric that cannot be measured (too little agent speech) is None.
+``agent_speech_s`` (seconds of agent speech) tells the judges whether the agent spoke at all.
 """
 
 from __future__ import annotations
@@ -85,12 +86,24 @@ def measure(
     params = rules.resolve(direction, business_type)
     call = CallView(transcript, features)
     if not call.agent:
-        return CallMetrics({"agent_cpm": None, "filler_per_minute": None, "agent_personal_data": 0})
+        return CallMetrics(
+            {
+                "agent_speech_s": 0.0,
+                "agent_cpm": None,
+                "filler_per_minute": None,
+                "agent_personal_data": 0.0,
+            }
+        )
     span = (call.agent[0].segment.start, call.agent[-1].segment.end)
     cpm = _agent_cpm(call, params["speech_rate"]["min_agent_speech_s"])
     fillers = _filler_rate(call, params["filler_words"])
     personal = _personal_data(call)
-    values = {"agent_cpm": cpm, "filler_per_minute": fillers, "agent_personal_data": personal[0]}
+    values = {
+        "agent_speech_s": round(call.agent_speech_s, 3),
+        "agent_cpm": cpm,
+        "filler_per_minute": fillers,
+        "agent_personal_data": personal[0],
+    }
     evidence = {
         "agent_cpm": _span_evidence("agent_cpm", span, cpm, "坐席语速 {:.0f} 字/分钟"),
         "filler_per_minute": _span_evidence(

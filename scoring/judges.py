@@ -4,7 +4,9 @@
 ``deduct`` points per raised flag of those types (never below 0); one naming a metric loses
 ``deduct`` once when the value lies outside ``min``..``max`` (bounds inclusive) and is not
 judged when the metric could not be measured. A red-line item (红线) is violated by any finding.
-Items without a judge are left to people (``judged: false``).
+Items without a judge are left to people (``judged: false``). The script rules (greeting,
+工号, identity check, closing, fillers, speech rate) never fire on a call where the agent did not
+speak, so an item judged only by their flags is left to people on such a call.
 
 The machine total covers the judged items only: 100 · Σ wᵢ·sᵢ / Σ wᵢ·pᵢ over judged scored
 items, 0 on a judged red-line violation; ``passed`` = no violation and total ≥ the pass mark.
@@ -19,6 +21,18 @@ from typing import Any
 from qa_platform.domain.transcript import Flag
 from scoring.call_metrics import CallMetrics, Evidence
 from scoring.scorecard import AutoJudge, Scorecard, ScorecardItem
+
+#: Flags whose rules need agent speech (qa_platform.flags.catalogue: script rules).
+SCRIPT_FLAGS = frozenset(
+    {
+        "missing_greeting",
+        "missing_agent_id",
+        "missing_identity_check",
+        "missing_closing",
+        "filler_words",
+        "speech_rate",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +119,8 @@ def _findings(
 ) -> tuple[Evidence, ...] | None:
     """What counts against the item; None when its metric was not measured."""
     if spec.flags:
+        if metrics.value("agent_speech_s") == 0 and SCRIPT_FLAGS.issuperset(spec.flags):
+            return None  # the agent never spoke: the script rules could not have fired
         wanted = spec.flags
         return tuple(
             Evidence(f.type, f.start, f.end, f.evidence) for f in flags if f.type in wanted

@@ -195,3 +195,31 @@ def test_the_default_card_judges_the_script_items_and_the_red_lines() -> None:
     assert judged["misleading_sales"].flags == ("misleading_promise",)
     assert judged["leak_customer_info"].metric == "agent_personal_data"
     assert "answer_accuracy" not in judged and "friendly_tone" not in judged
+
+
+def test_script_items_are_left_to_people_when_the_agent_never_spoke() -> None:
+    silent = CallMetrics({"agent_speech_s": 0.0, "agent_cpm": None})
+    result = judge(card(), [], silent)
+    assert result.item("greeting").judged is False  # no missing_* flag can fire without speech
+    assert result.item("abuse").judged and not result.item("abuse").violated
+    assert judge(card(), [], CallMetrics({"agent_speech_s": 12.0})).item("greeting").judged
+
+
+def test_measured_metrics_of_a_call_without_agent_speech() -> None:
+    from qa_platform.domain.transcript import AudioFeatures
+    from qa_platform.flags import default_rule_set
+    from scoring.call_metrics import measure
+
+    m = measure(None, AudioFeatures(10.0), default_rule_set())
+    assert m.values == {
+        "agent_speech_s": 0.0,
+        "agent_cpm": None,
+        "filler_per_minute": None,
+        "agent_personal_data": 0.0,
+    }
+    assert [i.code for i in judge(default_scorecard(), [], m).items if i.judged] == [
+        "no_interrupting",
+        "abuse_customer",
+        "leak_customer_info",
+        "misleading_sales",
+    ]
