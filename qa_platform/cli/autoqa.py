@@ -64,7 +64,7 @@ def rerun_command(
 def agreement_command(period: str, threshold: float | None, as_json: bool) -> None:
     """Machine against the final human result on the random stream: percent agreement,
     Cohen's kappa with its confidence interval, confusion counts, per item and overall."""
-    from scoring.services.autoqa import machine_human_agreement
+    from scoring.services.autoqa_agreement import machine_human_agreement
 
     report = machine_human_agreement(platform(), period, threshold).to_dict()
     emit(report, as_json, _agreement_text(report))
@@ -91,7 +91,7 @@ def _agreement_text(report: dict[str, Any]) -> str:
 def summary_command(period: str, as_json: bool) -> None:
     """机器结果 over 100 % of analysed calls: coverage, mean auto score, auto pass rate and
     red-line suspects by centre, team and agent (apart from the sample-based report)."""
-    from scoring.services.autoqa import machine_summary
+    from scoring.services.autoqa_figures import machine_summary
 
     data = machine_summary(platform(), period).to_dict()
     emit(data, as_json, _summary_text(data))

@@ -20,7 +20,7 @@ from qa_platform.services.access import scope_calls
 from qa_platform.services.auth import SessionUser
 from qa_platform.services.context import Platform
 from scoring.services import call_scoring_detail
-from scoring.services.autoqa import auto_evaluation_detail
+from scoring.services.autoqa_reads import auto_evaluation_detail
 from storage.models import Call, CallFlag, Team
 from storage.models_pipeline import TranscriptSegment
 from storage.models_scoring import EvaluationRow

@@ -4,44 +4,36 @@ The pipeline's ``autoqa`` stage (after ``flags``) calls :func:`evaluate_call`; `
 rerun`` calls :func:`rerun`. Both read the call's stored flags, transcript and features, measure
 the call metrics under the active rule set, run the pure judges of :mod:`scoring.judges` and
 upsert one ``auto_evaluations`` row keyed by (call, scorecard version, rule-set version). The
-people's evaluations are never read for writing nor touched.
+people's evaluations are never read for writing nor touched. What is read back lives in
+:mod:`scoring.services.autoqa_reads`, the agreement with people in
+:mod:`scoring.services.autoqa_agreement`, the 机器结果 figures in
+:mod:`scoring.services.autoqa_figures`.
 """
 
 from __future__ import annotations
 
-import math
-import re
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from qa_platform.clock import utc_now
 from qa_platform.domain.calls import CallNotFound, CallStatus
-from qa_platform.domain.errors import Invalid
 from qa_platform.domain.transcript import Flag, Role, Severity
 from qa_platform.flags import RuleSet
 from qa_platform.services.context import Platform
 from qa_platform.services.flags import active_rule_set, load_analyses
-from scoring.agreement import AgreementReport, agreement_report
 from scoring.call_metrics import CallMetrics, measure
-from scoring.judges import AutoEvaluation, ItemJudgement, judge
+from scoring.judges import AutoEvaluation, judge
 from scoring.scorecard import Scorecard, default_scorecard
 from scoring.services.scorecards import card_of_row, scorecard_row, store_scorecard
 from storage.audit import append_audit
-from storage.models import Call, CallFlag, Team, User
+from storage.models import Call, CallFlag
 from storage.models_autoqa import AutoEvaluationRow
-from storage.models_scoring import (
-    EvaluationRow,
-    EvaluationVersionRow,
-    ItemScoreRow,
-    ScorecardRow,
-)
 
 RERUN_BATCH = 500
 AUTO_EVALUATIONS = cast(Table, AutoEvaluationRow.__table__)
@@ -198,9 +190,6 @@ def _row_values(evaluation: AutoEvaluation, metrics: CallMetrics, now: datetime)
     }
 
 
-# ----------------------------------------------------------------------------- rerun
-
-
 @dataclass(frozen=True, slots=True)
 class AutoRerunResult:
     """What ``qa autoqa rerun`` did."""
@@ -282,268 +271,11 @@ def _audit_rerun(
         uow.commit()
 
 
-# ----------------------------------------------------------------------------- read side
-
-
-def auto_evaluation_detail(session: Session, call_id: int) -> dict[str, Any] | None:
-    """The call's latest auto evaluation as ``qa call show`` prints it (None if there is none):
-    ``{scorecard, version, total, passed, items: [{code, score, points, judged, violated,
-    evidence: [{flag, start, end, text}]}]}``."""
-    row = session.execute(
-        select(AutoEvaluationRow, ScorecardRow)
-        .join(ScorecardRow, ScorecardRow.id == AutoEvaluationRow.scorecard_id)
-        .where(AutoEvaluationRow.call_id == call_id)
-        .order_by(AutoEvaluationRow.updated_at.desc(), AutoEvaluationRow.id.desc())
-        .limit(1)
-    ).first()
-    if row is None:
-        return None
-    auto, card_row = row
-    judged = {item["code"]: item for item in auto.items}
-    return {
-        "scorecard": card_row.name,
-        "version": card_row.version,
-        "total": auto.total,
-        "passed": auto.passed,
-        "items": [
-            judged.get(item.code) or ItemJudgement(item.code, item.points, False).to_dict()
-            for item in card_of_row(card_row).items
-        ],
-    }
-
-
-def latest_auto_items(
-    session: Session, call_ids: Iterable[int], scorecard_id: int | None = None
-) -> dict[int, list[dict[str, Any]]]:
-    """Per call, the items of its latest auto evaluation (under ``scorecard_id`` if given)."""
-    out: dict[int, tuple[Any, list[dict[str, Any]]]] = {}
-    ids = list(call_ids)
-    if not ids:
-        return {}
-    query = select(
-        AutoEvaluationRow.call_id,
-        AutoEvaluationRow.updated_at,
-        AutoEvaluationRow.id,
-        AutoEvaluationRow.items,
-    ).where(AutoEvaluationRow.call_id.in_(ids))
-    if scorecard_id is not None:
-        query = query.where(AutoEvaluationRow.scorecard_id == scorecard_id)
-    rows = session.execute(query)
-    for call_id, updated_at, row_id, items in rows:
-        best = out.get(call_id)
-        if best is None or (updated_at, row_id) > best[0]:
-            out[call_id] = ((updated_at, row_id), list(items))
-    return {cid: items for cid, (_k, items) in out.items()}
-
-
-# ----------------------------------------------------------------------------- agreement
-
-
-class AgreementInputError(Invalid):
-    """A bad period or threshold for the agreement report (the message names it)."""
-
-
-def parse_period(value: str, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """``YYYY-MM`` as the month's [start, end) in the centre's time zone."""
-    match = re.fullmatch(r"(\d{4})-(\d{2})", value or "")
-    if match is None or not 1 <= int(match[2]) <= 12 or not 2000 <= int(match[1]) <= 2200:
-        raise AgreementInputError.of("autoqa.bad_period", value=repr(value))
-    year, month = int(match[1]), int(match[2])
-    start = datetime(year, month, 1, tzinfo=zone)
-    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
-    return start, end
-
-
-def machine_human_agreement(
-    platform: Platform, period: str, threshold: float | None = None
-) -> AgreementReport:
-    """Machine against the final human result of random-stream evaluations of calls started in
-    ``period``, per machine-judged item and pooled; items below ``threshold`` kappa (default
-    ``QA_AUTOQA_KAPPA_THRESHOLD``) are marked weak."""
-    settings = platform.settings
-    limit = settings.autoqa_kappa_threshold if threshold is None else threshold
-    if not (math.isfinite(limit) and -1 <= limit <= 1):
-        raise AgreementInputError.of("autoqa.bad_threshold", value=repr(threshold))
-    start, end = parse_period(period, ZoneInfo(settings.centre_timezone))
-    with platform.uow() as uow:
-        human = _final_human_items(uow.session, start, end)
-        machine = latest_auto_items(uow.session, human)
-    pairs = _paired_decisions(human, machine)
-    return agreement_report(period, pairs, limit, len(human), settings.report_confidence)
-
-
-def _final_human_items(
-    session: Session, start: datetime, end: datetime
-) -> dict[int, dict[str, bool]]:
-    """Per call, each applicable item's pass/fail in the evaluation's current version."""
-    rows = session.execute(
-        select(EvaluationRow.call_id, ItemScoreRow)
-        .join(Call, Call.id == EvaluationRow.call_id)
-        .join(
-            EvaluationVersionRow,
-            (EvaluationVersionRow.evaluation_id == EvaluationRow.id)
-            & (EvaluationVersionRow.number == EvaluationRow.current_version),
-        )
-        .join(ItemScoreRow, ItemScoreRow.version_id == EvaluationVersionRow.id)
-        .where(
-            EvaluationRow.stream == "random",
-            EvaluationRow.current_version >= 1,
-            Call.started_at >= start,
-            Call.started_at < end,
-        )
-    )
-    out: dict[int, dict[str, bool]] = {}
-    for call_id, item in rows:
-        decisions = out.setdefault(call_id, {})
-        if not item.na:
-            lost = item.max_points > 0 and (item.score or 0.0) < item.max_points
-            decisions[item.item_code] = not (item.violated or lost)
-    return out
-
-
-def _machine_passed(item: Mapping[str, Any]) -> bool:
-    score = item["score"]
-    return not item["violated"] and (score is None or score >= item["points"])
-
-
-def _paired_decisions(
-    human: Mapping[int, Mapping[str, bool]], machine: Mapping[int, list[dict[str, Any]]]
-) -> dict[str, list[tuple[bool, bool]]]:
-    pairs: dict[str, list[tuple[bool, bool]]] = {}
-    for call_id, decisions in sorted(human.items()):
-        for item in machine.get(call_id, ()):
-            if item["judged"] and item["code"] in decisions:
-                pair = (_machine_passed(item), decisions[item["code"]])
-                pairs.setdefault(item["code"], []).append(pair)
-    return dict(sorted(pairs.items()))
-
-
-# ----------------------------------------------------------------------------- 机器结果 figures
-
-MACHINE_LABEL = "机器结果"
-
-
-@dataclass(frozen=True, slots=True)
-class AutoFigures:
-    """Machine figures of a group of calls (the centre, a team, an agent) over 100 % of them."""
-
-    key: str
-    analysed: int
-    judged: int
-    mean_total: float | None
-    pass_rate: float | None
-    red_line_suspects: int
-
-    @property
-    def coverage(self) -> float | None:
-        return round(self.judged / self.analysed, 4) if self.analysed else None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "analysed": self.analysed,
-            "judged": self.judged,
-            "coverage": self.coverage,
-            "mean_total": self.mean_total,
-            "pass_rate": self.pass_rate,
-            "red_line_suspects": self.red_line_suspects,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class AutoSummary:
-    """Auto-QA figures of a month, labelled 机器结果 and kept apart from the sample's figures."""
-
-    period: str
-    centre: AutoFigures
-    teams: tuple[AutoFigures, ...]
-    agents: tuple[AutoFigures, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "period": self.period,
-            "source": "machine",
-            "label": MACHINE_LABEL,
-            "centre": self.centre.to_dict(),
-            "teams": [t.to_dict() for t in self.teams],
-            "agents": [a.to_dict() for a in self.agents],
-        }
-
-
-def machine_summary(platform: Platform, period: str) -> AutoSummary:
-    """Coverage, mean auto score, auto pass rate and red-line suspects of the analysed calls
-    started in ``period`` (YYYY-MM, centre time zone), by centre, team and agent; each call
-    counts with its latest auto evaluation."""
-    start, end = parse_period(period, ZoneInfo(platform.settings.centre_timezone))
-    with platform.uow() as uow:
-        calls = uow.session.execute(
-            select(
-                Call.id, Team.name, func.coalesce(Call.agent_code, User.agent_code, User.username)
-            )
-            .outerjoin(Team, Team.id == Call.team_id)
-            .outerjoin(User, User.id == Call.agent_id)
-            .where(
-                Call.status == CallStatus.ANALYSED, Call.started_at >= start, Call.started_at < end
-            )
-        ).all()
-        latest = _latest_results(uow.session, [c[0] for c in calls])
-    groups: dict[str, dict[str, list[int]]] = {"team": {}, "agent": {}}
-    for call_id, team, agent in calls:
-        groups["team"].setdefault(team or "-", []).append(call_id)
-        groups["agent"].setdefault(agent or "-", []).append(call_id)
-    centre = _figures("centre", [c[0] for c in calls], latest)
-    teams = tuple(_figures(k, ids, latest) for k, ids in sorted(groups["team"].items()))
-    agents = tuple(_figures(k, ids, latest) for k, ids in sorted(groups["agent"].items()))
-    return AutoSummary(period, centre, teams, agents)
-
-
-def _latest_results(
-    session: Session, call_ids: Sequence[int]
-) -> dict[int, tuple[float, bool, bool]]:
-    """Per call, (total, passed, red line) of its latest auto evaluation."""
-    out: dict[int, tuple[Any, tuple[float, bool, bool]]] = {}
-    for start in range(0, len(call_ids), 5000):
-        rows = session.execute(
-            select(
-                AutoEvaluationRow.call_id,
-                AutoEvaluationRow.updated_at,
-                AutoEvaluationRow.id,
-                AutoEvaluationRow.total,
-                AutoEvaluationRow.passed,
-                AutoEvaluationRow.red_line,
-            ).where(AutoEvaluationRow.call_id.in_(call_ids[start : start + 5000]))
-        )
-        for call_id, at, row_id, total, passed, red_line in rows:
-            best = out.get(call_id)
-            if best is None or (at, row_id) > best[0]:
-                out[call_id] = ((at, row_id), (total, passed, red_line))
-    return {cid: result for cid, (_k, result) in out.items()}
-
-
-def _figures(
-    key: str, call_ids: Sequence[int], latest: Mapping[int, tuple[float, bool, bool]]
-) -> AutoFigures:
-    results = [latest[c] for c in call_ids if c in latest]
-    n = len(results)
-    mean = round(sum(r[0] for r in results) / n, 2) if n else None
-    rate = round(sum(1 for r in results if r[1]) / n, 4) if n else None
-    return AutoFigures(key, len(call_ids), n, mean, rate, sum(1 for r in results if r[2]))
-
-
 __all__ = [
-    "MACHINE_LABEL",
-    "AgreementInputError",
-    "AutoFigures",
     "AutoRerunResult",
-    "AutoSummary",
     "Versions",
-    "auto_evaluation_detail",
     "current_versions",
     "evaluate_batch",
     "evaluate_call",
-    "latest_auto_items",
-    "machine_human_agreement",
-    "machine_summary",
-    "parse_period",
     "rerun",
 ]

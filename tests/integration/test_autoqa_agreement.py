@@ -13,6 +13,7 @@ from qa_platform.domain.transcript import Role, Severity
 from qa_platform.services.context import Platform
 from scoring.plan import PlanFilters, SamplingPlan
 from scoring.services import autoqa
+from scoring.services.autoqa_agreement import machine_human_agreement
 from tests.factories import (
     FULL,
     add_call,
@@ -57,7 +58,7 @@ def world(platform: Platform) -> Platform:
 
 
 def test_agreement_per_item_and_overall_from_the_final_human_result(world: Platform) -> None:
-    report = autoqa.machine_human_agreement(world, "2026-12", threshold=0.6).to_dict()
+    report = machine_human_agreement(world, "2026-12", threshold=0.6).to_dict()
     assert report["evaluations"] == 4  # the November call is outside the period
     items = {i["code"]: i for i in report["items"]}
     closing = items["closing_phrase"]
