@@ -127,6 +127,8 @@ class Settings:
     holiday_calendar_path: str = ""  # YAML: holidays, makeup_workdays
     centre_timezone: str = "Asia/Shanghai"
     report_confidence: float = 0.95  # confidence level of report intervals
+    # Auto-QA: an item whose machine–human kappa is below this is marked weak (docs/autoqa.md)
+    autoqa_kappa_threshold: float = 0.6
 
     # Logging (every entry point): level and text | json
     log_level: str = "INFO"
@@ -289,6 +291,8 @@ class Settings:
                 "QA_BROKER_VISIBILITY_TIMEOUT_S must exceed QA_TASK_HARD_TIME_LIMIT_S "
                 "(otherwise a healthy long task is delivered twice)"
             )
+        if not -1.0 <= self.autoqa_kappa_threshold <= 1.0:
+            raise SettingsError("QA_AUTOQA_KAPPA_THRESHOLD must be within -1..1")
         self._validate_blob_store()
         self._validate_keyring_source()
         self._validate_broker()

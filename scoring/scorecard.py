@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from enum import StrEnum
@@ -23,6 +24,7 @@ from typing import Any
 
 from qa_platform import safe_yaml
 from qa_platform.domain.errors import Invalid
+from qa_platform.flags import FLAG_TYPES
 
 
 class ScorecardError(Invalid):
@@ -39,9 +41,37 @@ class Category(StrEnum):
     ETIQUETTE = "etiquette"  # 服务礼仪/规范
 
 
+#: Call metrics a judge may read (measured by :mod:`scoring.call_metrics`).
+METRICS: tuple[str, ...] = ("agent_cpm", "filler_per_minute", "agent_personal_data")
+#: Largest bound a metric judge accepts (字/分钟 and counts are far below it).
+METRIC_BOUND = 10_000.0
+
+
+@dataclass(frozen=True)
+class AutoJudge:
+    """How the machine judges an item (机器判定): by flags or by one call metric.
+
+    Each finding (a raised flag of ``flags``, or ``metric`` outside ``min``..``max``) deducts
+    ``deduct`` points, never below 0; on a red-line item any finding is a violation.
+    """
+
+    flags: tuple[str, ...] = ()
+    metric: str | None = None
+    min: float | None = None
+    max: float | None = None
+    deduct: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"deduct": self.deduct} if self.deduct else {}
+        if self.flags:
+            return {"flags": list(self.flags)} | data
+        bounds = {k: v for k, v in (("min", self.min), ("max", self.max)) if v is not None}
+        return {"metric": self.metric} | bounds | data
+
+
 @dataclass(frozen=True)
 class ScorecardItem:
-    """One line of the scorecard."""
+    """One line of the scorecard; ``auto`` None means people judge it (``auto: none``)."""
 
     code: str
     title: str
@@ -51,6 +81,7 @@ class ScorecardItem:
     na_allowed: bool = False
     red_line: bool = False
     description: str = ""
+    auto: AutoJudge | None = None
 
 
 @dataclass(frozen=True)
@@ -109,9 +140,19 @@ class Scorecard:
         )
 
     @property
+    def judged_items(self) -> tuple[ScorecardItem, ...]:
+        """The items the machine judges (``auto`` declared and not ``none``)."""
+        return tuple(item for item in self.items if item.auto is not None)
+
+    @property
     def fingerprint(self) -> str:
-        """SHA-256 of the canonical JSON of the template; pins what a version contained."""
-        payload = json.dumps(asdict(self), sort_keys=True, ensure_ascii=False, default=str)
+        """SHA-256 of the canonical JSON of the template; pins what a version contained.
+
+        An item without a judge hashes as before judges existed, so stored versions keep theirs.
+        """
+        payload = json.dumps(
+            _without_empty_auto(asdict(self)), sort_keys=True, ensure_ascii=False, default=str
+        )
         return hashlib.sha256(payload.encode()).hexdigest()
 
     def validate(self) -> Scorecard:
@@ -175,6 +216,41 @@ def _validate_item(where: str, item: ScorecardItem, seen: set[str]) -> None:
         raise ScorecardError(f"{where}: red-line item {item.code!r} cannot be N/A")
     if not item.red_line and item.points <= 0:
         raise ScorecardError(f"{where}: item {item.code!r} needs points > 0")
+    if item.auto is not None:
+        _validate_judge(item, item.auto)
+
+
+def _judge_error(item: ScorecardItem, problem: str) -> ScorecardError:
+    return ScorecardError.of("scorecard.auto_invalid", code=repr(item.code), problem=problem)
+
+
+def _validate_judge(item: ScorecardItem, judge: AutoJudge) -> None:
+    """Raise naming the item when its judge is not exactly one of flags / metric, or a
+    number is not finite and in range."""
+    if bool(judge.flags) == (judge.metric is not None):
+        raise _judge_error(item, "needs exactly one of flags: [...] or metric: NAME")
+    unknown = [f for f in judge.flags if f not in FLAG_TYPES]
+    if unknown:
+        raise _judge_error(item, f"unknown flags {unknown}; flags: {', '.join(FLAG_TYPES)}")
+    if judge.metric is not None:
+        _validate_metric_judge(item, judge)
+    if item.red_line:
+        if judge.deduct:
+            raise _judge_error(item, "a red-line item is violated, it deducts no points")
+    elif not (math.isfinite(judge.deduct) and 0 < judge.deduct <= item.points):
+        raise _judge_error(item, f"deduct {judge.deduct} must be > 0 and <= {item.points}")
+
+
+def _validate_metric_judge(item: ScorecardItem, judge: AutoJudge) -> None:
+    if judge.metric not in METRICS:
+        raise _judge_error(item, f"unknown metric {judge.metric!r}; metrics: {', '.join(METRICS)}")
+    if judge.min is None and judge.max is None:
+        raise _judge_error(item, "a metric judge needs min, max or both")
+    for name, value in (("min", judge.min), ("max", judge.max)):
+        if value is not None and not (math.isfinite(value) and 0 <= value <= METRIC_BOUND):
+            raise _judge_error(item, f"{name} {value} must be within 0..{METRIC_BOUND:g}")
+    if judge.min is not None and judge.max is not None and judge.min > judge.max:
+        raise _judge_error(item, f"min {judge.min} is above max {judge.max}")
 
 
 def _validate_result(item: ScorecardItem, result: ItemResult) -> None:
@@ -283,16 +359,64 @@ def _item_from(data: Mapping[str, Any]) -> ScorecardItem:
         ) from None
     for key in ("points", "weight"):
         if key in values:
-            values[key] = float(values[key])
+            values[key] = _number(data.get("code"), key, values[key])
+    values["auto"] = _judge_from(data.get("code"), values.get("auto"))
     return ScorecardItem(**values)
+
+
+def _number(code: object, key: str, value: object) -> float:
+    """``value`` as a float; an error naming the item and the key when it is not a number."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ScorecardError(f"item {code!r}: {key} {value!r} is not a number")
+    try:
+        return float(value)
+    except ValueError:
+        raise ScorecardError(f"item {code!r}: {key} {value!r} is not a number") from None
+
+
+_JUDGE_FIELDS = {"flags", "metric", "min", "max", "deduct"}
+
+
+def _judge_from(code: object, data: object) -> AutoJudge | None:
+    """An item's ``auto:`` (a mapping, ``none`` or absent) as a judge; None = people judge."""
+    if data is None or data == "none":
+        return None
+    if not isinstance(data, Mapping):
+        raise ScorecardError(f"item {code!r}: auto must be a mapping or 'none', not {data!r}")
+    unknown = set(data) - _JUDGE_FIELDS
+    if unknown:
+        raise ScorecardError(f"item {code!r}: auto has unknown fields {sorted(unknown)}")
+    flags = data.get("flags") or ()
+    if isinstance(flags, str) or not all(isinstance(f, str) for f in flags):
+        raise ScorecardError(f"item {code!r}: auto.flags must be a list of flag types")
+    bounds = {k: _number(code, f"auto.{k}", data[k]) for k in ("min", "max") if k in data}
+    deduct = _number(code, "auto.deduct", data["deduct"]) if "deduct" in data else 0.0
+    metric = data.get("metric")
+    return AutoJudge(
+        flags=tuple(flags),
+        metric=None if metric is None else str(metric),
+        deduct=deduct,
+        **bounds,
+    )
+
+
+def _without_empty_auto(data: dict[str, Any]) -> dict[str, Any]:
+    """The scorecard dict with ``auto`` dropped where it is None (the pre-judge form)."""
+    for section in data["sections"]:
+        for item in section["items"]:
+            if item.get("auto", ()) is None:
+                del item["auto"]
+    return data
 
 
 def scorecard_to_mapping(card: Scorecard) -> dict[str, Any]:
     """Plain JSON-ready dict of a scorecard (inverse of ``scorecard_from_mapping``)."""
-    data = asdict(card)
-    for section in data["sections"]:
-        for item in section["items"]:
+    data = _without_empty_auto(asdict(card))
+    for section, card_section in zip(data["sections"], card.sections, strict=True):
+        for item, card_item in zip(section["items"], card_section.items, strict=True):
             item["category"] = str(item["category"])
+            if card_item.auto is not None:
+                item["auto"] = card_item.auto.to_dict()
     return data
 
 
@@ -336,6 +460,8 @@ def results_from_mapping(data: Mapping[str, Any]) -> list[ItemResult]:
 
 
 __all__ = [
+    "METRICS",
+    "AutoJudge",
     "Category",
     "ItemResult",
     "ScoreResult",

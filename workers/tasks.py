@@ -37,6 +37,7 @@ from qa_platform.services.recordings import (
     recording_blob_id,
 )
 from qa_platform.settings import Settings, get_settings
+from scoring.services import autoqa as autoqa_service
 from storage.blobs import BlobNotFound
 from storage.crypto import BlobIntegrityError
 from storage.models import Call
@@ -140,6 +141,11 @@ def run_flag_rules(platform: Platform, call_id: int) -> Any:
     return flag_service.compute_flags(platform, call_id)
 
 
+def run_auto_qa(platform: Platform, call_id: int) -> Any:
+    """Auto evaluation (机器预评分) from the stored flags; the service upserts its row itself."""
+    return autoqa_service.evaluate_call(platform, call_id)
+
+
 def _nothing_to_save(session: Session, call_id: int, version: str, result: Any) -> None:
     return None
 
@@ -152,6 +158,7 @@ STAGE_WORK: dict[str, StageWork] = {
     "features": StageWork(compute_features_stage, save_features_stage),
     "transcribe": StageWork(compute_transcribe_stage, save_transcribe_stage),
     "flags": StageWork(run_flag_rules, _nothing_to_save),
+    "autoqa": StageWork(run_auto_qa, _nothing_to_save),
     "finish": StageWork(lambda _p, _c: None, _finish_save),
 }
 

@@ -114,17 +114,16 @@ def main() -> None:
 
 
 def _register() -> None:
-    from qa_platform.cli import core, flags, pipeline, reports, scoring, web
+    from qa_platform.cli import autoqa, complaints, core, flags, pipeline, reports, scoring, web
 
     for module in (core, pipeline, scoring, web):
         for command in module.COMMANDS:
             main.add_command(command)
     main.add_command(flags.flags)
     main.add_command(reports.report)
-    core.users.add_command(web.token_command)
-    from qa_platform.cli import complaints
-
     main.add_command(complaints.complaints)
+    main.add_command(autoqa.autoqa)
+    core.users.add_command(web.token_command)
 
 
 _register()

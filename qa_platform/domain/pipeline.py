@@ -5,7 +5,8 @@ A call's analysis is a chain of stages; each stage is one Celery task and one ro
 
 ``features`` (cpu: decode + audio features; checks the audio before it reaches a GPU)
 → ``transcribe`` (gpu: ASR, diarization, roles, PII masking)
-→ ``flags`` (cpu: abnormal-call rules 异常监控) → ``finish`` (the call becomes ``analysed``).
+→ ``flags`` (cpu: abnormal-call rules 异常监控) → ``autoqa`` (cpu: machine pre-score of the
+scorecard 机器预评分) → ``finish`` (the call becomes ``analysed``).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("features", "qa.pipeline.features", "cpu"),
     Stage("transcribe", "qa.pipeline.transcribe", "gpu"),
     Stage("flags", "qa.pipeline.flags", "cpu"),
+    Stage("autoqa", "qa.pipeline.autoqa", "cpu"),
     Stage("finish", "qa.pipeline.finish", "cpu"),
 )
 STAGE_NAMES: tuple[str, ...] = tuple(s.name for s in STAGES)

@@ -21,6 +21,7 @@ from qa_platform.services.auth import SessionUser
 from qa_platform.services.complaints import cases_for_call
 from qa_platform.services.context import Platform
 from scoring.services import call_scoring_detail
+from scoring.services.autoqa_reads import auto_evaluation_detail
 from storage.models import Call, CallFlag, Team
 from storage.models_pipeline import TranscriptSegment
 from storage.models_scoring import EvaluationRow
@@ -85,6 +86,7 @@ def show_call(platform: Platform, call_id: int) -> dict[str, Any]:
         detail.update(pipeline_detail(uow.session, call))
         detail.update(call_scoring_detail(uow.session, call))
         detail["complaints"] = cases_for_call(uow.session, call.id, platform.clock.now())
+        detail["auto_evaluation"] = auto_evaluation_detail(uow.session, call.id)
         return detail
 
 

@@ -306,6 +306,13 @@ def _load_batch(
     return out
 
 
+def load_analyses(
+    session: Session, calls: Sequence[Call]
+) -> dict[int, tuple[Transcript | None, AudioFeatures]]:
+    """Latest transcript and features of each call (what the rules read; auto-QA reads it too)."""
+    return _load_batch(session, calls)
+
+
 def _latest(rows: Iterable[Any]) -> dict[int, Any]:
     latest: dict[int, Any] = {}
     for row in rows:

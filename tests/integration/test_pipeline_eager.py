@@ -25,6 +25,7 @@ from qa_platform.services.context import Platform
 from qa_platform.settings import set_settings
 from storage.crypto import encrypt_stream
 from storage.models import Job, Recording
+from storage.models_autoqa import AutoEvaluationRow
 from storage.models_pipeline import CallFeatures, CallSpeaker, Transcript, TranscriptSegment
 from tests.helpers.pipeline import demo_stereo_wav, ingest
 from tests.helpers.platforms import make_platform
@@ -53,7 +54,7 @@ def _counts(platform: Platform, call_id: int) -> dict[str, int]:
         )
         return {
             m.__tablename__: int(count(m) or 0)
-            for m in (Transcript, TranscriptSegment, CallFeatures, CallSpeaker)
+            for m in (Transcript, TranscriptSegment, CallFeatures, CallSpeaker, AutoEvaluationRow)
         }
 
 
@@ -83,6 +84,7 @@ def test_qa_process_analyses_a_stereo_call_into_agent_and_customer_segments(
         ("features", "done", 1),
         ("transcribe", "done", 1),
         ("flags", "done", 1),
+        ("autoqa", "done", 1),
         ("finish", "done", 1),
     ]
 
@@ -94,12 +96,13 @@ def test_running_every_stage_twice_leaves_one_result(english: Platform, tmp_path
     first = _counts(english, call_id)
     segments_before = show_call(english, call_id)["segments"]
     app = get_app(english.settings)
-    for stage in ("features", "transcribe", "flags", "finish"):
+    for stage in ("features", "transcribe", "flags", "autoqa", "finish"):
         _reopen(english, call_id, stage)  # as if the message were delivered again
         app.tasks[f"qa.pipeline.{stage}"].apply(args=(call_id, PIPELINE_VERSION))
     assert _counts(english, call_id) == first
     assert first["transcripts"] == 1 and first["transcript_segments"] == len(segments_before) > 0
     assert first["call_features"] == 1 and first["call_speakers"] == 2
+    assert first["auto_evaluations"] == 1
     after = show_call(english, call_id)
     assert after["status"] == "analysed"
     assert [s["text"] for s in after["segments"]] == [s["text"] for s in segments_before]
@@ -107,6 +110,7 @@ def test_running_every_stage_twice_leaves_one_result(english: Platform, tmp_path
         "features": 2,
         "transcribe": 2,
         "flags": 2,
+        "autoqa": 2,
         "finish": 2,
     }
 

@@ -210,6 +210,7 @@ def test_worker_killed_mid_asr_then_replaced_completes_the_call_exactly_once(
         "features": ("done", 1),
         "transcribe": ("done", 2),
         "flags": ("done", 1),
+        "autoqa": ("done", 1),
         "finish": ("done", 1),
     }
 
