@@ -2,8 +2,8 @@
 
 from storage import (
     models,  # noqa: F401
-    models_complaints,  # noqa: F401
     models_autoqa,  # noqa: F401
+    models_complaints,  # noqa: F401
     models_flags,  # noqa: F401
     models_pipeline,  # noqa: F401
     models_reports,  # noqa: F401
