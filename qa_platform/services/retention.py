@@ -20,8 +20,15 @@ from qa_platform.retention import format_classes, parse_classes
 from qa_platform.services.context import Platform
 from storage.audit import append_audit
 from storage.models import Call, CallFlag, Job, Recording
+from storage.models_autoqa import AutoEvaluationRow
 from storage.models_complaints import ComplaintCallRow, ComplaintCaseRow
-from storage.models_pipeline import CallFeatures, CallSpeaker, Transcript, TranscriptSegment
+from storage.models_pipeline import (
+    CallFeatures,
+    CallSpeaker,
+    CallWaveform,
+    Transcript,
+    TranscriptSegment,
+)
 from storage.models_scoring import EvaluationCommentRow, EvaluationRow, EvaluationVersionRow
 
 #: What an erased comment reads afterwards (the row stays: it carries the moment and the item).
@@ -107,7 +114,8 @@ def erase_call_content(session: Session, call_id: int) -> dict[str, int]:
     Returns the number of rows touched per table; the call row itself is left to the caller.
     """
     erased: dict[str, int] = {}
-    for model in (TranscriptSegment, Transcript, CallSpeaker, CallFeatures, CallFlag):
+    derived = (TranscriptSegment, Transcript, CallSpeaker, CallFeatures, CallWaveform, CallFlag)
+    for model in (*derived, AutoEvaluationRow):
         result = session.execute(delete(model).where(model.call_id == call_id))
         erased[model.__tablename__] = _rowcount(result)
     erased["evaluation_comments"] = _erase_comments(session, call_id)

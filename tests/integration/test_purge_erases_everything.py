@@ -32,6 +32,7 @@ from qa_platform.services.ingest import ingest_file
 from qa_platform.services.retention import ERASED_TEXT, purge
 from scoring import services as svc
 from scoring.plan import PlanFilters, SamplingPlan
+from scoring.services import autoqa
 from storage.audit import verify_chain
 from storage.models import AuditEvent, Call, Job, Recording
 from storage.models_all import Base
@@ -62,6 +63,17 @@ def _content_call(platform: Platform, tmp: Path, started: str, marker: str, seed
         "complaint_risk.term",
         {"term": "投诉", "text": marker},
     )
+    abuse = Flag(
+        "abuse_agent",
+        Severity.CRITICAL,
+        Role.AGENT,
+        3.0,
+        4.0,
+        f"坐席说“{marker}”",
+        "v1",
+        "abuse_agent.term",
+        {"term": "滚", "text": marker},
+    )
     with platform.uow() as uow:
         pipeline_service.ensure_jobs(uow.session, call_id, "demo", datetime.now(UTC))
         pipeline_service.save_transcript(
@@ -75,11 +87,12 @@ def _content_call(platform: Platform, tmp: Path, started: str, marker: str, seed
         )
         pipeline_service.save_features(uow.session, call_id, "demo", AudioFeatures(3.0))
         pipeline_service.mark_analysed(uow.session, call_id)
-        flag_service.replace_flags(uow.session, {call_id: [evidence]})
+        flag_service.replace_flags(uow.session, {call_id: [evidence, abuse]})
         uow.session.execute(
             update(Job).where(Job.call_id == call_id).values(error=f"ASR retry: {marker}")
         )
         uow.commit()
+    autoqa.evaluate_call(platform, call_id)  # the machine's verdict quotes the flag evidence
     return call_id
 
 
@@ -126,12 +139,13 @@ def test_purge_leaves_no_transcript_words_or_evidence_in_any_table(
     _comment_on_every_evaluation(platform, {old: SHREDDED_MARKER, kept: KEPT_MARKER})
     before = tables_containing(platform, SHREDDED_MARKER)
     assert {"transcript_segments", "call_flags", "call_speakers", "jobs"} <= before
-    assert {"evaluations", "evaluation_comments"} <= before
+    assert {"evaluations", "evaluation_comments", "auto_evaluations"} <= before
 
     (item,) = purge(platform, now=NOW)
 
     assert item.call_id == old and item.purged
-    assert item.erased["transcript_segments"] == 1 and item.erased["call_flags"] == 1
+    assert item.erased["transcript_segments"] == 1 and item.erased["call_flags"] == 2
+    assert item.erased["auto_evaluations"] == 1
     assert tables_containing(platform, SHREDDED_MARKER) == set()
     assert {"transcript_segments", "call_flags", "call_speakers", "jobs"} <= tables_containing(
         platform, KEPT_MARKER
