@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from enum import StrEnum
@@ -23,12 +22,18 @@ from pathlib import Path
 from typing import Any
 
 from qa_platform import safe_yaml
-from qa_platform.domain.errors import Invalid
-from qa_platform.flags import FLAG_TYPES
-
-
-class ScorecardError(Invalid):
-    """A scorecard template or a set of item results is invalid; the message names it."""
+from scoring.scorecard_fields import (
+    METRICS,
+    AutoJudge,
+    ScorecardError,
+    boolean,
+    judge_from,
+    listing,
+    mapping,
+    number,
+    text,
+    validate_judge,
+)
 
 
 class Category(StrEnum):
@@ -39,34 +44,6 @@ class Category(StrEnum):
     ATTITUDE = "attitude"  # 服务态度
     INITIATIVE = "initiative"  # 主动性
     ETIQUETTE = "etiquette"  # 服务礼仪/规范
-
-
-#: Call metrics a judge may read (measured by :mod:`scoring.call_metrics`).
-METRICS: tuple[str, ...] = ("agent_cpm", "filler_per_minute", "agent_personal_data")
-#: Largest bound a metric judge accepts (字/分钟 and counts are far below it).
-METRIC_BOUND = 10_000.0
-
-
-@dataclass(frozen=True)
-class AutoJudge:
-    """How the machine judges an item (机器判定): by flags or by one call metric.
-
-    Each finding (a raised flag of ``flags``, or ``metric`` outside ``min``..``max``) deducts
-    ``deduct`` points, never below 0; on a red-line item any finding is a violation.
-    """
-
-    flags: tuple[str, ...] = ()
-    metric: str | None = None
-    min: float | None = None
-    max: float | None = None
-    deduct: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"deduct": self.deduct} if self.deduct else {}
-        if self.flags:
-            return {"flags": list(self.flags)} | data
-        bounds = {k: v for k, v in (("min", self.min), ("max", self.max)) if v is not None}
-        return {"metric": self.metric} | bounds | data
 
 
 @dataclass(frozen=True)
@@ -217,40 +194,7 @@ def _validate_item(where: str, item: ScorecardItem, seen: set[str]) -> None:
     if not item.red_line and item.points <= 0:
         raise ScorecardError(f"{where}: item {item.code!r} needs points > 0")
     if item.auto is not None:
-        _validate_judge(item, item.auto)
-
-
-def _judge_error(item: ScorecardItem, problem: str) -> ScorecardError:
-    return ScorecardError.of("scorecard.auto_invalid", code=repr(item.code), problem=problem)
-
-
-def _validate_judge(item: ScorecardItem, judge: AutoJudge) -> None:
-    """Raise naming the item when its judge is not exactly one of flags / metric, or a
-    number is not finite and in range."""
-    if bool(judge.flags) == (judge.metric is not None):
-        raise _judge_error(item, "needs exactly one of flags: [...] or metric: NAME")
-    unknown = [f for f in judge.flags if f not in FLAG_TYPES]
-    if unknown:
-        raise _judge_error(item, f"unknown flags {unknown}; flags: {', '.join(FLAG_TYPES)}")
-    if judge.metric is not None:
-        _validate_metric_judge(item, judge)
-    if item.red_line:
-        if judge.deduct:
-            raise _judge_error(item, "a red-line item is violated, it deducts no points")
-    elif not (math.isfinite(judge.deduct) and 0 < judge.deduct <= item.points):
-        raise _judge_error(item, f"deduct {judge.deduct} must be > 0 and <= {item.points}")
-
-
-def _validate_metric_judge(item: ScorecardItem, judge: AutoJudge) -> None:
-    if judge.metric not in METRICS:
-        raise _judge_error(item, f"unknown metric {judge.metric!r}; metrics: {', '.join(METRICS)}")
-    if judge.min is None and judge.max is None:
-        raise _judge_error(item, "a metric judge needs min, max or both")
-    for name, value in (("min", judge.min), ("max", judge.max)):
-        if value is not None and not (math.isfinite(value) and 0 <= value <= METRIC_BOUND):
-            raise _judge_error(item, f"{name} {value} must be within 0..{METRIC_BOUND:g}")
-    if judge.min is not None and judge.max is not None and judge.min > judge.max:
-        raise _judge_error(item, f"min {judge.min} is above max {judge.max}")
+        validate_judge(item.code, item.points, item.red_line, item.auto)
 
 
 def _validate_result(item: ScorecardItem, result: ItemResult) -> None:
@@ -322,81 +266,63 @@ def _category_errors(
 
 
 def scorecard_from_mapping(data: Mapping[str, Any]) -> Scorecard:
-    """Build and validate a scorecard from a dict (parsed YAML/JSON)."""
+    """Build and validate a scorecard from a dict (parsed YAML/JSON); every field's type and
+    range is checked, and an error names the field (and the item)."""
+    data = mapping("scorecard", data)
     try:
-        sections = tuple(_section_from(s) for s in data["sections"])
-        card = Scorecard(
-            name=str(data["name"]),
-            version=data["version"],
-            pass_mark=float(data.get("pass_mark", 60)),
-            sections=sections,
-            title=str(data.get("title", "")),
+        version = data["version"]
+        name = text("scorecard", "name", data["name"], limit=64)
+        sections = tuple(
+            _section_from(s) for s in listing("scorecard", "sections", data["sections"])
         )
     except KeyError as exc:
         raise ScorecardError(f"scorecard is missing field {exc.args[0]!r}") from None
+    card = Scorecard(
+        name=name,
+        version=version,
+        pass_mark=number("scorecard", "pass_mark", data.get("pass_mark", 60), 0, 100),
+        sections=sections,
+        title=text("scorecard", "title", data.get("title", ""), limit=200, required=False),
+    )
     return card.validate()
 
 
-def _section_from(data: Mapping[str, Any]) -> Section:
-    items = tuple(_item_from(i) for i in data.get("items") or ())
-    return Section(str(data["code"]), str(data.get("title", data["code"])), items)
+def _section_from(data: object) -> Section:
+    data = mapping("section", data)
+    code = text("section", "code", data.get("code"), limit=64)
+    where = f"section {code!r}"
+    items = tuple(_item_from(i) for i in listing(where, "items", data.get("items") or []))
+    return Section(code, text(where, "title", data.get("title", code), limit=200), items)
 
 
 _ITEM_FIELDS = set(ScorecardItem.__dataclass_fields__)
+#: Largest points and weight an item may have (a scorecard totals 100 points).
+MAX_POINTS, MAX_WEIGHT = 1000.0, 100.0
 
 
-def _item_from(data: Mapping[str, Any]) -> ScorecardItem:
+def _item_from(data: object) -> ScorecardItem:
+    data = mapping("item", data)
+    code = text("item", "code", data.get("code"), limit=64)
+    where = f"item {code!r}"
     unknown = set(data) - _ITEM_FIELDS
     if unknown:
-        raise ScorecardError(f"item {data.get('code')!r} has unknown fields {sorted(unknown)}")
-    values = dict(data)
+        raise ScorecardError(f"{where} has unknown fields {sorted(map(str, unknown))}")
     try:
-        values["category"] = Category(values["category"])
+        category = Category(str(data.get("category")))
     except ValueError:
         raise ScorecardError(
-            f"item {data.get('code')!r}: category {data['category']!r} is not one of "
-            f"{[str(c) for c in Category]}"
+            f"{where}: category {data.get('category')!r} is not one of {[str(c) for c in Category]}"
         ) from None
-    for key in ("points", "weight"):
-        if key in values:
-            values[key] = _number(data.get("code"), key, values[key])
-    values["auto"] = _judge_from(data.get("code"), values.get("auto"))
-    return ScorecardItem(**values)
-
-
-def _number(code: object, key: str, value: object) -> float:
-    """``value`` as a float; an error naming the item and the key when it is not a number."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ScorecardError(f"item {code!r}: {key} {value!r} is not a number")
-    try:
-        return float(value)
-    except ValueError:
-        raise ScorecardError(f"item {code!r}: {key} {value!r} is not a number") from None
-
-
-_JUDGE_FIELDS = {"flags", "metric", "min", "max", "deduct"}
-
-
-def _judge_from(code: object, data: object) -> AutoJudge | None:
-    """An item's ``auto:`` (a mapping, ``none`` or absent) as a judge; None = people judge."""
-    if data is None or data == "none":
-        return None
-    if not isinstance(data, Mapping):
-        raise ScorecardError(f"item {code!r}: auto must be a mapping or 'none', not {data!r}")
-    unknown = set(data) - _JUDGE_FIELDS
-    if unknown:
-        raise ScorecardError(f"item {code!r}: auto has unknown fields {sorted(unknown)}")
-    flags = data.get("flags") or ()
-    if isinstance(flags, str) or not all(isinstance(f, str) for f in flags):
-        raise ScorecardError(f"item {code!r}: auto.flags must be a list of flag types")
-    bounds = {k: _number(code, f"auto.{k}", data[k]) for k in ("min", "max") if k in data}
-    deduct = _number(code, "auto.deduct", data["deduct"]) if "deduct" in data else 0.0
-    metric = data.get("metric")
-    return AutoJudge(
-        flags=tuple(flags),
-        metric=None if metric is None else str(metric),
-        deduct=deduct,
-        **bounds,
+    return ScorecardItem(
+        code=code,
+        title=text(where, "title", data.get("title"), limit=200),
+        category=category,
+        points=number(where, "points", data.get("points", 0.0), 0, MAX_POINTS),
+        weight=number(where, "weight", data.get("weight", 1.0), 0, MAX_WEIGHT),
+        na_allowed=boolean(where, "na_allowed", data.get("na_allowed", False)),
+        red_line=boolean(where, "red_line", data.get("red_line", False)),
+        description=text(where, "description", data.get("description", ""), 2000, required=False),
+        auto=judge_from(code, data.get("auto")),
     )
 
 
