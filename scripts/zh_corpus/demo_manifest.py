@@ -100,13 +100,15 @@ def write_manifest(out: Path, root: Path, start: datetime) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("out", type=Path)
+    parser.add_argument("out", type=Path, nargs="?", help="the manifest to write")
     parser.add_argument("--corpus", type=Path, default=None, help="default: QA_ZH_CORPUS_DIR")
     parser.add_argument("--ids", action="store_true", help="print the demo's dialogue ids")
     args = parser.parse_args(argv)
     if args.ids:
         print(" ".join(demo_ids()))
         return 0
+    if args.out is None:
+        parser.error("the manifest path (out) is required unless --ids is given")
     # the calls of the last two days, from 09:00 in the centre's time zone
     zone = ZoneInfo(os.environ.get("QA_CENTRE_TIMEZONE") or "Asia/Shanghai")
     today = datetime.now(zone).replace(hour=9, minute=0, second=0, microsecond=0)
