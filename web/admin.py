@@ -2,40 +2,15 @@
 
 from __future__ import annotations
 
-import secrets
-import threading
-import time
 from typing import Any
 
-from flask import Blueprint, render_template, request, session, url_for
+from flask import Blueprint, Response, make_response, render_template, request, url_for
 
 from qa_platform.services import keys, retention, users
 from web.policy import policy, user
 from web.views import act, form_int, form_text, platform
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-SECRET_TTL_S = 300
-
-# Generated passwords wait here (never in the cookie, which only holds a random handle) until
-# the admin's next page shows them once.
-_shown_once: dict[str, tuple[float, str]] = {}
-_shown_lock = threading.Lock()
-
-
-def _keep_secret(text: str) -> None:
-    handle, now = secrets.token_urlsafe(16), time.monotonic()
-    with _shown_lock:
-        for key in [k for k, (at, _) in _shown_once.items() if now - at > SECRET_TTL_S]:
-            del _shown_once[key]
-        _shown_once[handle] = (now, text)
-    session["genpw"] = handle
-
-
-def _take_secret() -> str | None:
-    handle = session.pop("genpw", None)
-    with _shown_lock:
-        kept = _shown_once.pop(handle, None) if handle else None
-    return kept[1] if kept and time.monotonic() - kept[0] <= SECRET_TTL_S else None
 
 
 @bp.get("/users")
@@ -45,13 +20,15 @@ def users_page() -> Any:
         "admin/users.html",
         users=users.list_users(platform()),
         teams=users.list_teams(platform()),
-        created=_take_secret(),
     )
 
 
 @bp.post("/users")
 @policy(roles="admin")
 def users_add() -> Any:
+    """Add a user; a generated password is shown once, on the page answering this POST."""
+    generated: list[str] = []
+
     def run() -> None:
         created = users.add_user(
             platform(),
@@ -64,9 +41,25 @@ def users_add() -> Any:
             actor=user().actor,
         )
         if created.password:
-            _keep_secret(f"{created.username}: {created.password}")
+            generated.append(f"{created.username}: {created.password}")
 
-    return act(run, url_for("admin.users_page"))
+    done = act(run, url_for("admin.users_page"))
+    return _show_once(generated[0]) if generated else done
+
+
+def _show_once(secret: str) -> Response:
+    """Render the users page with ``secret`` straight from the POST (no redirect): it is held
+    by no process and no cookie, so any worker can answer, and a reload never shows it again."""
+    page = make_response(
+        render_template(
+            "admin/users.html",
+            users=users.list_users(platform()),
+            teams=users.list_teams(platform()),
+            created=secret,
+        )
+    )
+    page.headers["Cache-Control"] = "no-store"
+    return page
 
 
 @bp.post("/users/<int:user_id>")

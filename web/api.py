@@ -92,7 +92,10 @@ def transcript(call_id: int) -> Any:
 @bp.get("/calls/<int:call_id>/flags")
 @policy(roles=ALL_ROLES, obj=CALL)
 def flags(call_id: int) -> Any:
-    return jsonify({"call_id": call_id, "flags": call_page(platform(), call_id)["flags"]})
+    """The call's flags: their evidence quotes the transcript, so showing them is audited."""
+    page = call_page(platform(), call_id, user())
+    record_disclosure(platform(), user(), "transcript.view", "call", call_id, {"via": "api flags"})
+    return jsonify({"call_id": call_id, "flags": page["flags"]})
 
 
 @bp.get("/calls/<int:call_id>/evaluations")

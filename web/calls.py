@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template, request, session
+from flask import Blueprint, Response, jsonify, render_template, request
 
 from qa_platform.queries.calls import call_page, search_calls
 from qa_platform.services import media
@@ -22,7 +21,6 @@ from web.views import FieldError, platform
 bp = Blueprint("calls", __name__)
 CALL = ("call", "call_id")
 STREAM_BLOCK = 1024 * 1024
-PLAYBACK_SESSION_S = 30 * 60
 
 
 def search_args() -> dict[str, Any]:
@@ -73,8 +71,7 @@ def audio(call_id: int) -> Any:
     info = media.audio_info(p, call_id)
     span = parse_range(rng, info.size)
     start, end = span if span else (0, info.size)
-    if _new_playback(call_id, start):
-        media.audit_playback(p, user().actor, call_id, "play")
+    media.audit_playback(p, user().actor, call_id, "play")  # deduplicated in the database
     resp = Response(
         _stream(p, call_id, start, end),
         status=206 if span else 200,
@@ -92,18 +89,6 @@ def _stream(p: Platform, call_id: int, start: int, end: int) -> Iterator[bytes]:
     """Plaintext ``[start, end)`` in blocks: memory per response stays one block."""
     for at in range(start, end, STREAM_BLOCK):
         yield read_range(p, call_id, at, min(end, at + STREAM_BLOCK))
-
-
-def _new_playback(call_id: int, start: int) -> bool:
-    """One audit event per playback session: a request from byte 0 starts one; a seek
-    (range elsewhere) is part of it unless this session has not played the call lately."""
-    now, played = int(time.time()), dict(session.get("played", {}))
-    recent = now - int(played.get(str(call_id), 0)) < PLAYBACK_SESSION_S
-    if start == 0 or not recent:
-        played[str(call_id)] = now
-        session["played"] = {k: v for k, v in played.items() if now - v < PLAYBACK_SESSION_S}
-        return True
-    return False
 
 
 def _download(call_id: int) -> Response:

@@ -18,21 +18,23 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from qa_platform.clock import utc_now
 from qa_platform.services.context import Platform
 from qa_platform.services.recordings import plaintext_size, read_range, recording_blob_id
 from storage.audit import append_audit
-from storage.models import Call
+from storage.models import AuditEvent, AuditHead, Call
 from storage.models_pipeline import CallWaveform
 
 READ_BLOCK = 1024 * 1024  # plaintext bytes decrypted per read while decoding
 PEAKS = 600
+PLAYBACK_WINDOW = timedelta(minutes=30)  # one 放音 audit row per user × call in this window
 
 
 @dataclass(frozen=True)
@@ -51,18 +53,43 @@ def audio_info(platform: Platform, call_id: int) -> AudioInfo:
         return AudioInfo(size, call.audio_format if call else "")
 
 
-def audit_playback(platform: Platform, actor: str, call_id: int, kind: str = "play") -> None:
-    """One audit event per playback session (放音) or download."""
+def audit_playback(platform: Platform, actor: str, call_id: int, kind: str = "play") -> bool:
+    """One audit event per playback session (放音) or per download; True when one was written.
+
+    A play is deduplicated in the database, per actor × call within ``PLAYBACK_WINDOW`` (not in
+    the client's cookie, which can be dropped or replayed, nor per process): every Range request
+    of a player, from byte 0 or not, is part of the session that the last row opened.
+    """
+    action, now = f"call.audio_{kind}", platform.clock.now()
     with platform.uow() as uow:
-        append_audit(
-            uow.session,
-            actor=actor,
-            action=f"call.audio_{kind}",
-            object_type="call",
-            object_id=call_id,
-            details={},
-        )
+        s = uow.session
+        if kind == "play":
+            if _played_lately(s, actor, call_id, now):
+                return False
+            # Lock the chain head (a no-op write) so concurrent first plays queue, then re-check.
+            s.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq))
+            if _played_lately(s, actor, call_id, now):
+                return False
+        append_audit(s, actor=actor, action=action, object_type="call", object_id=call_id, at=now)
         uow.commit()
+        return True
+
+
+def _played_lately(s: Session, actor: str, call_id: int, now: datetime) -> bool:
+    """Whether ``actor`` has a play row for the call within the window before ``now``."""
+    since = now - PLAYBACK_WINDOW
+    found = s.scalar(
+        select(AuditEvent.id)
+        .where(
+            AuditEvent.object_type == "call",
+            AuditEvent.object_id == str(call_id),
+            AuditEvent.action == "call.audio_play",
+            AuditEvent.actor == actor,
+            AuditEvent.at > since,  # no upper bound: a row written meanwhile counts
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 # Keyed by the recording's blob id, never the call id: ids restart in another database, and a

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,6 +37,34 @@ class NewUser:
 
 
 MIN_PASSWORD_LENGTH = 10
+# Field bounds (字段限制): the column widths of ``storage.models.User``/``Team``, and a password
+# long enough for any passphrase yet bounded. Label: the field's Chinese name in messages.
+FIELD_LIMITS: dict[str, tuple[int, str]] = {
+    "username": (64, "用户名"),
+    "display_name": (100, "显示名称"),
+    "team": (100, "班组"),
+    "agent_code": (32, "工号"),
+    "password": (256, "密码"),
+}
+_PATTERNS = {"username": re.compile(r"[\w.@-]+"), "agent_code": re.compile(r"[A-Za-z0-9_-]+")}
+
+
+def check_user_fields(**values: str | None) -> None:
+    """Refuse a user field that is too long, holds a NUL or other control character, or (user
+    name, agent code) has characters outside its set; the message names the field."""
+    for field, value in values.items():
+        if not value:
+            continue
+        limit, label = FIELD_LIMITS[field]
+        if len(value) > limit:
+            raise UserError.of(
+                "user.field_too_long", field=field, label=label, limit=limit, length=len(value)
+            )
+        if any(not ch.isprintable() for ch in value):
+            raise UserError.of("user.field_control", field=field, label=label)
+        pattern = _PATTERNS.get(field)
+        if pattern is not None and not pattern.fullmatch(value):
+            raise UserError.of("user.field_charset", field=field, label=label)
 
 
 def check_password_policy(username: str, password: str) -> None:
@@ -102,6 +131,13 @@ def add_user(
         raise UserError(f"role {role!r} must be one of {[r.value for r in UserRole]}") from None
     if role == UserRole.AGENT and not agent_code:
         raise UserError("an agent needs an agent code (工号): --agent-code")
+    check_user_fields(
+        username=username,
+        display_name=display_name,
+        team=team,
+        agent_code=agent_code,
+        password=password,
+    )
     if password and password_policy:
         check_password_policy(username, password)
     generated = None if password else secrets.token_urlsafe(12)
@@ -179,6 +215,7 @@ def update_user(
     """Change role, team (by name; '' clears it) and/or active flag; audited."""
     if role is not None and role not in {r.value for r in UserRole}:
         raise UserError(f"role {role!r} must be one of {[r.value for r in UserRole]}")
+    check_user_fields(team=team)
     with platform.uow() as uow:
         s = uow.session
         user = s.get(User, user_id)
@@ -221,6 +258,7 @@ def set_password(platform: Platform, user_id: int, password: str, actor: str) ->
         user = s.get(User, user_id)
         if user is None:
             raise UserError(f"no user {user_id}")
+        check_user_fields(password=password)
         check_password_policy(user.username, password)
         user.password_hash = hash_password(password)
         bump_session_epoch(s, user_id)

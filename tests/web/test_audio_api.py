@@ -188,14 +188,14 @@ def test_concurrent_playback_audits_all_land_and_chain_verifies(world, platform)
     before = _plays(platform)
     errors: list[Exception] = []
 
-    def play() -> None:
-        for _ in range(10):
-            try:
-                audit_playback(platform, "user:1", world.call_id)
+    def play(t: int) -> None:
+        for n in range(10):
+            try:  # distinct actors: one actor's plays are deduplicated (test_sec_playback)
+                audit_playback(platform, f"user:{t}-{n}", world.call_id)
             except Exception as exc:
                 errors.append(exc)
 
-    threads = [threading.Thread(target=play) for _ in range(6)]
+    threads = [threading.Thread(target=play, args=(t,)) for t in range(6)]
     for t in threads:
         t.start()
     for t in threads:

@@ -88,8 +88,8 @@ def test_supervisor_edits_the_rule_set_as_a_new_active_version(app, world, platf
 
 def test_admin_adds_deactivates_and_holds(app, world, platform):
     admin = as_user(app, "admin")
-    admin.post("/admin/users", {"username": "newbie", "role": "inspector", "team": "质检组"})
-    html = admin.get("/admin/users").get_data(as_text=True)
+    r = admin.post("/admin/users", {"username": "newbie", "role": "inspector", "team": "质检组"})
+    html = r.get_data(as_text=True)
     assert "newbie" in html and "newbie: " in html  # generated password shown once
     admin.post("/admin/users", {"username": "newbie", "role": "inspector"})
     assert "already exists" in admin.get("/admin/users").get_data(as_text=True)

@@ -4,8 +4,10 @@ admins cannot lock themselves out, generated passwords never travel in the cooki
 
 from __future__ import annotations
 
+import io
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -250,11 +252,73 @@ def test_forwarded_for_counts_only_from_trusted_proxies(app, platform, people):
 
 
 # 3. bodies capped early -------------------------------------------------------------------
-def test_large_body_on_a_non_upload_route_is_413(app, people):
-    r = app.test_client().post(
-        "/login", data={"username": "x", "password": "y" * (2 * 1024 * 1024)}
+class _CountingBody(io.RawIOBase):
+    """A request body of ``size`` bytes that counts what the app reads and fails past ``cap``."""
+
+    def __init__(self, size: int, cap: int) -> None:
+        self.size, self.cap, self.consumed = size, cap, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = min(len(buffer), self.size - self.consumed)
+        self.consumed += n
+        if self.consumed > self.cap:
+            raise AssertionError(f"the app read {self.consumed} bytes of a refused body")
+        buffer[:n] = b"{" * n
+        return n
+
+
+def _post_counting(
+    app, path: str, content_type: str, size: int, length: bool = True, cap: int | None = None
+):
+    from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+    limit = app.extensions["qa_platform"].settings.max_request_bytes
+    body = _CountingBody(size, cap=limit if cap is None else cap)
+    headers = {"Content-Type": content_type}
+    environ = EnvironBuilder(path=path, method="POST", headers=headers).get_environ()
+    environ["wsgi.input"] = body
+    if length:
+        environ["CONTENT_LENGTH"] = str(size)
+    else:  # chunked: no length, the server marks the stream as terminated
+        environ.pop("CONTENT_LENGTH", None)
+        environ["wsgi.input_terminated"] = True
+    _, status, _ = run_wsgi_app(app, environ, buffered=True)  # the WSGI app, as a server runs it
+    return int(status.split()[0]), body, limit
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [
+        ("/login", "application/json"),
+        ("/calibration", "application/octet-stream"),
+        ("/evaluations/1/review", "application/json"),
+    ],
+)
+def test_large_body_on_a_non_upload_route_is_413(app, people, path, content_type):
+    """Over ``QA_MAX_REQUEST_BYTES`` (well under the upload limit and Werkzeug's form limit
+    would not apply to these bodies): 413 before a byte of the body is read."""
+    limit = app.extensions["qa_platform"].settings.max_request_bytes
+    assert limit < app.config["MAX_CONTENT_LENGTH"]
+    status, body, _ = _post_counting(app, path, content_type, limit + 1)
+    assert status == 413 and body.consumed == 0
+
+
+def test_api_upload_over_its_limit_is_413_unread(app, people):
+    """The API's upload route has the larger upload limit; over it, 413 before reading."""
+    upload_limit = app.config["MAX_CONTENT_LENGTH"]
+    status, body, _ = _post_counting(
+        app, "/api/v1/calls", "multipart/form-data; boundary=x", upload_limit + 1, cap=0
     )
-    assert r.status_code == 413
+    assert status == 413 and body.consumed == 0
+
+
+def test_large_body_without_a_length_is_cut_at_the_limit(app, people):
+    size = app.extensions["qa_platform"].settings.max_request_bytes * 3
+    status, body, limit = _post_counting(app, "/login", "application/octet-stream", size, False)
+    assert status in (400, 413) and body.consumed <= limit
 
 
 def test_waitress_caps_bodies_at_the_upload_limit(platform, monkeypatch):
@@ -300,10 +364,10 @@ def test_user_names_ignore_case(platform, people):
 
 def test_generated_password_never_travels_in_the_cookie(app, people):
     admin = as_user(app, "admin")
-    admin.post("/admin/users", {"username": "newbie", "role": "inspector"})
+    r = admin.post("/admin/users", {"username": "newbie", "role": "inspector"})
     with admin.client.session_transaction() as sess:
-        stored = repr(dict(sess))
-    html = admin.get("/admin/users").get_data(as_text=True)
+        stored = repr(dict(sess)) + repr(r.headers.getlist("Set-Cookie"))
+    html = r.get_data(as_text=True)  # shown on the page answering the POST, no redirect
     shown = html.split("newbie: ", 1)[1].split("<", 1)[0]
     assert len(shown) >= 12 and shown not in stored
     assert "newbie: " not in admin.get("/admin/users").get_data(as_text=True)  # once only

@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, render_template, request, url_for
 
 from qa_platform.services.access import record_disclosure
 from scoring import reports as svc
+from scoring.reports.periods import EARLIEST, LATEST
 from web.policy import ALL_ROLES, policy, user
-from web.views import act, form_text, platform
+from web.views import FieldError, act, form_text, platform
 
 bp = Blueprint("reports", __name__)
 SUP = ("supervisor", "admin")
@@ -42,6 +43,10 @@ def _today() -> date:
 @policy(roles=ALL_ROLES)
 def index() -> Any:
     """Stored reports: every version for supervisors, published ones for everyone else."""
+    return _index_page()
+
+
+def _index_page() -> str:
     published_only = user().role not in SUP
     rows = svc.list_snapshots(platform().uow(), request.args.get("kind") or None, published_only)
     return render_template(
@@ -55,16 +60,37 @@ def index() -> Any:
 @bp.post("/compute")
 @policy(roles=SUP)
 def compute() -> Any:
-    """Compute (or recompute) the report of a period now."""
+    """Compute (or recompute) the report of a period now; a bad kind or date is a 400 that
+    names the field, on the page re-rendered."""
     kind, day = form_text("kind"), form_text("date")
+    try:
+        period = _period_field(kind, day)
+    except FieldError as exc:
+        from web.errors import user_message
+
+        flash(user_message(exc, 400), "error")
+        return _index_page(), 400
 
     def run() -> None:
-        period = svc.parse_period(kind, day)
         svc.compute_report(
             platform().uow(), kind, period.start, now=platform().clock.now(), actor=user().username
         )
 
     return act(run, url_for("reports.index"), "msg.saved")
+
+
+def _period_field(kind: str, day: str) -> svc.Period:
+    """The period (报表周期) of the form's ``kind`` and ``date``; FieldError naming the field."""
+    try:
+        svc.parse_kind(kind)
+    except svc.PeriodError:
+        raise FieldError.of("report.bad_kind", raw=kind[:40]) from None
+    try:
+        return svc.parse_period(kind, day)
+    except svc.PeriodError:
+        raise FieldError.of(
+            "report.bad_date", raw=day[:40], first=EARLIEST.year, last=LATEST.year - 1
+        ) from None
 
 
 @bp.get("/<int:snapshot_id>")
