@@ -114,9 +114,19 @@ def main() -> None:
 
 
 def _register() -> None:
-    from qa_platform.cli import autoqa, complaints, core, flags, pipeline, reports, scoring, web
+    from qa_platform.cli import (
+        autoqa,
+        complaints,
+        core,
+        demo,
+        flags,
+        pipeline,
+        reports,
+        scoring,
+        web,
+    )
 
-    for module in (core, pipeline, scoring, web):
+    for module in (core, demo, pipeline, scoring, web):
         for command in module.COMMANDS:
             main.add_command(command)
     main.add_command(flags.flags)
