@@ -39,3 +39,18 @@ def test_importing_a_package_loads_none_of_its_forbidden_frameworks(package: str
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "", f"{package} loads {out.stdout.strip()}"
+
+
+PACKAGES = ("qa_platform", "scoring", "storage", "web", "workers")
+MAX_MODULE_LINES = 500  # issue 10: a module that grows past this is split along its seams
+
+
+def test_no_package_module_is_over_500_lines() -> None:
+    long = {
+        str(path.relative_to(ROOT)): n
+        for package in PACKAGES
+        for path in (ROOT / package).rglob("*.py")
+        if "migrations" not in path.parts
+        and (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert long == {}
