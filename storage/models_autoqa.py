@@ -47,7 +47,10 @@ class SuggestionDecisionRow(Base):
     __table_args__ = (UniqueConstraint("evaluation_id", "item_code"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id"), index=True)
-    auto_evaluation_id: Mapped[int] = mapped_column(ForeignKey("auto_evaluations.id"))
+    # the machine's row the suggestion came from; emptied when retention erases the call
+    auto_evaluation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("auto_evaluations.id", ondelete="SET NULL")
+    )
     item_code: Mapped[str] = mapped_column(String(64))
     suggested_score: Mapped[float | None] = mapped_column(Float)
     suggested_violated: Mapped[bool] = mapped_column(Boolean)

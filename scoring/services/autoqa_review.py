@@ -41,7 +41,7 @@ class Suggestion:
     score: float | None
     violated: bool
     evidence: tuple[Mapping[str, Any], ...]
-    auto_evaluation_id: int
+    auto_evaluation_id: int | None
 
     def shown(self) -> str:
         """The suggestion as the pages print it (``3`` or ``违规`` / ``未违规``)."""

@@ -122,7 +122,7 @@ def test_the_supervisor_sees_suggestion_score_and_reason(app, world, platform):
     )
     page = as_user(app, "sup").get(f"/evaluations/{eid}").get_data(as_text=True)
     row = re.search(
-        r'<tr class="decision-overridden" id="compare-identity_check">(.*?)</tr>', page, re.S
+        r'<tr class="cmp-overridden" id="compare-identity_check">(.*?)</tr>', page, re.S
     )
     assert row, page
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.S)
@@ -153,3 +153,25 @@ def test_the_command_refuses_an_override_without_reason(world, platform):
             open_draft=True,
             override_reasons={"identity_check": "长" * 501},
         )
+
+
+def test_retention_erases_the_override_reason_with_the_call(world, platform):
+    from qa_platform.services.retention import ERASED_TEXT, erase_call_content
+
+    judged_world(platform, world)
+    scoring.save_scores(
+        platform.uow(),
+        world.evaluation_id,
+        "insp",
+        {"identity_check": 10.0, "greeting_agent_id": 3.0},
+        open_draft=True,
+        override_reasons={"identity_check": "客户说身份证后四位是 1234"},
+    )
+    with platform.uow() as uow:
+        erased = erase_call_content(uow.session, world.call_id)
+        uow.commit()
+    assert erased["autoqa_suggestion_decisions"] == 2
+    stored = decisions(platform, world.evaluation_id)
+    assert stored["identity_check"].reason == ERASED_TEXT
+    assert stored["identity_check"].decision == "overridden"
+    assert {r.auto_evaluation_id for r in stored.values()} == {None}

@@ -21,7 +21,7 @@ def upgrade() -> None:
         _TABLE,
         sa.Column("id", _ID, nullable=False),
         sa.Column("evaluation_id", _ID, nullable=False),
-        sa.Column("auto_evaluation_id", _ID, nullable=False),
+        sa.Column("auto_evaluation_id", _ID, nullable=True),
         sa.Column("item_code", sa.String(length=64), nullable=False),
         sa.Column("suggested_score", sa.Float(), nullable=True),
         sa.Column("suggested_violated", sa.Boolean(), nullable=False),
@@ -41,6 +41,7 @@ def upgrade() -> None:
             ["auto_evaluation_id"],
             ["auto_evaluations.id"],
             name=op.f("fk_autoqa_suggestion_decisions_auto_evaluation_id_auto_evaluations"),
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
             ["decided_by"],
