@@ -66,9 +66,19 @@ def save(evaluation_id: int) -> Any:
             expected_version=form_int("row_version"),
             open_draft=True,
             submit=submit,
+            override_reasons=_override_reasons(request.form),
         )
 
     return act(run, _back(evaluation_id), "msg.submitted" if submit else "msg.saved")
+
+
+def _override_reasons(form: Any) -> dict[str, str]:
+    """The reasons typed beside overridden machine suggestions (``reason_<code>`` fields)."""
+    return {
+        key.removeprefix("reason_"): str(value)
+        for key, value in form.items()
+        if key.startswith("reason_") and str(value).strip()
+    }
 
 
 @bp.post("/evaluations/<int:evaluation_id>/comment")

@@ -12,6 +12,7 @@ from qa_platform.queries.work_queues import user_names
 from qa_platform.services.auth import SessionUser
 from qa_platform.services.context import Platform
 from scoring import services as scoring
+from scoring.services import autoqa_review
 from storage.models import Call, User
 from storage.models_scoring import EvaluationRow, ScorecardRow
 
@@ -43,7 +44,22 @@ def evaluation_page(platform: Platform, user: SessionUser, evaluation_id: int) -
             },
             "inspector_id": None if blind else row.inspector_id,
             "return_reason": row.return_reason if row.state in ("returned", "draft") else "",
+            **_machine(s, evaluation_id),
         }
+
+
+def _machine(s: Any, evaluation_id: int) -> dict[str, Any]:
+    """The machine's suggestions (机器建议) and the inspector's decisions on them, by item."""
+    suggestions = autoqa_review.suggestions_for(s, evaluation_id)
+    decisions = autoqa_review.decisions_of(s, evaluation_id)
+    return {
+        "suggestions": {
+            code: sg.to_dict() | {"shown": sg.shown()} for code, sg in suggestions.items()
+        },
+        "decisions": {
+            code: d.to_dict() | {"shown": d.suggestion.shown()} for code, d in decisions.items()
+        },
+    }
 
 
 def scorecard_of(platform: Platform, evaluation_id: int) -> dict[str, Any]:

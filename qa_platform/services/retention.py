@@ -20,7 +20,7 @@ from qa_platform.retention import format_classes, parse_classes
 from qa_platform.services.context import Platform
 from storage.audit import append_audit
 from storage.models import Call, CallFlag, Job, Recording
-from storage.models_autoqa import AutoEvaluationRow
+from storage.models_autoqa import AutoEvaluationRow, SuggestionDecisionRow
 from storage.models_complaints import ComplaintCallRow, ComplaintCaseRow
 from storage.models_pipeline import (
     CallFeatures,
@@ -115,6 +115,7 @@ def erase_call_content(session: Session, call_id: int) -> dict[str, int]:
     """
     erased: dict[str, int] = {}
     derived = (TranscriptSegment, Transcript, CallSpeaker, CallFeatures, CallWaveform, CallFlag)
+    erased["autoqa_suggestion_decisions"] = _erase_override_reasons(session, call_id)
     for model in (*derived, AutoEvaluationRow):
         result = session.execute(delete(model).where(model.call_id == call_id))
         erased[model.__tablename__] = _rowcount(result)
@@ -169,6 +170,19 @@ def _erase_comments(session: Session, call_id: int) -> int:
             EvaluationCommentRow.version_id.in_(versions.where(EvaluationRow.call_id == call_id))
         )
         .values(text=ERASED_TEXT)
+    )
+    return _rowcount(result)
+
+
+def _erase_override_reasons(session: Session, call_id: int) -> int:
+    """Blank the inspectors' override reasons (改判理由) on the call's evaluations: people type
+    them and may quote the customer. The machine's row they pointed at is already deleted."""
+    evaluations = select(EvaluationRow.id).where(EvaluationRow.call_id == call_id)
+    result = session.execute(
+        update(SuggestionDecisionRow)
+        .where(SuggestionDecisionRow.evaluation_id.in_(evaluations))
+        .values(reason=ERASED_TEXT, auto_evaluation_id=None)
+        .execution_options(synchronize_session=False)
     )
     return _rowcount(result)
 

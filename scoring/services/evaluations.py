@@ -15,7 +15,7 @@ A command takes a storage ``UnitOfWork`` (the database) or any ``EvaluationUnit`
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from datetime import datetime
 from typing import Any
@@ -25,6 +25,7 @@ from sqlalchemy import select
 from qa_platform.clock import utc_now
 from qa_platform.domain.errors import Invalid, QaError
 from scoring.scorecard import results_from_mapping
+from scoring.services import autoqa_review
 from scoring.services.common import OPEN_STATES, ConcurrentUpdateError, actor_for, load_user
 from scoring.services.evaluation_unit import (
     EvaluationUnit,
@@ -86,10 +87,13 @@ def _command(
     steps: Steps,
     at: datetime | None,
     expected_version: int | None,
+    also: Callable[[EvaluationUnit, datetime], None] | None = None,
 ) -> dict[str, Any]:
     at = at or utc_now()
     with _unit(uow) as unit:
         event = apply_steps(unit, evaluation_id, actor, steps, at, expected_version)
+        if also is not None:
+            also(unit, at)
         unit.commit()
     return {
         "evaluation_id": evaluation_id,
@@ -139,11 +143,15 @@ def save_scores(
     *,
     open_draft: bool = False,
     submit: bool = False,
+    override_reasons: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Save draft item scores ``{code: points | "na" | true/false for red lines}``.
 
     ``open_draft`` first opens an assigned or returned evaluation; ``submit`` submits after
-    saving (the inspector's form: all steps commit together or none does).
+    saving (the inspector's form: all steps commit together or none does). With
+    ``override_reasons`` (``{code: reason}``, the page's form) the inspector's decision on each
+    machine suggestion (机器建议采纳/改判) is stored in the same transaction; an override
+    without a reason refuses the whole save.
     """
     results = results_from_mapping(scores)
 
@@ -153,7 +161,28 @@ def save_scores(
         closing: list[Step] = [lambda e, by, t: e.submit(by, t)] if submit else []
         return [*opening, *record, *closing]
 
-    return _command(uow, evaluation_id, actor, steps, at, expected_version)
+    also = None
+    if override_reasons is not None:
+        also = _suggestion_decisions(evaluation_id, actor, scores, dict(override_reasons))
+    return _command(uow, evaluation_id, actor, steps, at, expected_version, also)
+
+
+def _suggestion_decisions(
+    evaluation_id: int, actor: Who, scores: Mapping[str, Any], reasons: Mapping[str, str]
+) -> Callable[[EvaluationUnit, datetime], None]:
+    """The step that records the inspector's decisions on the machine suggestions."""
+
+    def record(unit: EvaluationUnit, at: datetime) -> None:
+        if not isinstance(unit, SqlEvaluationUnit):
+            raise Invalid("machine suggestion decisions need the database unit of work")
+        session = unit.uow.session
+        decisions = autoqa_review.decide(
+            autoqa_review.suggestions_for(session, evaluation_id), scores, reasons
+        )
+        by = actor.user_id if isinstance(actor, Actor) else unit.user_id(actor)
+        autoqa_review.write_decisions(session, evaluation_id, decisions, by, at)
+
+    return record
 
 
 def add_comment(
