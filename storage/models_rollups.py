@@ -11,10 +11,22 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models import Base, BigId
+from storage.models import Base, BigId, Call
+
+FRAME_PREDICATE = "purged_at IS NULL AND status = 'analysed'"
+
+# A sampling frame (analysed, not purged, one month, ids ascending) read from the index alone:
+# at ten million calls the plain started_at index fetched 800 000 heap rows for it (issue 16).
+Index(
+    "ix_calls_sampling_frame",
+    Call.started_at,
+    Call.id,
+    postgresql_where=text(FRAME_PREDICATE),
+    sqlite_where=text(FRAME_PREDICATE),
+)
 
 
 class DailyCallRollup(Base):

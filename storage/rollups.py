@@ -19,7 +19,6 @@ from sqlalchemy import Date, case, delete, distinct, exists, func, insert, liter
 from sqlalchemy.orm import Session
 
 from qa_platform.domain.calls import CallStatus
-from storage.db import rowcount
 from storage.models import Call, CallFlag
 from storage.models_rollups import DailyCallRollup, DailyFlagRollup, RollupState
 
@@ -109,7 +108,7 @@ def _refresh_slice(session: Session, tz: ZoneInfo, day: date, agent_id: int | No
     _count_day(session, tz, day, _agent_is(Call.agent_id, agent_id))
 
 
-def _count_day(session: Session, tz: ZoneInfo, day: date, *where: Any) -> tuple[int, int]:
+def _count_day(session: Session, tz: ZoneInfo, day: date, *where: Any) -> None:
     """INSERT … SELECT the roll-up rows of one local day (optionally one agent's slice)."""
     lo, hi = day_bounds(day, tz)
     in_day = (Call.started_at >= lo, Call.started_at < hi, *where)
@@ -120,12 +119,8 @@ def _count_day(session: Session, tz: ZoneInfo, day: date, *where: Any) -> tuple[
     flagged = func.sum(case((has_flag, 1), else_=0))
     calls = select(the_day, *_CELL, func.count(), analysed, flagged).where(*in_day).group_by(*_CELL)
     cell_cols = ["day", "team_id", "agent_id", "agent_code", "business_type"]
-    n_calls = rowcount(
-        session.execute(
-            insert(DailyCallRollup).from_select(
-                [*cell_cols, "received", "analysed", "flagged"], calls
-            )
-        )
+    session.execute(
+        insert(DailyCallRollup).from_select([*cell_cols, "received", "analysed", "flagged"], calls)
     )
     flags = (
         select(
@@ -141,14 +136,11 @@ def _count_day(session: Session, tz: ZoneInfo, day: date, *where: Any) -> tuple[
         .where(*in_day)
         .group_by(*_CELL, CallFlag.type, CallFlag.rule_set_version)
     )
-    n_flags = rowcount(
-        session.execute(
-            insert(DailyFlagRollup).from_select(
-                [*cell_cols, "flag_type", "rule_set_version", "calls", "flags"], flags
-            )
+    session.execute(
+        insert(DailyFlagRollup).from_select(
+            [*cell_cols, "flag_type", "rule_set_version", "calls", "flags"], flags
         )
     )
-    return max(n_calls, 0), max(n_flags, 0)
 
 
 def rebuild(
@@ -165,14 +157,21 @@ def rebuild(
     end = local_day(last, tz) if last else None
     for table in (DailyCallRollup, DailyFlagRollup):
         session.execute(delete(table).where(table.day >= since) if since else delete(table))
-    days = call_rows = flag_rows = 0
+    days = 0
     day = start
     while day is not None and end is not None and day <= end:
-        c, f = _count_day(session, tz, day)
-        days, call_rows, flag_rows = days + 1, call_rows + c, flag_rows + f
-        day += timedelta(days=1)
+        _count_day(session, tz, day)
+        days, day = days + 1, day + timedelta(days=1)
+    call_rows, flag_rows = (
+        _rows(session, table, since) for table in (DailyCallRollup, DailyFlagRollup)
+    )
     covered = _cover(session, tz_name, since or ALL_HISTORY, now)
     return RebuildResult(start, end, days, call_rows, flag_rows, covered)
+
+
+def _rows(session: Session, table: Any, since: date | None) -> int:
+    stmt = select(func.count()).select_from(table)
+    return int(session.scalar(stmt.where(table.day >= since) if since else stmt) or 0)
 
 
 def _cover(session: Session, tz_name: str, start: date, now: datetime) -> date:

@@ -36,7 +36,17 @@ def _keys(table: str) -> list[sa.Constraint]:
     ]
 
 
+FRAME_PREDICATE = "purged_at IS NULL AND status = 'analysed'"
+
+
 def upgrade() -> None:
+    op.create_index(
+        "ix_calls_sampling_frame",
+        "calls",
+        ["started_at", "id"],
+        postgresql_where=sa.text(FRAME_PREDICATE),
+        sqlite_where=sa.text(FRAME_PREDICATE),
+    )
     op.create_table(
         "report_daily_calls",
         *_cell(),
@@ -67,6 +77,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_calls_sampling_frame", table_name="calls")
     op.drop_table("report_rollup_state")
     op.drop_index("ix_report_daily_flags_day_agent", table_name="report_daily_flags")
     op.drop_table("report_daily_flags")
