@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from qa_platform.cli import main
 from qa_platform.services import pipeline as pipeline_service
+from qa_platform.services import retention as retention_service
 from scoring.plan import PlanFilters, SamplingPlan
 from scoring.reports import compute_metrics, period_for
 from scoring.reports.periods import PeriodError
@@ -148,3 +149,23 @@ def test_cli_rebuild_reports_and_rejects_bad_dates(world):
     assert bad.exit_code != 0 and "2026-13-01" in bad.output
     with pytest.raises(PeriodError, match="1999-12-31"):
         rebuild_rollups(platform.uow(), since=date(1999, 12, 31), now=NOW)
+
+
+def test_purge_keeps_the_rollup_equal(world):
+    platform, people, _ids, _pending = world
+    agent = people.agents[1]
+    expired = add_call(
+        platform,
+        agent,
+        people.teams[agent],
+        started_at=T0 + timedelta(days=3),
+        retain_until=T0 + timedelta(days=5),
+    )
+    set_flags(platform, {expired: [flag("long_silence")]})
+    rebuild_rollups(platform.uow(), now=NOW)
+    before = assert_same(platform)["centre"]
+    purged = retention_service.purge(platform, now=NOW)
+    assert [item.call_id for item in purged] == [expired]
+    after = assert_same(platform)["centre"]
+    assert after["calls_analysed"] == before["calls_analysed"] - 1
+    assert after["calls_received"] == before["calls_received"]
