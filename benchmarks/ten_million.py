@@ -188,6 +188,10 @@ def time_rollup(settings: Any, month: date, now: datetime, repeat: int) -> dict[
 
     def volume(use_rollup: bool) -> Any:
         with UnitOfWork(settings) as uow:
+            # the report's own SET LOCALs: under the default 4 MB work_mem the raw IN over a
+            # year's flags is not hashed and the raw side runs for minutes
+            uow.session.execute(text("SET LOCAL jit = off"))
+            uow.session.execute(text("SET LOCAL work_mem = '64MB'"))
             return load_volume(uow.session, period, tz, Names.load(uow.session), use_rollup)
 
     out = {"rebuild": best(rebuild, 1)}
