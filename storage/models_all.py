@@ -7,6 +7,7 @@ from storage import (
     models_flags,  # noqa: F401
     models_pipeline,  # noqa: F401
     models_reports,  # noqa: F401
+    models_rollups,  # noqa: F401  (daily report roll-ups, 0018_rollups)
     models_scaleout,  # noqa: F401
     models_scopes,  # noqa: F401  (supervision scopes, 0012_scopes)
     models_scoring,  # noqa: F401

@@ -4,6 +4,7 @@
                                    [--recompute] [--publish --by USER]
     qa report list [--kind K] [--json]
     qa report publish SNAPSHOT_ID --by USER [--json]
+    qa report rollup --rebuild [--since D] [--json]
 
 Without ``--date`` the last complete period (yesterday, last ISO week, last month) is used.
 The newest stored version is shown; with ``--recompute`` (or when none exists) the report is
@@ -129,3 +130,25 @@ def publish_command(snapshot_id: int, by: str, as_json: bool) -> None:
     snap = publish_report(plat.uow(), snapshot_id, by, now=plat.clock.now())
     snap.pop("payload", None)
     emit(snap, as_json, f"published {snap['kind']} {snap['period_label']} v{snap['version']}")
+
+
+@report.command("rollup")
+@click.option("--rebuild", is_flag=True, required=True, help="Recount the daily roll-ups.")
+@click.option(
+    "--since", type=click.DateTime(["%Y-%m-%d"]), help="First local day to recount (2026-01-01)."
+)
+@click.option("--json", "as_json", is_flag=True)
+def rollup_command(rebuild: bool, since: Any, as_json: bool) -> None:
+    """Rebuild or repair the daily report roll-ups (日汇总) from the raw calls and flags."""
+    from scoring.reports.rollup import rebuild_rollups
+
+    plat = platform()
+    day = since.date() if since is not None else None
+    result = rebuild_rollups(plat.uow(), day, now=plat.clock.now(), actor="cli").to_dict()
+    emit(
+        result,
+        as_json,
+        f"roll-up rebuilt: {result['days']} days from {result['first_day']}, "
+        f"{result['call_rows']} call rows, {result['flag_rows']} flag rows; "
+        f"complete from {result['complete_from']}",
+    )

@@ -37,6 +37,7 @@ from storage.models import Call, CallFlag
 from storage.models_flags import RuleSetRow
 from storage.models_pipeline import CallFeatures, TranscriptSegment
 from storage.models_pipeline import Transcript as TranscriptRow
+from storage.rollups import refresh_calls
 
 RERUN_BATCH = 500
 
@@ -277,6 +278,7 @@ def replace_flags(session: Session, flags_by_call: Mapping[int, Sequence[Flag]])
     ]
     if rows:
         session.execute(insert(CallFlag), rows)
+    refresh_calls(session, flags_by_call)  # daily report roll-ups, same transaction
     return len(rows)
 
 

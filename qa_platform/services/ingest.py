@@ -33,6 +33,7 @@ from storage.audit import append_audit
 from storage.blobs import new_blob_id
 from storage.crypto import encrypt_stream, new_data_key
 from storage.models import Call, Recording, Team, User
+from storage.rollups import refresh_calls
 
 MANIFEST_COLUMNS = {"file", *METADATA_FIELDS}
 
@@ -215,6 +216,7 @@ def _insert_rows(platform: Platform, item: _Checked, sealed: _Sealed) -> int:
         )
         uow.session.add(call)
         uow.flush()
+        refresh_calls(uow.session, [call.id])  # daily report roll-ups, same transaction
         uow.session.add(
             Recording(
                 call_id=call.id,

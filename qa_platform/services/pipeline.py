@@ -43,6 +43,7 @@ from storage.db import rowcount
 from storage.models import Call, Job
 from storage.models_pipeline import CallFeatures, CallSpeaker, TranscriptSegment
 from storage.models_pipeline import Transcript as TranscriptRow
+from storage.rollups import refresh_calls
 
 log = logging.getLogger(__name__)
 
@@ -468,4 +469,6 @@ def mark_analysed(session: Session, call_id: int) -> bool:
             .execution_options(synchronize_session=False)
         )
     )
+    if changed == 1:
+        refresh_calls(session, [call_id])  # daily report roll-ups, same transaction
     return changed == 1

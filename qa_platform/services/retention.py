@@ -30,6 +30,7 @@ from storage.models_pipeline import (
     TranscriptSegment,
 )
 from storage.models_scoring import EvaluationCommentRow, EvaluationRow, EvaluationVersionRow
+from storage.rollups import refresh_calls
 
 #: What an erased comment reads afterwards (the row stays: it carries the moment and the item).
 ERASED_TEXT = "〔已按保存期限删除〕"
@@ -102,6 +103,7 @@ def _shred(platform: Platform, call_id: int, now: datetime, actor: str) -> dict[
             object_id=call_id,
             details={"retain_until": call.retain_until.isoformat(), "erased": erased},
         )
+        refresh_calls(uow.session, [call_id])  # daily report roll-ups, same transaction
         uow.commit()
     if blob_id:
         platform.store.delete(blob_id)  # the key is already gone: the blob is unreadable anyway

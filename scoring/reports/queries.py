@@ -36,7 +36,9 @@ from scoring.reports.metrics import (
     ReportInputs,
 )
 from scoring.reports.periods import Period
+from storage import rollups
 from storage.models import Call, CallFlag, Team, User
+from storage.models_rollups import DailyCallRollup, DailyFlagRollup
 from storage.models_scoring import (
     AppealRow,
     CalibrationScoreRow,
@@ -94,15 +96,20 @@ def _in_period(lo: datetime, hi: datetime) -> Any:
     return and_(Call.started_at >= lo, Call.started_at < hi)
 
 
-def load_call_counts(s: Session, lo: datetime, hi: datetime, names: Names) -> list[CallCount]:
-    """Received, analysed and flagged calls per (team, agent, business type), grouped in SQL."""
+def call_counts_stmt(lo: datetime, hi: datetime) -> Any:
+    """The SQL of the received/analysed/flagged counts per raw cell (benchmarks EXPLAIN it)."""
     analysed = func.sum(case((Call.status == str(CallStatus.ANALYSED), 1), else_=0))
     flagged = func.sum(case((Call.id.in_(select(CallFlag.call_id)), 1), else_=0))
-    stmt = (
+    return (
         select(*RAW_CELL, func.count(), analysed, flagged)
         .where(_in_period(lo, hi))
         .group_by(*RAW_CELL)
     )
+
+
+def load_call_counts(s: Session, lo: datetime, hi: datetime, names: Names) -> list[CallCount]:
+    """Received, analysed and flagged calls per (team, agent, business type), grouped in SQL."""
+    stmt = call_counts_stmt(lo, hi)
     cells: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
     for team, agent_id, code, btype, received, an, fl in s.execute(stmt):
         cell = cells[names.cell(team, agent_id, code, btype)]
@@ -116,7 +123,20 @@ def load_flag_counts(
     s: Session, lo: datetime, hi: datetime, names: Names
 ) -> tuple[list[FlagCount], list[str]]:
     """Calls and flags per (cell, flag type), grouped in SQL; and the rule-set versions seen."""
-    stmt = (
+    stmt = flag_counts_stmt(lo, hi)
+    cells: dict[tuple[str, str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+    rule_sets: set[str] = set()
+    for team, agent_id, code, btype, ftype, rules, calls, flags in s.execute(stmt):
+        cell = cells[(*names.cell(team, agent_id, code, btype), ftype)]
+        cell[0] += int(calls)
+        cell[1] += int(flags)
+        rule_sets.add(rules)
+    return [FlagCount(*k, *v) for k, v in sorted(cells.items())], sorted(rule_sets)
+
+
+def flag_counts_stmt(lo: datetime, hi: datetime) -> Any:
+    """The SQL of the calls and flags per (raw cell, flag type, rule-set version)."""
+    return (
         select(
             *RAW_CELL,
             CallFlag.type,
@@ -129,14 +149,55 @@ def load_flag_counts(
         .where(_in_period(lo, hi))
         .group_by(*RAW_CELL, CallFlag.type, CallFlag.rule_set_version)
     )
-    cells: dict[tuple[str, str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+
+
+def load_rollup_counts(
+    s: Session, period: Period, names: Names
+) -> tuple[list[CallCount], list[FlagCount], list[str]]:
+    """The same call and flag counts as the raw queries, summed from the daily roll-ups (日汇总).
+
+    Only valid when ``storage.rollups.covers`` the period: every one of its days is counted."""
+    r, f = DailyCallRollup, DailyFlagRollup
+    in_days = (r.day >= period.start, r.day < period.end)
+    cell = (r.team_id, r.agent_id, r.agent_code, r.business_type)
+    stmt = select(*cell, func.sum(r.received), func.sum(r.analysed), func.sum(r.flagged))
+    calls: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for team, agent_id, code, btype, received, an, fl in s.execute(
+        stmt.where(*in_days).group_by(*cell)
+    ):
+        counts = calls[names.cell(team, agent_id, code, btype)]
+        counts[0] += int(received)
+        counts[1] += int(an or 0)
+        counts[2] += int(fl or 0)
+    fcell = (f.team_id, f.agent_id, f.agent_code, f.business_type)
+    fstmt = (
+        select(*fcell, f.flag_type, f.rule_set_version, func.sum(f.calls), func.sum(f.flags))
+        .where(f.day >= period.start, f.day < period.end)
+        .group_by(*fcell, f.flag_type, f.rule_set_version)
+    )
+    flags: dict[tuple[str, str, str, str], list[int]] = defaultdict(lambda: [0, 0])
     rule_sets: set[str] = set()
-    for team, agent_id, code, btype, ftype, rules, calls, flags in s.execute(stmt):
-        cell = cells[(*names.cell(team, agent_id, code, btype), ftype)]
-        cell[0] += int(calls)
-        cell[1] += int(flags)
+    for team, agent_id, code, btype, ftype, rules, n_calls, n_flags in s.execute(fstmt):
+        counts = flags[(*names.cell(team, agent_id, code, btype), ftype)]
+        counts[0] += int(n_calls)
+        counts[1] += int(n_flags)
         rule_sets.add(rules)
-    return [FlagCount(*k, *v) for k, v in sorted(cells.items())], sorted(rule_sets)
+    return (
+        [CallCount(*k, *v) for k, v in sorted(calls.items())],
+        [FlagCount(*k, *v) for k, v in sorted(flags.items())],
+        sorted(rule_sets),
+    )
+
+
+def load_volume(
+    s: Session, period: Period, tz: ZoneInfo, names: Names, use_rollup: bool = True
+) -> tuple[list[CallCount], list[FlagCount], list[str]]:
+    """Call and flag counts of the period: from the roll-up when it covers the period, else raw."""
+    if use_rollup and rollups.covers(s, tz.key, period.start):
+        return load_rollup_counts(s, period, names)
+    lo, hi = period.utc_bounds(tz)
+    flags, rule_sets = load_flag_counts(s, lo, hi, names)
+    return load_call_counts(s, lo, hi, names), flags, rule_sets
 
 
 def _current_version_join() -> Any:
@@ -363,16 +424,21 @@ def _input_versions(s: Session, versions: list[Any], rule_sets: list[str]) -> di
 
 
 def load_period(
-    s: Session, period: Period, tz: ZoneInfo, now: datetime, confidence: float = 0.95
+    s: Session,
+    period: Period,
+    tz: ZoneInfo,
+    now: datetime,
+    confidence: float = 0.95,
+    use_rollup: bool = True,
 ) -> LoadedPeriod:
     """Everything the report of ``period`` is computed from."""
     _tune(s)
     lo, hi = period.utc_bounds(tz)
     names = Names.load(s)
     facts, versions = load_evaluations(s, lo, hi, names)
-    flags, rule_sets = load_flag_counts(s, lo, hi, names)
+    calls, flags, rule_sets = load_volume(s, period, tz, names, use_rollup)
     inputs = ReportInputs(
-        calls=load_call_counts(s, lo, hi, names),
+        calls=calls,
         flags=flags,
         evaluations=facts,
         items=load_item_counts(s, lo, hi),
