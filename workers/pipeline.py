@@ -185,7 +185,54 @@ def transcribe_channel(
     if callable(prompts) and prompts(None if language == "auto" else language):
         segments = redecode_suspects(transcriber, samples, language, segments)
     voiced = None if activity is None else [(s.start, s.end) for s in activity.spans()]
+    if voiced:
+        segments = recover_lost_speech(transcriber, samples, language, segments, voiced)
     return replace(result, segments=tuple(guard_segments(segments, voiced)))
+
+
+LOST_SPEECH_MIN_S = 1.0  # voiced time without any text that is decoded again
+LOST_SPEECH_JOIN_S = 0.8  # voiced spans closer than this are one utterance
+
+
+def lost_speech_spans(
+    voiced: Sequence[tuple[float, float]], segments: Sequence[AsrSegment]
+) -> list[tuple[float, float]]:
+    """Stretches where the channel's own voice activity says someone speaks for at least
+    ``LOST_SPEECH_MIN_S`` and no segment of the first reading lies: speech the model dropped."""
+    joined: list[list[float]] = []
+    for start, end in sorted(voiced):
+        if joined and start - joined[-1][1] <= LOST_SPEECH_JOIN_S:
+            joined[-1][1] = max(joined[-1][1], end)
+        else:
+            joined.append([start, end])
+    return [
+        (a, b)
+        for a, b in joined
+        if b - a >= LOST_SPEECH_MIN_S and not any(s.start < b and s.end > a for s in segments)
+    ]
+
+
+def recover_lost_speech(
+    transcriber: Transcriber,
+    samples: np.ndarray,
+    language: str,
+    segments: Sequence[AsrSegment],
+    voiced: Sequence[tuple[float, float]],
+) -> tuple[AsrSegment, ...]:
+    """Decode again, on its own and without the hot-word prompt, every voiced stretch the first
+    reading left without text. On the Mandarin corpus Whisper base stopped after a customer's
+    first utterances (zh-036: everything after 35 s of the customer channel, insult included,
+    was missing; plain Whisper over the same channel had it). The guards then treat the
+    recovered segments like any other."""
+    recovered: list[AsrSegment] = []
+    for a, b in lost_speech_spans(voiced, segments):
+        start = max(0.0, a - REDECODE_PAD_S)
+        clip = samples[int(start * SAMPLE_RATE) : int((b + REDECODE_PAD_S) * SAMPLE_RATE)]
+        again = transcriber.transcribe(clip, language, hotwords=False).segments
+        recovered.extend(s.shifted(start) for s in again if s.text.strip())
+    if not recovered:
+        return tuple(segments)
+    return tuple(sorted([*segments, *recovered], key=lambda s: s.start))
 
 
 REDECODE_PAD_S = 0.3

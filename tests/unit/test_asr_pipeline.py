@@ -16,13 +16,14 @@ from qa_platform.domain.transcript import Role
 from qa_platform.settings import Settings
 from tests.helpers.audio import build, write_wav
 from workers.asr_types import AsrResult, AsrSegment, AsrWord
-from workers.pipeline import analyse_audio, redecode_suspects
+from workers.pipeline import analyse_audio, lost_speech_spans, redecode_suspects
 
 pytestmark = pytest.mark.worker  # librosa / PyAV: the worker extra
 
 
 class ScriptedTranscriber:
-    """Returns fixed segments per channel, in the order the channels are transcribed."""
+    """Returns fixed segments per channel, in the order the channels are transcribed; a later
+    decode (of a stretch the first reading left without text) reads nothing."""
 
     model_name = "scripted"
     model_version = "0"
@@ -35,7 +36,9 @@ class ScriptedTranscriber:
         self, samples: np.ndarray, language: str | None = None, *, hotwords: bool = True
     ) -> AsrResult:
         self.calls.append(samples.size)
-        return AsrResult(tuple(self._results.pop(0)), language or "zh")
+        whole = samples.size == self.calls[0]  # channels are equally long; clips are shorter
+        segments = self._results.pop(0) if whole and self._results else []
+        return AsrResult(tuple(segments), language or "zh")
 
 
 def _w(text: str, start: float, end: float) -> AsrWord:
@@ -62,7 +65,8 @@ def _run(path: Path, transcriber: ScriptedTranscriber) -> list[tuple[str, str]]:
 def test_each_channel_is_transcribed_whole(call_wav: Path) -> None:
     transcriber = ScriptedTranscriber([], [])
     _run(call_wav, transcriber)
-    assert transcriber.calls == [12 * 16000, 12 * 16000]
+    assert transcriber.calls.count(12 * 16000) == 2  # then only the voiced stretches again
+    assert all(n < 12 * 16000 for n in transcriber.calls if n != 12 * 16000)
 
 
 def test_text_on_the_customers_silence_is_not_stored(call_wav: Path) -> None:
@@ -160,6 +164,44 @@ def test_the_first_reading_stays_when_the_retry_is_no_sounder() -> None:
 
 
 def test_without_a_hot_word_prompt_nothing_is_decoded_twice(call_wav: Path) -> None:
-    t = ScriptedTranscriber([_loop_segment()], [])
+    t = ScriptedTranscriber([_loop_segment()], [_seg(4.0, 7.0, [_w("我想查保单", 4.0, 7.0)])])
     analyse_audio(call_wav, settings=Settings(), agent_channel=0, transcriber=t)
-    assert len(t.calls) == 2  # one decode per channel, no retry: it has no prompt to drop
+    whole = [n for n in t.calls if n == 12 * 16000]
+    assert len(whole) == 2  # one decode per channel, no retry: it has no prompt to drop
+
+
+class LosingTranscriber:
+    """Whisper base on zh-036: the whole-channel reading stops after the first utterance; the
+    same audio decoded on its own reads the rest."""
+
+    model_name = "losing"
+    model_version = "0"
+
+    def __init__(self) -> None:
+        self.clips: list[tuple[int, bool]] = []
+
+    def transcribe(
+        self, samples: np.ndarray, language: str | None = None, *, hotwords: bool = True
+    ) -> AsrResult:
+        if samples.size == 12 * 16000:  # a whole channel
+            return AsrResult((_seg(0.1, 2.8, [_w("您好请讲", 0.1, 2.8)]),), "zh")
+        self.clips.append((samples.size, hotwords))
+        n = samples.size / 16000
+        return AsrResult((_seg(0.2, n - 0.2, [_w("你们这个垃圾公司", 0.2, n - 0.2)]),), "zh")
+
+
+def test_voiced_speech_the_first_reading_dropped_is_decoded_again(call_wav: Path) -> None:
+    t = LosingTranscriber()
+    result = analyse_audio(call_wav, settings=Settings(), agent_channel=0, transcriber=t)
+    texts = [(str(s.role), s.text, round(s.start)) for s in result.transcript.segments]
+    assert ("customer", "你们这个垃圾公司", 4) in texts  # the customer's 4–7 s, recovered
+    assert ("agent", "你们这个垃圾公司", 8) in texts  # the agent's second utterance too
+    assert all(not hotwords for _n, hotwords in t.clips)  # without the hot-word prompt
+    assert all(n < 5 * 16000 for n, _h in t.clips)  # only the lost stretch, padded
+
+
+def test_lost_speech_spans_skip_what_the_first_reading_covers() -> None:
+    voiced = [(0.0, 1.5), (1.9, 3.0), (5.0, 5.4), (8.0, 10.0), (10.5, 12.0)]
+    covered = [_seg(8.5, 9.0, [_w("好", 8.5, 9.0)])]
+    # 0–3 s joined (gap 0.4 s), 5.0–5.4 too short, 8–12 s (joined) has a segment
+    assert lost_speech_spans(voiced, covered) == [(0.0, 3.0)]
