@@ -27,9 +27,9 @@ EPSILON = 1e-6  # thresholds fire "at" the value despite float rounding of measu
 #: Masked personal data (``[手机号]``, ``＊＊＊``): not spoken characters for the speech rate.
 _MASK_TOKENS = re.compile("|".join(re.escape(v) for v in PLACEHOLDERS.values()) + r"|[＊*]+")
 #: The agent's own number said as a staff number: 我是3821号, 我是坐席3821号, 二零四七号客服为您服务.
-_SELF_NUMBER = re.compile(
-    f"我是(?:坐席|座席|客服)?[{DIGIT_CHARS}]{{1,8}}号"
-    f"|[{DIGIT_CHARS}]{{2,8}}号(?:坐席|座席|客服|话务员|专员|服务员)"
+_SELF_NUMBER = re.compile(  # Whisper puts spaces around a digit run: "2047 号 客服"
+    f"我是\\s*(?:坐席|座席|客服)?\\s*[{DIGIT_CHARS}]{{1,8}}\\s*号"
+    f"|[{DIGIT_CHARS}]{{2,8}}\\s*号\\s*(?:坐席|座席|客服|话务员|专员|服务员)"
 )
 
 

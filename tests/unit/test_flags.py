@@ -149,6 +149,10 @@ def test_a_number_the_agent_goes_by_states_the_staff_number() -> None:
     assert "missing_agent_id" not in types(run(segments))
     segments[0] = agent(1.0, 8.0, "您好，恒泰人寿，请问有什么可以帮您，我们有二十四号线路")
     assert "missing_agent_id" in types(run(segments))
+    segments[0] = agent(
+        1.0, 8.0, "您好 恒态 人受 2047 号 客服为您服务 请问有什么可以帮您"
+    )  # as ASR spaces it
+    assert "missing_agent_id" not in types(run(segments))
 
 
 def test_an_action_announced_before_the_check_in_the_same_turn_is_not_the_act() -> None:
