@@ -172,6 +172,10 @@ def _fill_scores(page, fraction: float) -> None:
     for el in page.query_selector_all("input.score:not([disabled])"):
         top = float(el.get_attribute("max"))
         el.fill(str(round(top * fraction * 2) / 2))
+    # a score that differs from the machine's suggestion asks for the reason (改判理由)
+    for reason in page.query_selector_all("[id^='reason-']"):
+        if reason.is_visible():
+            reason.fill("复听录音后按评分标准改判")
 
 
 def _state(platform, eid) -> str:

@@ -28,6 +28,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 from sqlalchemy.orm import InstrumentedAttribute
 
+from qa_platform.domain.pipeline import STAGE_NAMES
 from qa_platform.queries.calls import show_call
 from qa_platform.services import pipeline as ps
 from qa_platform.services.context import Platform
@@ -182,7 +183,7 @@ def test_broker_connections_cut_while_jobs_run_and_wait_every_call_analysed_once
         assert _count(platform, CallFeatures.call_id, call_id) == 1
         assert _count(platform, TranscriptSegment.call_id, call_id) == len(shown["segments"]) > 0
         jobs = {j["stage"]: (j["status"], j["attempts"]) for j in shown["jobs"]}
-        assert set(jobs) == {"features", "transcribe", "flags", "finish"}
+        assert set(jobs) == set(STAGE_NAMES)  # features, transcribe, flags, autoqa, finish
         for stage_name, (status, attempts) in jobs.items():
             assert status == "done", (call_id, stage_name, status)
             # one claim, or two when the cut came between the claim and its ack
@@ -219,7 +220,7 @@ def _assert_worker_metrics(calls: list[int]) -> None:
         for family in text_string_to_metric_families(text)
         for s in family.samples
     }
-    for stage_name in ("features", "transcribe", "flags", "finish"):
+    for stage_name in STAGE_NAMES:
         done = ("qa_job_duration_seconds_count", (("outcome", "completed"), ("stage", stage_name)))
         assert samples[done] == len(calls), stage_name
         assert samples[("qa_job_attempts_count", (("stage", stage_name),))] == len(calls)
