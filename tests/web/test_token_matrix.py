@@ -31,6 +31,8 @@ def _client(app: Flask, platform: Any, who: str, scopes: tuple[str, ...]) -> Bro
 def _want(endpoint: str, method: str, who: str, scopes: tuple[str, ...]) -> str:
     if endpoint == "static":
         return "allowed"  # served before authentication; carries no data
+    if endpoint == "metrics.metrics":
+        return "allowed"  # the scraper's: loopback (this client) or QA_METRICS_TOKEN, no login
     if not endpoint.startswith("api."):
         return "unauthorized"
     if method != "GET" and "write" not in scopes:
