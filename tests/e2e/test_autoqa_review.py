@@ -10,20 +10,18 @@ supervisor sees the machine's suggestion beside the inspector's score and the re
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from scoring import services as scoring
 from scoring.services import autoqa
-from tests.e2e.test_story import ARGS, wait_until
+from tests.e2e.conftest import served
+from tests.e2e.test_story import wait_until
 from tests.factories import PASSWORD, set_flags
 from tests.factories import build_story_world as build_world
 from tests.web.test_autoqa_review import MACHINE_FLAGS
-from web import create_app
 
 pytestmark = pytest.mark.e2e
 SHOTS = Path(
@@ -37,24 +35,8 @@ def server(platform, tmp_path) -> Iterator[tuple[str, object]]:
     world = build_world(platform, tmp_path)
     set_flags(platform, {world.call_id: MACHINE_FLAGS})
     autoqa.evaluate_call(platform, world.call_id)
-    app = create_app()
-    app.extensions["qa_platform"] = platform
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}", world
-    srv.shutdown()
-    thread.join(5)
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        yield b
-        b.close()
+    with served(platform) as base:
+        yield base, world
 
 
 def login(browser, base: str, username: str):

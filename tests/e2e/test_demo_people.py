@@ -13,20 +13,18 @@ from __future__ import annotations
 import csv
 import json
 import os
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from qa_platform.services.demo import INSPECTORS, SUPERVISOR, credentials_file, run_demo
 from scoring import services as scoring
 from storage.models_scoring import EvaluationRow
-from tests.e2e.test_story import ARGS, wait_until
-from web import create_app
+from tests.e2e.conftest import served
+from tests.e2e.test_story import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.worker, pytest.mark.timeout(1500)]
 SHOTS = Path(
@@ -78,37 +76,21 @@ def demo(platform, tmp_path) -> Iterator[DemoWorld]:
     ev = _random_evaluation(platform)
     names = {u["id"]: u["username"] for u in _users(platform)}
     inspector = names[ev.inspector_id]
-    app = create_app()
-    app.extensions["qa_platform"] = platform
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield DemoWorld(
-        f"http://127.0.0.1:{srv.server_port}",
-        passwords,
-        ev.id,
-        inspector,
-        next(i for i in INSPECTORS if i != inspector),
-        names[ev.agent_id],
-    )
-    srv.shutdown()
-    thread.join(5)
+    with served(platform) as base:
+        yield DemoWorld(
+            base,
+            passwords,
+            ev.id,
+            inspector,
+            next(i for i in INSPECTORS if i != inspector),
+            names[ev.agent_id],
+        )
 
 
 def _users(platform) -> list[dict]:
     from qa_platform.services.users import list_users
 
     return list_users(platform)
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        yield b
-        b.close()
 
 
 class People:

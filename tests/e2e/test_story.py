@@ -7,50 +7,25 @@ another re-reviewer → that reviewer revises → agent sees the revised score.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from scoring import services as scoring
+from tests.e2e.conftest import served
 from tests.factories import PASSWORD
 from tests.factories import build_story_world as build_world
-from web import create_app
 
 pytestmark = pytest.mark.e2e
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture
 def server(platform, tmp_path) -> Iterator[tuple[str, object]]:
     world = build_world(platform, tmp_path)
-    app = create_app()
-    app.extensions["qa_platform"] = platform
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}", world
-    srv.shutdown()
-    thread.join(5)
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        yield b
-        b.close()
+    with served(platform) as base:
+        yield base, world
 
 
 class Story:
