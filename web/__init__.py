@@ -31,13 +31,15 @@ class StrictJSONProvider(DefaultJSONProvider):
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask app from ``qa_platform.settings`` (``config`` overrides Flask keys).
 
-    The web node's composition root: one ``Platform`` without pipeline dispatch (pages never
-    send speech work; uploads hand calls to ``qa process`` / the workers through the database).
+    The web node's composition root: one ``Platform``. Pages never run speech work; with a
+    broker configured an upload sends its call's first stage after commit (``web.dispatch``),
+    in the embedded default ``qa process`` picks it up from the database.
     """
     from qa_platform import logs
     from qa_platform.services.context import Platform
     from qa_platform.settings import get_settings
     from web import errors, i18n, policy, security
+    from web.dispatch import upload_dispatch
 
     settings = get_settings()
     logs.configure_logging(settings.log_level, settings.log_format)
@@ -46,7 +48,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.url_map.converters["int"] = DatabaseId  # /calls/<int:call_id>: 404 past 64 bits
     security.configure(app, settings)
     app.config.update(config or {})
-    app.extensions["qa_platform"] = Platform(settings)
+    app.extensions["qa_platform"] = Platform(settings, dispatch=upload_dispatch(settings))
     app.before_request(policy.enforce)
     app.after_request(security.security_headers)
     errors.register(app)

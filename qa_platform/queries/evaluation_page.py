@@ -19,18 +19,17 @@ from storage.models_scoring import EvaluationRow, ScorecardRow
 
 def evaluation_page(platform: Platform, user: SessionUser, evaluation_id: int) -> dict[str, Any]:
     """Everything the evaluation page shows: call, scorecard, transcript, flags, versions."""
-    detail = scoring.show_evaluation(platform.uow(), evaluation_id, viewer=user.id)
-    with platform.uow() as uow:
+    with platform.uow() as uow:  # one session: rows read once stay in its identity map
         s = uow.session
-        row = s.get(EvaluationRow, evaluation_id)
-        call = s.get(Call, detail["call_id"])
+        row = s.get(EvaluationRow, evaluation_id)  # held for the page: read once
         card = s.get(ScorecardRow, row.scorecard_id) if row else None
+        call = s.get(Call, row.call_id) if row else None
         if row is None or call is None or card is None:
             raise scoring.NotFoundError(f"no evaluation {evaluation_id}")
+        detail = scoring.evaluation_detail(s, uow.settings, evaluation_id, viewer=user.id)
         blind = detail["inspector_id"] is None  # a blind re-reviewer: the inspector stays hidden
-        names = user_names(s)
-        if blind:
-            names.pop(row.inspector_id, None)
+        shown = {a["reviewer_id"] for a in detail["appeals"]} - {None}
+        names = user_names(s, shown - ({row.inspector_id} if blind else set()))
         return {
             "evaluation": detail,
             "card": card.definition,
@@ -51,7 +50,7 @@ def evaluation_page(platform: Platform, user: SessionUser, evaluation_id: int) -
 def _machine(s: Any, evaluation_id: int) -> dict[str, Any]:
     """The machine's suggestions (机器建议) and the inspector's decisions on them, by item."""
     suggestions = autoqa_review.suggestions_for(s, evaluation_id)
-    decisions = autoqa_review.decisions_of(s, evaluation_id)
+    decisions = autoqa_review.decisions_of(s, evaluation_id, suggestions)
     return {
         "suggestions": {
             code: sg.to_dict() | {"shown": sg.shown()} for code, sg in suggestions.items()

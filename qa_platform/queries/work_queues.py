@@ -3,6 +3,7 @@ agent's results — each scoped to what the viewer may see."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -26,8 +27,15 @@ ALL_STATES = (
 )
 
 
-def user_names(s: Session) -> dict[int, str]:
-    return {u.id: u.display_name or u.username for u in s.scalars(select(User))}
+def user_names(s: Session, ids: Iterable[int] | None = None) -> dict[int, str]:
+    """Display names by user id: of ``ids`` only (a page's few people), or of everyone."""
+    stmt = select(User.id, User.display_name, User.username)
+    if ids is not None:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        stmt = stmt.where(User.id.in_(wanted))
+    return {uid: display or username for uid, display, username in s.execute(stmt)}
 
 
 def _eval_list(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -28,12 +29,15 @@ from qa_platform.domain.calls import (
 from qa_platform.domain.errors import Invalid
 from qa_platform.retention import format_classes
 from qa_platform.services.context import Platform
+from qa_platform.services.pipeline import enqueue_calls
 from qa_platform.services.users import ensure_team
 from storage.audit import append_audit
 from storage.blobs import new_blob_id
 from storage.crypto import encrypt_stream, new_data_key
 from storage.models import Call, Recording, Team, User
 from storage.rollups import refresh_calls
+
+log = logging.getLogger(__name__)
 
 MANIFEST_COLUMNS = {"file", *METADATA_FIELDS}
 
@@ -142,9 +146,31 @@ def ingest_file(
         if existing is not None:
             return IngestResult(name, existing, "duplicate")
         _check_external_id(platform, meta, name)
-        return _store(platform, _Checked(path, name, info, digest, meta, actor))
+        result = _store(platform, _Checked(path, name, info, digest, meta, actor))
     except (AudioRejected, IngestRejected, MetadataError) as exc:
         return IngestResult(name, None, "rejected", str(exc))
+    if result.status == "created" and result.call_id is not None:
+        hand_off(platform, result.call_id)
+    return result
+
+
+def hand_off(platform: Platform, call_id: int) -> bool:
+    """Send a just-committed call's first pipeline stage when a broker is configured.
+
+    Returns whether a message went out. In the embedded default (no broker, eager Celery)
+    nothing is sent: an upload never runs speech recognition inside the web request or the
+    ingest command, and ``qa process`` does the work. A broker that is down does not undo the
+    upload: the call is stored and the reconciler (``qa process`` / beat) sends it later.
+    """
+    if platform.settings.eager or platform.dispatch is None:
+        return False
+    try:
+        return bool(enqueue_calls(platform, [call_id]))
+    except Exception:  # the broker's errors vary by transport; the stored call is kept
+        log.exception(
+            "call %s stored; sending its first stage failed, the reconciler will", call_id
+        )
+        return False
 
 
 def _existing_call(platform: Platform, digest: str) -> int | None:

@@ -63,10 +63,24 @@ def _message_deadline(settings: Settings, now: datetime) -> datetime:
 # --------------------------------------------------------------------------- enqueue
 def enqueue_pending(platform: Platform, dispatch: Dispatch | None = None) -> list[int]:
     """Queue every call that needs work; returns their ids. Messages go out after commit."""
+    return _enqueue(platform, None, dispatch)
+
+
+def enqueue_calls(
+    platform: Platform, call_ids: Sequence[int], dispatch: Dispatch | None = None
+) -> list[int]:
+    """Queue just these calls (an upload that was just committed), the same way
+    ``enqueue_pending`` does: job rows first, committed, then the first stage is sent."""
+    return _enqueue(platform, call_ids, dispatch) if call_ids else []
+
+
+def _enqueue(
+    platform: Platform, only: Sequence[int] | None, dispatch: Dispatch | None
+) -> list[int]:
     version = pipeline_version(platform.settings)
     now = platform.clock.now()
     with platform.uow() as uow:
-        call_ids = _calls_needing_work(uow.session, version)
+        call_ids = _calls_needing_work(uow.session, version, only)
         to_send = [
             s
             for cid in call_ids
@@ -77,7 +91,9 @@ def enqueue_pending(platform: Platform, dispatch: Dispatch | None = None) -> lis
     return call_ids
 
 
-def _calls_needing_work(session: Session, version: str) -> list[int]:
+def _calls_needing_work(
+    session: Session, version: str, only: Sequence[int] | None = None
+) -> list[int]:
     fresh = select(Call.id).where(Call.status.in_([CallStatus.INGESTED, CallStatus.QUEUED]))
     retryable = (
         select(Job.call_id)
@@ -88,6 +104,9 @@ def _calls_needing_work(session: Session, version: str) -> list[int]:
             Call.status.in_(WORKABLE_CALLS),
         )
     )
+    if only is not None:
+        fresh = fresh.where(Call.id.in_(list(only)))
+        retryable = retryable.where(Job.call_id.in_(list(only)))
     ids = set(session.scalars(fresh)) | set(session.scalars(retryable))
     return sorted(ids)
 

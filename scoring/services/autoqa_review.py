@@ -197,9 +197,15 @@ def write_decisions(
     session.flush()
 
 
-def decisions_of(session: Session, evaluation_id: int) -> dict[str, SuggestionDecision]:
-    """The stored decisions of an evaluation by item code, with the suggestion they answered."""
-    suggestions = suggestions_for(session, evaluation_id)
+def decisions_of(
+    session: Session,
+    evaluation_id: int,
+    suggestions: Mapping[str, Suggestion] | None = None,
+) -> dict[str, SuggestionDecision]:
+    """The stored decisions of an evaluation by item code, with the suggestion they answered
+    (``suggestions``: this evaluation's current ones when the caller has them already)."""
+    if suggestions is None:
+        suggestions = suggestions_for(session, evaluation_id)
     rows = session.scalars(
         select(SuggestionDecisionRow)
         .where(SuggestionDecisionRow.evaluation_id == evaluation_id)

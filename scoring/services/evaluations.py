@@ -16,7 +16,6 @@ A command takes a storage ``UnitOfWork`` (the database) or any ``EvaluationUnit`
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from collections.abc import Set as AbstractSet
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +25,8 @@ from qa_platform.clock import utc_now
 from qa_platform.domain.errors import Invalid, QaError
 from scoring.scorecard import results_from_mapping
 from scoring.services import autoqa_review
-from scoring.services.common import OPEN_STATES, ConcurrentUpdateError, actor_for, load_user
+from scoring.services.common import ConcurrentUpdateError, load_user
+from scoring.services.evaluation_reads import evaluation_detail, show_evaluation
 from scoring.services.evaluation_unit import (
     EvaluationUnit,
     SqlEvaluationUnit,
@@ -34,27 +34,18 @@ from scoring.services.evaluation_unit import (
     Steps,
     Who,
     apply_steps,
-    workflow_policy,
 )
 from scoring.workflow import (
     APPEAL_REVIEWER_ROLES,
     SYSTEM,
     Actor,
-    Appeal,
     Comment,
     Decision,
     Evaluation,
-    EvaluationVersion,
     State,
     WorkflowEvent,
 )
-from storage.models_scoring import EvaluationRow, ScorecardRow
-from storage.repositories.evaluations import (
-    SqlEvaluationRepository,
-    aware,
-    comment_to_json,
-    results_to_json,
-)
+from storage.models_scoring import EvaluationRow
 from storage.uow import UnitOfWork
 
 __all__ = [
@@ -64,6 +55,7 @@ __all__ = [
     "assign_appeal_reviewer",
     "close_appeal_windows",
     "decide_appeal",
+    "evaluation_detail",
     "file_appeal",
     "list_evaluations",
     "publish_evaluation",
@@ -377,98 +369,6 @@ def close_appeal_windows(uow: UnitOfWork, at: datetime | None = None) -> dict[st
         except (ConcurrentUpdateError, QaError):
             skipped.append(evaluation_id)
     return {"closed": closed, "skipped": skipped}
-
-
-# ------------------------------------------------------------------------------ reads
-def show_evaluation(
-    uow: UnitOfWork, evaluation_id: int, viewer: int | str | None = None
-) -> dict[str, Any]:
-    """An evaluation with its versions and appeals; the inspector is hidden from a blind reviewer."""
-    with uow:
-        s = uow.session
-        policy = workflow_policy(uow.settings)
-        ev = SqlEvaluationRepository(s, policy).get(evaluation_id).evaluation
-        row = s.get(EvaluationRow, evaluation_id)
-        assert row is not None
-        card_row = s.get(ScorecardRow, row.scorecard_id)
-        assert card_row is not None
-        inspector: int | None = row.inspector_id
-        blind = False
-        if viewer is not None:
-            v = actor_for(s, viewer)
-            reviewing = any(a.reviewer_id == v.user_id for a in ev.appeals)
-            blind = policy.blind_review and reviewing and v.user_id != row.inspector_id
-            if blind:
-                inspector = None
-        hidden = {row.inspector_id} if blind else set()
-        return {
-            "evaluation_id": row.id,
-            "call_id": row.call_id,
-            "agent_id": row.agent_id,
-            "inspector_id": inspector,
-            "state": row.state,
-            "row_version": row.row_version,
-            "stream": row.stream,
-            "scorecard": {"name": card_row.name, "version": card_row.version},
-            "published_at": _iso(aware(row.published_at)),
-            "appeal_deadline": _iso(aware(row.appeal_deadline)),
-            "total": row.total,
-            "passed": row.passed,
-            "current_version": row.current_version,
-            "draft": _hide_authors(row.draft, hidden)
-            if row.state in {str(x) for x in OPEN_STATES} | {"submitted"}
-            else None,
-            "versions": [_version_json(v, hidden) for v in ev.versions],
-            "appeals": [_appeal_json(a) for a in ev.appeals],
-        }
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _hide_authors(draft: Any, hidden: AbstractSet[int]) -> Any:
-    """A draft with the comments' ``author_id`` blanked where the author must stay hidden."""
-    if not hidden or not isinstance(draft, dict):
-        return draft
-    comments = [
-        {**c, "author_id": None} if c.get("author_id") in hidden else c
-        for c in draft.get("comments") or []
-    ]
-    return {**draft, "comments": comments}
-
-
-def _version_json(v: EvaluationVersion, hidden: AbstractSet[int] = frozenset()) -> dict[str, Any]:
-    return {
-        "number": v.number,
-        "total": v.score.total if v.score else None,
-        "passed": v.score.passed if v.score else None,
-        "red_line_violations": list(v.score.red_line_violations) if v.score else [],
-        "author_id": None if v.author_id in hidden else v.author_id,
-        "created_at": _iso(v.created_at),
-        "reason": v.reason,
-        "results": results_to_json(v.results),
-        "comments": [
-            {**comment_to_json(c), "author_id": None if c.author_id in hidden else c.author_id}
-            for c in v.comments
-        ],
-    }
-
-
-def _appeal_json(a: Appeal) -> dict[str, Any]:
-    return {
-        "number": a.number,
-        "filed_by": a.filed_by,
-        "filed_at": _iso(a.filed_at),
-        "reason": a.reason,
-        "disputed_items": list(a.disputed_items),
-        "reviewer_id": a.reviewer_id,
-        "decision": str(a.decision) if a.decision else None,
-        "decided_by": a.decided_by,
-        "decided_at": _iso(a.decided_at),
-        "note": a.note,
-        "resulting_version": a.resulting_version,
-    }
 
 
 def list_evaluations(

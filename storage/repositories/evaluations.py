@@ -9,11 +9,11 @@ once exactly one wins. New versions and appeals are appended; stored versions ne
 
 from __future__ import annotations
 
-import json
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any, cast, overload
 
 from sqlalchemy import CursorResult, select, update
@@ -88,14 +88,30 @@ class SqlEvaluationRepository:
 
 
 # ------------------------------------------------------------------------------ scorecards
-@lru_cache(maxsize=64)
-def _card_from_fingerprint(fingerprint: str, definition_json: str) -> Scorecard:
-    return scorecard_from_mapping(json.loads(definition_json))
+_CARDS: OrderedDict[tuple[int, str], Scorecard] = OrderedDict()
+_CARDS_MAX = 256  # scorecard versions kept parsed per process (a centre has a few dozen)
+_CARDS_LOCK = threading.Lock()
 
 
 def card_of_row(row: ScorecardRow) -> Scorecard:
-    """The domain scorecard of a stored version (parsed once per fingerprint)."""
-    return _card_from_fingerprint(row.fingerprint, json.dumps(row.definition, sort_keys=True))
+    """The domain scorecard of a stored version, parsed once per process and version.
+
+    A stored version never changes (a new definition is a new row with its own id and
+    fingerprint), so ``(id, fingerprint)`` names the parsed object: no re-serialising or
+    re-validating the definition on every page or command.
+    """
+    key = (row.id, row.fingerprint)
+    with _CARDS_LOCK:
+        card = _CARDS.get(key)
+        if card is not None:
+            _CARDS.move_to_end(key)
+            return card
+    card = scorecard_from_mapping(row.definition)
+    with _CARDS_LOCK:
+        _CARDS[key] = card
+        while len(_CARDS) > _CARDS_MAX:
+            _CARDS.popitem(last=False)
+    return card
 
 
 def _card(s: Session, scorecard_id: int) -> Scorecard:
