@@ -160,6 +160,10 @@ class Settings:
     # database enforces first); whether a Redis broker without persistence refuses to start.
     broker_delivery_limit: int = 10
     broker_require_persistence: bool = True
+    # RabbitMQ's ``consumer_timeout`` as the server is configured (rabbitmq.conf; seconds, 0 =
+    # off). Before RabbitMQ 3.12 nothing else can raise it, and a task running longer gets its
+    # channel closed and runs again; ``qa worker`` checks it against the hard time limit.
+    broker_consumer_timeout_s: int = 1800
 
     # Observability (docs/deploy.md "Metrics"): /metrics needs this bearer token; without one
     # it answers only requests from the loopback address.
@@ -334,6 +338,12 @@ class Settings:
         if not self.job_max_attempts < self.broker_delivery_limit <= 1000:
             raise SettingsError(
                 "QA_BROKER_DELIVERY_LIMIT must exceed QA_JOB_MAX_ATTEMPTS and be at most 1000"
+            )
+        if not (
+            self.broker_consumer_timeout_s == 0 or 60 <= self.broker_consumer_timeout_s <= 2_000_000
+        ):
+            raise SettingsError(
+                "QA_BROKER_CONSUMER_TIMEOUT_S must be 0 (off) or between 60 and 2000000 seconds"
             )
         if self.metrics_token and len(self.metrics_token) < 16:
             raise SettingsError("QA_METRICS_TOKEN must be at least 16 characters")

@@ -89,6 +89,66 @@ def durable_broker(settings: Settings) -> RedisPersistence | None:
     return found
 
 
+class ConsumerTimeoutTooShort(Invalid):
+    """RabbitMQ would close the channel of a task that runs past its ``consumer_timeout``."""
+
+
+PER_CONSUMER_TIMEOUT_SINCE = (3, 12)  # RabbitMQ honours the x-consumer-timeout argument
+
+
+def consumer_timeout_ms(settings: Settings) -> int:
+    """The acknowledgement timeout the workers ask for on each consumer: the hard time limit
+    plus ten minutes (a task is killed before its delivery times out)."""
+    return (settings.task_hard_time_limit_s + 600) * 1000
+
+
+def rabbitmq_version(url: str, timeout_s: float = 5.0) -> tuple[int, ...]:
+    """The server's version from the AMQP handshake (``(3, 10, 8)``); ``()`` if it says none."""
+    with Connection(url, connect_timeout=timeout_s) as conn:
+        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0)
+        raw = conn.connection.server_properties.get("version", "")
+    text = raw.decode() if isinstance(raw, bytes) else str(raw)
+    parts = []
+    for piece in text.split("."):
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        if not digits:
+            break
+        parts.append(int(digits))
+    return tuple(parts)
+
+
+def check_consumer_timeout(
+    settings: Settings, version: tuple[int, ...] | None = None
+) -> tuple[int, ...] | None:
+    """Check at worker start that RabbitMQ will not cut a long task's delivery.
+
+    From RabbitMQ 3.12 the workers' own ``x-consumer-timeout`` consumer argument decides
+    (``consumer_timeout_ms``); before it, the server's ``consumer_timeout`` does, as
+    ``QA_BROKER_CONSUMER_TIMEOUT_S`` declares it. If that is not above the hard time limit,
+    production refuses to start (``ConsumerTimeoutTooShort``); other modes log a warning.
+    Returns the server version (``None`` for Redis or eager mode).
+    """
+    if settings.broker_kind != "amqp":
+        return None
+    found = rabbitmq_version(settings.broker_url) if version is None else version
+    if found and found >= PER_CONSUMER_TIMEOUT_SINCE:
+        return found
+    declared = settings.broker_consumer_timeout_s
+    if declared == 0 or declared > settings.task_hard_time_limit_s:
+        return found
+    error = ConsumerTimeoutTooShort.of(
+        "broker.consumer_timeout",
+        version=".".join(map(str, found)) or "?",
+        timeout=declared,
+        limit=settings.task_hard_time_limit_s,
+        wanted=consumer_timeout_ms(settings),
+    )
+    if settings.is_production:
+        raise error
+    log.warning("%s", error)
+    return found
+
+
 class BrokerUnavailable(ConnectionError):
     """The broker did not answer; the message names it (without its password)."""
 

@@ -25,6 +25,7 @@ from qa_platform import logs
 from qa_platform.domain.pipeline import QUEUES, STAGES, Stage
 from qa_platform.logs import configure_logging
 from qa_platform.settings import Settings, get_settings
+from storage.broker import consumer_timeout_ms
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +95,16 @@ def task_queues(settings: Settings) -> tuple[Queue, ...]:
         "x-delivery-limit": settings.broker_delivery_limit,
         "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
     }
+    consumer = {"x-consumer-timeout": consumer_timeout_ms(settings)}  # RabbitMQ >= 3.12
     return tuple(
-        Queue(name, exchange, routing_key=name, durable=True, queue_arguments=arguments)
+        Queue(
+            name,
+            exchange,
+            routing_key=name,
+            durable=True,
+            queue_arguments=arguments,
+            consumer_arguments=consumer,
+        )
         for name in QUEUES
     )
 

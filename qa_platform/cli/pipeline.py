@@ -84,9 +84,10 @@ def worker(
             f"unknown queue(s) {unknown or queues!r}; known: {', '.join(QUEUES)}",
             param_hint="--queues",
         )
-    from storage.broker import durable_broker
+    from storage.broker import check_consumer_timeout, durable_broker
 
     durable_broker(plat.settings)  # a Redis without persistence: refused in production
+    check_consumer_timeout(plat.settings)  # RabbitMQ cutting long tasks: refused in production
     argv = _worker_argv(wanted, concurrency, loglevel, hostname, pool) + (
         ["--beat"] if beat else []
     )
