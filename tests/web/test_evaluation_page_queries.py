@@ -72,3 +72,13 @@ def test_a_scorecard_version_is_parsed_once_per_process(app, world, platform, mo
     for _ in range(3):
         assert b.get(url).status_code == 200
     assert len(parsed) == 1, parsed
+
+
+def test_transcript_roles_read_in_chinese_without_the_english_channel_name(app, world):
+    import re
+
+    html = as_user(app, "insp").get(f"/evaluations/{world.evaluation_id}").get_data(as_text=True)
+    who = re.findall(r'<span class="who">([^<]*)</span>', html)
+    assert who, "the page shows no transcript"
+    assert all(w.split(" (")[0] in ("坐席", "客户", "未知") for w in who), who
+    assert not [w for w in who if w.endswith("(agent)") or w.endswith("(customer)")], who
