@@ -11,6 +11,7 @@ from storage import (
     models_scaleout,  # noqa: F401
     models_scopes,  # noqa: F401  (supervision scopes, 0012_scopes)
     models_scoring,  # noqa: F401
+    models_surveys,  # noqa: F401  (satisfaction surveys, 0028_surveys)
     models_web,  # noqa: F401
 )
 from storage.models import Base

@@ -43,6 +43,8 @@ class DailyCallRollup(Base):
     received: Mapped[int] = mapped_column(Integer)
     analysed: Mapped[int] = mapped_column(Integer)
     flagged: Mapped[int] = mapped_column(Integer)
+    rated: Mapped[int] = mapped_column(Integer, default=0)  # a valid satisfaction rating (1–5)
+    satisfied: Mapped[int] = mapped_column(Integer, default=0)  # rated 4 or 5 (满意)
 
 
 class DailyFlagRollup(Base):

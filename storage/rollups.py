@@ -15,10 +15,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, case, delete, distinct, exists, func, insert, literal, select
+from sqlalchemy import Date, and_, case, delete, distinct, exists, func, insert, literal, select
 from sqlalchemy.orm import Session
 
-from qa_platform.domain.calls import CallStatus
+from qa_platform.domain.calls import RATING_MAX, RATING_MIN, SATISFIED_FROM, CallStatus
 from storage.models import Call, CallFlag
 from storage.models_rollups import DailyCallRollup, DailyFlagRollup, RollupState
 
@@ -108,6 +108,14 @@ def _refresh_slice(session: Session, tz: ZoneInfo, day: date, agent_id: int | No
     _count_day(session, tz, day, _agent_is(Call.agent_id, agent_id))
 
 
+def satisfaction_sums() -> tuple[Any, Any]:
+    """SUMs of calls with a valid rating (1–5) and of satisfied ones (4–5), per group."""
+    valid = Call.satisfaction.between(RATING_MIN, RATING_MAX)
+    rated = func.sum(case((valid, 1), else_=0))
+    satisfied = func.sum(case((and_(valid, Call.satisfaction >= SATISFIED_FROM), 1), else_=0))
+    return rated, satisfied
+
+
 def _count_day(session: Session, tz: ZoneInfo, day: date, *where: Any) -> None:
     """INSERT … SELECT the roll-up rows of one local day (optionally one agent's slice)."""
     lo, hi = day_bounds(day, tz)
@@ -117,11 +125,15 @@ def _count_day(session: Session, tz: ZoneInfo, day: date, *where: Any) -> None:
     # EXISTS, not IN (all flags): a slice probes the call_flags.call_id index per call
     has_flag = exists().where(CallFlag.call_id == Call.id)
     flagged = func.sum(case((has_flag, 1), else_=0))
-    calls = select(the_day, *_CELL, func.count(), analysed, flagged).where(*in_day).group_by(*_CELL)
-    cell_cols = ["day", "team_id", "agent_id", "agent_code", "business_type"]
-    session.execute(
-        insert(DailyCallRollup).from_select([*cell_cols, "received", "analysed", "flagged"], calls)
+    rated, satisfied = satisfaction_sums()
+    calls = (
+        select(the_day, *_CELL, func.count(), analysed, flagged, rated, satisfied)
+        .where(*in_day)
+        .group_by(*_CELL)
     )
+    cell_cols = ["day", "team_id", "agent_id", "agent_code", "business_type"]
+    counted = ["received", "analysed", "flagged", "rated", "satisfied"]
+    session.execute(insert(DailyCallRollup).from_select([*cell_cols, *counted], calls))
     flags = (
         select(
             the_day,

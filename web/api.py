@@ -216,3 +216,6 @@ OPENAPI: dict[str, Any] = {
         "/appeals": {"get": _op("Appeals visible to the caller", "any role")},
     },
 }
+
+
+from web import api_surveys  # noqa: E402, F401  (registers POST /surveys on this blueprint)

@@ -123,6 +123,7 @@ def _register() -> None:
         pipeline,
         reports,
         scoring,
+        surveys,
         web,
     )
 
@@ -133,6 +134,7 @@ def _register() -> None:
     main.add_command(reports.report)
     main.add_command(complaints.complaints)
     main.add_command(autoqa.autoqa)
+    main.add_command(surveys.surveys)
     core.users.add_command(web.token_command)
 
 

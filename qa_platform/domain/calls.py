@@ -129,12 +129,25 @@ def _channel(value: str | None) -> int | None:
     return mapping[value.lower()]
 
 
-def _satisfaction(value: str | None) -> int | None:
+RATING_MIN, RATING_MAX = 1, 5  # a satisfaction rating (满意度评分); outside it: not a valid answer
+SATISFIED_FROM = 4  # 4 and 5 count as 满意 (A.1: 表示满意的客户数量)
+
+
+def parse_rating(value: str | None, field: str = "satisfaction") -> int | None:
+    """A rating 1–5 given as text; ``None`` when absent; ``MetadataError`` naming ``field``."""
     if value is None:
         return None
-    if not (value.isascii() and value.isdigit()) or len(value) > 3 or not 1 <= int(value) <= 5:
-        raise MetadataError(f"satisfaction {value[:20]!r} must be an integer from 1 to 5")
+    if (
+        not (value.isascii() and value.isdigit())
+        or len(value) > 3
+        or not RATING_MIN <= int(value) <= RATING_MAX
+    ):
+        raise MetadataError(f"{field} {value[:20]!r} must be an integer from 1 to 5")
     return int(value)
+
+
+def _satisfaction(value: str | None) -> int | None:
+    return parse_rating(value)
 
 
 def _flag(value: str | None) -> bool:

@@ -30,6 +30,7 @@ from storage.models_pipeline import (
     TranscriptSegment,
 )
 from storage.models_scoring import EvaluationCommentRow, EvaluationRow, EvaluationVersionRow
+from storage.models_surveys import SurveyResponseRow
 from storage.rollups import refresh_calls
 
 #: What an erased comment reads afterwards (the row stays: it carries the moment and the item).
@@ -118,7 +119,7 @@ def erase_call_content(session: Session, call_id: int) -> dict[str, int]:
     erased: dict[str, int] = {}
     derived = (TranscriptSegment, Transcript, CallSpeaker, CallFeatures, CallWaveform, CallFlag)
     erased["autoqa_suggestion_decisions"] = _erase_override_reasons(session, call_id)
-    for model in (*derived, AutoEvaluationRow):
+    for model in (*derived, AutoEvaluationRow, SurveyResponseRow):
         result = session.execute(delete(model).where(model.call_id == call_id))
         erased[model.__tablename__] = _rowcount(result)
     erased["evaluation_comments"] = _erase_comments(session, call_id)

@@ -64,6 +64,8 @@ GROUP_COLUMNS = (
     "appeal_rate",
     "appeals_revised",
     "overturn_rate",
+    "customers_rated",
+    "customer_satisfaction_rate",
     "satisfaction_rated",
     "satisfaction_rate",
     "consistency_rate",
@@ -220,6 +222,7 @@ SUMMARY_KEYS = (
     "compliance_accuracy",
     "appeal_rate",
     "overturn_rate",
+    "customer_satisfaction_rate",
     "satisfaction_rate",
     "consistency_rate",
 )

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from qa_platform.domain.calls import SATISFIED_FROM
 from scoring.reports.statistics import MetricsError, mean_ci, pearson, ratio, spearman, wilson
 
 RANDOM = "random"
@@ -31,7 +32,6 @@ CENTRE = "全中心"
 NO_TEAM = "(无班组)"
 NO_AGENT = "(未知坐席)"
 NO_BUSINESS_TYPE = "(未分类)"
-SATISFIED_FROM = 4  # satisfaction 1–5: 4 and 5 count as 满意 (satisfied)
 SCORE_BINS = tuple(range(0, 101, 10))
 DIGITS = 6
 
@@ -50,6 +50,8 @@ class CallCount:
     received: int
     analysed: int
     flagged: int = 0
+    rated: int = 0  # calls whose customer gave a valid rating (survey or ingest metadata)
+    satisfied: int = 0  # of those, rated 4 or 5
 
 
 @dataclass(frozen=True)
@@ -147,12 +149,18 @@ def volume_metrics(calls: Sequence[CallCount], flags: Sequence[FlagCount]) -> di
     by_type: dict[str, int] = defaultdict(int)
     for f in flags:
         by_type[f.flag_type] += f.calls
+    rated = sum(c.rated for c in calls)
+    satisfied = sum(c.satisfied for c in calls)
     return {
         "calls_received": received,
         "calls_analysed": analysed,
         "flagged_calls": flagged,
         "flagged_rate": ratio(flagged, analysed),
         "flagged_by_type": dict(sorted(by_type.items())),
+        # A.1 客户满意度: every customer who gave a valid rating, inspected or not
+        "customers_rated": rated,
+        "customers_satisfied": satisfied,
+        "customer_satisfaction_rate": ratio(satisfied, rated),
     }
 
 
@@ -453,20 +461,24 @@ def rounded(value: Any, digits: int = DIGITS) -> Any:
 
 
 def aggregate_calls(
-    calls: Iterable[tuple[str, str, str, bool, Iterable[str]]],
+    calls: Iterable[tuple[Any, ...]],
 ) -> tuple[list[CallCount], list[FlagCount]]:
-    """Aggregate per-call tuples (team, agent, business type, analysed?, flag types) into counts.
+    """Aggregate per-call tuples (team, agent, business type, analysed?, flag types[, rating])
+    into counts.
 
     The database does the same in SQL (``scoring.reports.queries``); this is for small inputs.
     """
-    cells: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    cells: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
     flag_cells: dict[tuple[str, str, str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for team, agent, btype, analysed, types in calls:
+    for team, agent, btype, analysed, types, *rating in calls:
         cell = cells[(team, agent, btype)]
         types = list(types)
         cell[0] += 1
         cell[1] += int(analysed)
         cell[2] += int(bool(types))
+        if rating and rating[0] is not None:  # an optional sixth field: the call's rating
+            cell[3] += 1
+            cell[4] += int(rating[0] >= SATISFIED_FROM)
         for t in sorted(set(types)):
             flag_cells[(team, agent, btype, t)][0] += 1
             flag_cells[(team, agent, btype, t)][1] += types.count(t)

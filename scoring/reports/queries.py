@@ -100,23 +100,32 @@ def call_counts_stmt(lo: datetime, hi: datetime) -> Any:
     """The SQL of the received/analysed/flagged counts per raw cell (benchmarks EXPLAIN it)."""
     analysed = func.sum(case((Call.status == str(CallStatus.ANALYSED), 1), else_=0))
     flagged = func.sum(case((Call.id.in_(select(CallFlag.call_id)), 1), else_=0))
+    rated, satisfied = rollups.satisfaction_sums()
     return (
-        select(*RAW_CELL, func.count(), analysed, flagged)
+        select(*RAW_CELL, func.count(), analysed, flagged, rated, satisfied)
         .where(_in_period(lo, hi))
         .group_by(*RAW_CELL)
     )
 
 
-def load_call_counts(s: Session, lo: datetime, hi: datetime, names: Names) -> list[CallCount]:
-    """Received, analysed and flagged calls per (team, agent, business type), grouped in SQL."""
-    stmt = call_counts_stmt(lo, hi)
-    cells: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
-    for team, agent_id, code, btype, received, an, fl in s.execute(stmt):
+def _add_counts(
+    cells: dict[tuple[str, str, str], list[int]], names: Names, rows: Iterable[Any]
+) -> list[CallCount]:
+    """Sum (cell…, received, analysed, flagged, rated, satisfied) rows into named cells."""
+    for team, agent_id, code, btype, *counts in rows:
         cell = cells[names.cell(team, agent_id, code, btype)]
-        cell[0] += int(received)
-        cell[1] += int(an or 0)
-        cell[2] += int(fl or 0)
+        for i, value in enumerate(counts):
+            cell[i] += int(value or 0)
     return [CallCount(*key, *value) for key, value in sorted(cells.items())]
+
+
+def _cells() -> dict[tuple[str, str, str], list[int]]:
+    return defaultdict(lambda: [0, 0, 0, 0, 0])
+
+
+def load_call_counts(s: Session, lo: datetime, hi: datetime, names: Names) -> list[CallCount]:
+    """Received, analysed, flagged and rated calls per (team, agent, business type), in SQL."""
+    return _add_counts(_cells(), names, s.execute(call_counts_stmt(lo, hi)))
 
 
 def load_flag_counts(
@@ -160,15 +169,9 @@ def load_rollup_counts(
     r, f = DailyCallRollup, DailyFlagRollup
     in_days = (r.day >= period.start, r.day < period.end)
     cell = (r.team_id, r.agent_id, r.agent_code, r.business_type)
-    stmt = select(*cell, func.sum(r.received), func.sum(r.analysed), func.sum(r.flagged))
-    calls: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
-    for team, agent_id, code, btype, received, an, fl in s.execute(
-        stmt.where(*in_days).group_by(*cell)
-    ):
-        counts = calls[names.cell(team, agent_id, code, btype)]
-        counts[0] += int(received)
-        counts[1] += int(an or 0)
-        counts[2] += int(fl or 0)
+    sums = (r.received, r.analysed, r.flagged, r.rated, r.satisfied)
+    stmt = select(*cell, *(func.sum(c) for c in sums))
+    call_counts = _add_counts(_cells(), names, s.execute(stmt.where(*in_days).group_by(*cell)))
     fcell = (f.team_id, f.agent_id, f.agent_code, f.business_type)
     fstmt = (
         select(*fcell, f.flag_type, f.rule_set_version, func.sum(f.calls), func.sum(f.flags))
@@ -183,7 +186,7 @@ def load_rollup_counts(
         counts[1] += int(n_flags)
         rule_sets.add(rules)
     return (
-        [CallCount(*k, *v) for k, v in sorted(calls.items())],
+        call_counts,
         [FlagCount(*k, *v) for k, v in sorted(flags.items())],
         sorted(rule_sets),
     )

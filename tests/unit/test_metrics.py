@@ -303,3 +303,23 @@ def test_correlation_is_undefined_for_constant_or_short_input():
 def test_score_histogram(report):
     counts = [b["count"] for b in report["score_histogram"]]
     assert counts == [1, 0, 0, 0, 0, 0, 0, 1, 1, 2]  # 0 | 70 | 85 | 90, 95 (100 falls in the last)
+
+
+def test_a1_satisfaction_counts_every_rated_call_apart_from_the_sample():
+    from scoring.reports.metrics import aggregate_calls as count_calls
+    from scoring.reports.metrics import volume_metrics
+
+    # (team, agent, business type, analysed, flag types, rating): 3 of 4 rated, 2 satisfied
+    calls, flags = count_calls(
+        [
+            ("A", "a1", "x", True, [], 5),
+            ("A", "a1", "x", True, [], 4),
+            ("A", "a2", "x", False, [], 2),
+            ("B", "b1", "x", True, [], None),
+        ]
+    )
+    v = volume_metrics(calls, flags)
+    assert (v["customers_rated"], v["customers_satisfied"]) == (3, 2)
+    assert v["customer_satisfaction_rate"] == pytest.approx(2 / 3)
+    v = volume_metrics(*count_calls([("A", "a1", "x", True, [])]))
+    assert v["customers_rated"] == 0 and v["customer_satisfaction_rate"] is None

@@ -95,6 +95,7 @@ TABLE: dict[str, tuple[object, bool]] = {
     "calls.waveform": (ALL, True),
     "api.openapi": (PUBLIC, False),
     "api.upload": (SUP, False),
+    "api.surveys_import": (SUP, False),
     "api.call_status": (ALL, True),
     "api.transcript": (ALL, True),
     "api.flags": (ALL, True),
@@ -341,6 +342,10 @@ REQUESTS: dict[str, Callable[[Objects], Call]] = {
     ),
     "calls.search": lambda o: Call(kw={"query_string": {"agent": "A001"}}),
     "api.upload": _upload,
+    "api.surveys_import": lambda o: Call(
+        form=b"call_external_id,survey_id,rating,answered_at\nNONE,S-1,5,2026-03-02T10:00:00+08:00\n",  # type: ignore[arg-type]
+        kw={"content_type": "text/csv", "csrf_header": True},
+    ),
     "api.evaluation": _eval("published"),
     "reports.compute": lambda o: Call(form={"kind": "monthly", "date": "2026-01-06"}),
     "reports.show": lambda o: Call({"snapshot_id": o.snapshot_id}),
