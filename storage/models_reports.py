@@ -29,7 +29,7 @@ from storage.models import Base, BigId
 
 
 class ReportSnapshot(Base):
-    """One version of the report of one period (kind daily | weekly | monthly)."""
+    """One version of the report of one period (kind daily | weekly | monthly | quarterly | half_yearly)."""
 
     __tablename__ = "report_snapshots"
     __table_args__ = (

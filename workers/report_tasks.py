@@ -32,11 +32,16 @@ QUEUE = "cpu"
 
 
 def beat_schedule() -> dict[str, dict[str, Any]]:
-    """Celery beat entries: daily 01:00, weekly Monday 01:30, monthly on the 1st at 02:00."""
+    """Celery beat entries: daily 01:00, weekly Monday 01:30, monthly on the 1st at 02:00,
+    quarterly on 1 Jan/Apr/Jul/Oct at 02:30, half-yearly on 1 Jan/Jul at 03:00."""
     when = {
         ReportKind.DAILY: crontab(minute=0, hour=1),
         ReportKind.WEEKLY: crontab(minute=30, hour=1, day_of_week="mon"),
         ReportKind.MONTHLY: crontab(minute=0, hour=2, day_of_month="1"),
+        ReportKind.QUARTERLY: crontab(
+            minute=30, hour=2, day_of_month="1", month_of_year="1,4,7,10"
+        ),
+        ReportKind.HALF_YEARLY: crontab(minute=0, hour=3, day_of_month="1", month_of_year="1,7"),
     }
     return {
         f"reports-{kind}": {
@@ -76,7 +81,7 @@ def task_routes() -> dict[str, dict[str, str]]:
 
 
 def register_report_tasks(app: Celery) -> None:
-    """Register ``qa.reports.daily|weekly|monthly`` on ``app``; route them with ``task_routes``."""
+    """Register ``qa.reports.<kind>`` for every report kind on ``app``; route them with ``task_routes``."""
     for kind in ReportKind:
         app.task(
             _make_task(kind),

@@ -1,6 +1,6 @@
 """``qa report``: compute, show, publish and export quality reports (品质日报/周报/月报).
 
-    qa report daily|weekly|monthly [--date D] [--format json|csv|xlsx|pdf] [--out FILE]
+    qa report daily|weekly|monthly|quarterly|half_yearly [--date D] [--format json|csv|xlsx|pdf] [--out FILE]
                                    [--recompute] [--publish --by USER]
     qa report list [--kind K] [--json]
     qa report publish SNAPSHOT_ID --by USER [--json]
@@ -26,7 +26,7 @@ FORMATS = ("json", "csv", "xlsx", "pdf")
 
 @click.group("report")
 def report() -> None:
-    """Quality reports: daily, weekly, monthly snapshots with exports."""
+    """Quality reports: daily, weekly, monthly, quarterly, half-yearly snapshots with exports."""
 
 
 def _today(plat: Any) -> date:
@@ -97,12 +97,13 @@ def _write(snap: dict[str, Any], fmt: str, out: Path | None) -> None:
     )
 
 
-for _kind in ("daily", "weekly", "monthly"):
+KINDS = ("daily", "weekly", "monthly", "quarterly", "half_yearly")
+for _kind in KINDS:
     report.add_command(_period_command(_kind))
 
 
 @report.command("list")
-@click.option("--kind", type=click.Choice(["daily", "weekly", "monthly"]))
+@click.option("--kind", type=click.Choice(KINDS))
 @click.option("--published", is_flag=True, help="Only published versions.")
 @click.option("--json", "as_json", is_flag=True)
 def list_command(kind: str | None, published: bool, as_json: bool) -> None:

@@ -1,6 +1,6 @@
-"""Quality reports (品质日报/周报/月报): periods, metrics, stored snapshots and their exports.
+"""Quality reports (品质日报/周报/月报/季报/半年报): periods, metrics, stored snapshots, exports.
 
-* ``periods``: a day, an ISO week or a month in centre time;
+* ``periods``: a day, an ISO week, a month, a quarter or a half-year in centre time;
 * ``statistics`` and ``metrics``: the figures, pure functions over plain rows;
 * ``queries``: the SQL that loads one period's rows;
 * ``snapshots``: compute, store, list, publish, diff and show a report (provisional → final);
@@ -28,6 +28,7 @@ from scoring.reports.metrics import (
     compute_metrics,
 )
 from scoring.reports.periods import (
+    KIND_NAMES,
     Period,
     PeriodError,
     ReportKind,
@@ -69,6 +70,7 @@ __all__ = [
     "EXPORTS",
     "FINAL",
     "GROUP_COLUMNS",
+    "KIND_NAMES",
     "PROVISIONAL",
     "CallCount",
     "EvaluationFact",

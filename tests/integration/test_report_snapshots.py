@@ -156,3 +156,19 @@ def test_weekly_and_monthly_cover_the_day(world):
         week["payload"]["centre"]["sample_size"] == month["payload"]["centre"]["sample_size"] == 6
     )
     assert week["payload"]["trend"]["previous_label"] == "2026-W09"
+
+
+def test_quarterly_and_half_year_reports_cover_their_months(world):
+    platform, _, _ = world
+    month = compute_report(platform.uow(), "monthly", DAY, now=AFTER_WINDOWS)
+    quarter = compute_report(platform.uow(), "quarterly", DAY, now=AFTER_WINDOWS)
+    half = compute_report(platform.uow(), "half_yearly", DAY, now=AFTER_WINDOWS)
+    assert (quarter["period_label"], half["period_label"]) == ("2026-Q1", "2026-H1")
+    assert quarter["payload"]["title"] == "品质季报 2026-Q1"
+    for snap in (quarter, half):  # the world's calls are all in March 2026
+        assert snap["payload"]["centre"]["calls_received"] == 6
+        assert (
+            snap["payload"]["centre"]["business_accuracy"]
+            == month["payload"]["centre"]["business_accuracy"]
+        )
+    assert quarter["payload"]["trend"]["previous_label"] == "2025-Q4"

@@ -49,8 +49,32 @@ def test_parse_labels_and_reject_nonsense():
     assert parse_period("daily", "2026-11-24").label == "2026-11-24"
     with pytest.raises(PeriodError, match="must be a date"):
         parse_period("daily", "2026-13-40")
-    with pytest.raises(PeriodError, match="daily, weekly or monthly"):
+    with pytest.raises(PeriodError, match="daily, weekly, monthly, quarterly, half_yearly"):
         parse_period("yearly", "2026")
+
+
+def test_quarters_and_half_years_seed_002_5_3():
+    q = parse_period("quarterly", "2026-Q4")
+    assert (q.start, q.end, q.label, q.title) == (
+        date(2026, 10, 1),
+        date(2027, 1, 1),
+        "2026-Q4",
+        "品质季报 2026-Q4",
+    )
+    assert period_for("quarterly", date(2026, 3, 31)).label == "2026-Q1"
+    assert period_for("quarterly", date(2026, 4, 1)).label == "2026-Q2"
+    assert parse_period("quarterly", "2026-05").label == "2026-Q2"  # the quarter of a month
+    assert (
+        q.previous().label == "2026-Q3"
+        and parse_period("quarterly", "2026-Q1").previous().label == "2025-Q4"
+    )
+    h = parse_period("half_yearly", "2026-h2")
+    assert (h.start, h.end, h.title) == (date(2026, 7, 1), date(2027, 1, 1), "品质半年报 2026-H2")
+    assert period_for("half_yearly", date(2026, 6, 30)).label == "2026-H1"
+    assert h.previous().label == "2026-H1" and h.previous().previous().label == "2025-H2"
+    for bad in ("2026-Q5", "2026-Q0", "2026-H3"):
+        with pytest.raises(PeriodError, match="must be a date"):
+            parse_period("quarterly", bad)
 
 
 def test_last_complete_period():
@@ -58,6 +82,8 @@ def test_last_complete_period():
     assert last_complete("daily", today).label == "2026-11-24"
     assert last_complete("weekly", today).label == "2026-W47"
     assert last_complete("monthly", today).label == "2026-10"
+    assert last_complete("quarterly", today).label == "2026-Q3"
+    assert last_complete("half_yearly", today).label == "2026-H1"
 
 
 def test_beat_schedule_and_task_names():
@@ -66,6 +92,8 @@ def test_beat_schedule_and_task_names():
         "qa.reports.daily",
         "qa.reports.weekly",
         "qa.reports.monthly",
+        "qa.reports.quarterly",
+        "qa.reports.half_yearly",
     }
     daily, weekly, monthly = (
         schedule[f"reports-{k}"]["schedule"] for k in ("daily", "weekly", "monthly")
@@ -73,6 +101,9 @@ def test_beat_schedule_and_task_names():
     assert (daily.hour, daily.minute) == ({1}, {0})
     assert weekly.day_of_week == {1}  # Monday
     assert monthly.day_of_month == {1}
+    quarterly, half = (schedule[f"reports-{k}"]["schedule"] for k in ("quarterly", "half_yearly"))
+    assert quarterly.month_of_year == {1, 4, 7, 10} and quarterly.day_of_month == {1}
+    assert half.month_of_year == {1, 7}
     assert all(e["options"]["queue"] == "cpu" for e in schedule.values())
     app = Celery("t", set_as_current=False)
     register_report_tasks(app)

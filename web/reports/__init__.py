@@ -53,6 +53,7 @@ def _index_page() -> str:
         "reports/index.html",
         rows=rows,
         can_compute=not published_only,
+        kind_names={str(k): v for k, v in svc.KIND_NAMES.items()},
         today=_today().isoformat(),
     )
 
