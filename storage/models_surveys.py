@@ -1,4 +1,5 @@
-"""Satisfaction survey answers (满意度回访) imported after the call, by the call's external id.
+"""Centre data that arrives beside the calls: satisfaction survey answers (满意度回访), imported
+after the call by its external id, and business lines (业务条线 → scorecard).
 
 A survey system (SMS, IVR, WeChat) asks the customer after the call and reports later; each
 answer is kept as it arrived (``survey_id`` makes a re-import a no-op), and the call's
@@ -29,3 +30,18 @@ class SurveyResponseRow(Base):
     answered_at: Mapped[datetime]
     imported_at: Mapped[datetime]
     imported_by: Mapped[str] = mapped_column(String(64))
+
+
+class BusinessLineRow(Base):
+    """A business line (业务条线): the scorecard its calls are scored against (seed 002 §5.3).
+
+    Calls carry a ``business_type`` from ingest; a type without a row uses the default
+    scorecard. Sampling assignments, the machine's pre-scoring and therefore the evaluation
+    page and the reports' 业务类型 rows all follow this mapping."""
+
+    __tablename__ = "business_lines"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    business_type: Mapped[str] = mapped_column(String(64), unique=True)
+    scorecard_name: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(64))

@@ -16,6 +16,7 @@ from qa_platform.services import flags as flag_service
 from qa_platform.services.context import Platform
 from scoring import services as scoring
 from scoring.scorecard import scorecard_from_mapping
+from scoring.services import business_lines as scoring_lines
 from web.forms import parse_review_action
 from web.policy import policy, user
 from web.uploads import seed_field, yaml_mapping
@@ -234,3 +235,19 @@ def config_rules() -> Any:
         ), 400
     flash(wb_msg("msg.saved"), "ok")
     return redirect(url_for("supervisor.config"), code=303)
+
+
+@bp.post("/config/lines")
+@policy(roles=SUP)
+def config_line() -> Any:
+    """Set (or, with ``remove``, drop) the scorecard of a business line (业务条线)."""
+    back = url_for("supervisor.config")
+
+    def run() -> None:
+        btype = form_text("business_type")
+        if request.form.get("remove"):
+            scoring_lines.remove_line(platform().uow(), btype, user().id)
+        else:
+            scoring_lines.set_line(platform().uow(), btype, form_text("scorecard"), user().id)
+
+    return act(run, back)

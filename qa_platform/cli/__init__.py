@@ -135,6 +135,7 @@ def _register() -> None:
     main.add_command(complaints.complaints)
     main.add_command(autoqa.autoqa)
     main.add_command(surveys.surveys)
+    main.add_command(surveys.business_lines)
     core.users.add_command(web.token_command)
 
 

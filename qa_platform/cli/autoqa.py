@@ -49,7 +49,8 @@ def rerun_command(
         d,
         as_json,
         f"{d['calls']} calls judged, scorecard {d['scorecard']} v{d['scorecard_version']}, "
-        f"rules {d['rule_set_version']}, {d['seconds']} s",
+        f"rules {d['rule_set_version']}, {d['seconds']} s"
+        + (f"; business lines: {', '.join(d['lines'])}" if d["lines"] else ""),
     )
 
 

@@ -37,3 +37,46 @@ def surveys_import(csv_file: Path, as_json: bool) -> None:
     emit(done.to_dict(lang), as_json, "\n".join([*lines, summary]))
     if counts["rejected"]:
         sys.exit(1)
+
+
+@click.group("business-lines")
+def business_lines() -> None:
+    """Business lines (业务条线): which scorecard scores each business type's calls."""
+
+
+@business_lines.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def lines_list(as_json: bool) -> None:
+    """Every line: business type → scorecard (other types use the default scorecard)."""
+    from scoring.services.business_lines import list_lines
+
+    rows = list_lines(platform().uow())
+    text = "\n".join(f"{r['business_type']}\t{r['scorecard']}" for r in rows)
+    emit(rows, as_json, text or "no business lines: every call uses the default scorecard")
+
+
+@business_lines.command("set")
+@click.argument("business_type")
+@click.argument("scorecard")
+@click.option("--by", "actor", required=True, help="Supervisor or admin username.")
+@click.option("--json", "as_json", is_flag=True)
+def lines_set(business_type: str, scorecard: str, actor: str, as_json: bool) -> None:
+    """Score BUSINESS_TYPE's calls against the active scorecard SCORECARD (by name)."""
+    from scoring.services.business_lines import set_line
+
+    row = set_line(platform().uow(), business_type, scorecard, actor)
+    emit(row, as_json, f"{row['business_type']} → {row['scorecard']}")
+
+
+@business_lines.command("remove")
+@click.argument("business_type")
+@click.option("--by", "actor", required=True, help="Supervisor or admin username.")
+@click.option("--json", "as_json", is_flag=True)
+def lines_remove(business_type: str, actor: str, as_json: bool) -> None:
+    """Remove a line: its calls go back to the default scorecard."""
+    from scoring.services.business_lines import remove_line
+
+    removed = remove_line(platform().uow(), business_type, actor)
+    emit({"removed": removed}, as_json, "removed" if removed else "no such business line")
+    if not removed:
+        sys.exit(1)

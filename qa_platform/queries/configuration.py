@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from qa_platform.services import flags as flag_service
 from qa_platform.services.context import Platform
+from scoring.services.business_lines import list_lines
 from storage.models import CallFlag
 from storage.models_scoring import ScorecardRow
 
@@ -35,4 +36,10 @@ def config_versions(platform: Platform) -> dict[str, Any]:
     ]
     active = next((r["version"] for r in rule_sets if r["active"]), None)
     active_yaml = flag_service.show_rule_set(platform, active)["yaml"] if active else ""
-    return {"scorecards": cards, "rule_sets": rule_sets, "active_rule_yaml": active_yaml}
+    return {
+        "scorecards": cards,
+        "scorecard_names": sorted({c["name"] for c in cards if c["active"]}),
+        "business_lines": list_lines(platform.uow()),
+        "rule_sets": rule_sets,
+        "active_rule_yaml": active_yaml,
+    }

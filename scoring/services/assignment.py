@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from qa_platform.clock import utc_now
 from scoring.assignment import CallToAssign, Inspector, assign_calls
+from scoring.services.business_lines import business_lines
 from scoring.services.common import OPEN_STATES, actor_for, audit, require_supervisor
 from scoring.services.evaluation_unit import SqlEvaluationUnit, Steps, apply_steps
 from scoring.services.scorecards import scorecard_row
@@ -52,25 +53,31 @@ def assign_run(
         s = uow.session
         by = actor_for(s, actor)
         require_supervisor(by, "assign calls")
-        card_row = scorecard_row(s, scorecard)
+        lines = business_lines(s)  # a call's business line decides its scorecard (业务条线)
+        fixed = scorecard_row(s, scorecard) if scorecard is not None else None
+        cards: dict[str | None, Any] = {}
         rows = s.execute(
-            select(SampledItemRow, Call.agent_id, Call.team_id)
+            select(SampledItemRow, Call.agent_id, Call.team_id, Call.business_type)
             .join(Call, Call.id == SampledItemRow.call_id)
             .outerjoin(EvaluationRow, EvaluationRow.sampled_item_id == SampledItemRow.id)
             .where(SampledItemRow.run_id == run_id, EvaluationRow.id.is_(None))
         ).all()
-        skipped = [item.call_id for item, agent, _ in rows if agent is None]
-        todo = {item.call_id: (item, agent) for item, agent, _ in rows if agent is not None}
+        skipped = [item.call_id for item, agent, _, _ in rows if agent is None]
+        todo = {item.call_id: (item, agent, bt) for item, agent, _, bt in rows if agent is not None}
         calls = [
             CallToAssign(item.call_id, agent, team)
-            for item, agent, team in rows
+            for item, agent, team, _ in rows
             if agent is not None
         ]
         mapping = assign_calls(
             calls, _inspectors(s, inspector_ids), exclude_own_team, _open_load(s)
         )
         for call_id, inspector_id in mapping.items():
-            item, agent = todo[call_id]
+            item, agent, business_type = todo[call_id]
+            name = lines.get(business_type or "")
+            if name not in cards:
+                cards[name] = fixed or scorecard_row(s, name)
+            card_row = cards[name]
             ev = EvaluationRow(
                 call_id=call_id,
                 sampled_item_id=item.id,
@@ -94,7 +101,12 @@ def assign_run(
                 "evaluation.assign",
                 "evaluation",
                 ev.id,
-                {"call_id": call_id, "inspector_id": inspector_id, "run_id": run_id},
+                {
+                    "call_id": call_id,
+                    "inspector_id": inspector_id,
+                    "run_id": run_id,
+                    "scorecard": f"{card_row.name}:v{card_row.version}",
+                },
                 at,
             )
         uow.commit()

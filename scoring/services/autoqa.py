@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, insert, or_, select
 from sqlalchemy.orm import Session
 
 from qa_platform.clock import utc_now
@@ -30,6 +30,7 @@ from qa_platform.services.flags import active_rule_set, load_analyses
 from scoring.call_metrics import CallMetrics, measure
 from scoring.judges import AutoEvaluation, judge
 from scoring.scorecard import Scorecard, default_scorecard
+from scoring.services.business_lines import business_lines
 from scoring.services.scorecards import card_of_row, scorecard_row, store_scorecard
 from storage.audit import append_audit
 from storage.models import Call, CallFlag
@@ -62,8 +63,11 @@ def evaluate_call(
 ) -> AutoEvaluation:
     """Judge one call and upsert its auto evaluation (the pipeline stage; safe to run twice)."""
     with platform.uow() as uow:
-        if uow.session.get(Call, call_id) is None:
+        call = uow.session.get(Call, call_id)
+        if call is None:
             raise CallNotFound(f"no call {call_id}")
+        if scorecard is None:  # the call's business line (业务条线) decides, else the default
+            scorecard = business_lines(uow.session).get(call.business_type or "")
         versions = current_versions(uow.session, scorecard)
         result = evaluate_batch(uow.session, [call_id], versions)[call_id]
         uow.commit()
@@ -199,6 +203,7 @@ class AutoRerunResult:
     rule_set_version: str
     calls: int
     seconds: float
+    lines: tuple[str, ...] = ()  # business lines' scorecards judged too ("name:vN")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -207,6 +212,7 @@ class AutoRerunResult:
             "rule_set_version": self.rule_set_version,
             "calls": self.calls,
             "seconds": round(self.seconds, 3),
+            "lines": list(self.lines),
         }
 
 
@@ -224,27 +230,64 @@ def rerun(
     ``everything``). Each batch is one transaction: a call has its old row or its new one."""
     began = time.perf_counter()
     with platform.uow() as uow:
-        versions = current_versions(uow.session, scorecard)
-        ids = list(uow.session.scalars(_affected(versions, since, everything)))
+        todo = [
+            (versions, list(uow.session.scalars(_affected(versions, since, everything, only, out))))
+            for versions, only, out in _groups(uow.session, scorecard)
+        ]
         uow.commit()
-    for start in range(0, len(ids), batch_size):
-        with platform.uow() as uow:
-            batch = ids[start : start + batch_size]
-            evaluate_batch(uow.session, batch, versions, reuse_metrics=True)
-            uow.commit()
+    for versions, ids in todo:
+        for start in range(0, len(ids), batch_size):
+            with platform.uow() as uow:
+                batch = ids[start : start + batch_size]
+                evaluate_batch(uow.session, batch, versions, reuse_metrics=True)
+                uow.commit()
+    versions = todo[0][0]
     result = AutoRerunResult(
         versions.card.name,
         versions.card.version,
         versions.rules.version,
-        len(ids),
+        sum(len(ids) for _v, ids in todo),
         time.perf_counter() - began,
+        tuple(f"{v.card.name}:v{v.card.version}" for v, _ids in todo[1:]),
     )
     _audit_rerun(platform, actor, result, since)
     return result
 
 
-def _affected(versions: Versions, since: datetime | None, everything: bool) -> Any:
+def _groups(
+    session: Session, scorecard: str | None
+) -> list[tuple[Versions, Sequence[str] | None, Sequence[str]]]:
+    """(versions, only these business types, not these) per scorecard to judge with: the named
+    one for every call; else the default for calls outside any business line, then each
+    line's scorecard for its types."""
+    default = current_versions(session, scorecard)
+    if scorecard is not None:
+        return [(default, None, ())]
+    by_card: dict[str, list[str]] = {}
+    for btype, name in sorted(business_lines(session).items()):
+        if name != default.card.name:
+            by_card.setdefault(name, []).append(btype)
+    mapped = [t for types in by_card.values() for t in types]
+    groups: list[tuple[Versions, Sequence[str] | None, Sequence[str]]] = [(default, None, mapped)]
+    for name, types in sorted(by_card.items()):
+        groups.append((current_versions(session, name), types, ()))
+    return groups
+
+
+def _affected(
+    versions: Versions,
+    since: datetime | None,
+    everything: bool,
+    only: Sequence[str] | None = None,
+    excluded: Sequence[str] = (),
+) -> Any:
     query = select(Call.id).where(Call.status == CallStatus.ANALYSED).order_by(Call.id)
+    if only is not None:
+        query = query.where(Call.business_type.in_(list(only)))
+    if excluded:
+        query = query.where(
+            or_(Call.business_type.is_(None), Call.business_type.not_in(list(excluded)))
+        )
     if since is not None:
         query = query.where(Call.started_at >= since)
     if everything:

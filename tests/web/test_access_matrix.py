@@ -77,6 +77,7 @@ TABLE: dict[str, tuple[object, bool]] = {
     "supervisor.config": (SUP, False),
     "supervisor.config_scorecard": (SUP, False),
     "supervisor.config_rules": (SUP, False),
+    "supervisor.config_line": (SUP, False),
     "agent.results": ({G}, False),
     "agent.result": ({G}, True),
     "agent.appeal": ({G}, True),
@@ -323,6 +324,7 @@ REQUESTS: dict[str, Callable[[Objects], Call]] = {
     "supervisor.calibration_show": lambda o: Call({"session_id": o.session_id}),
     "supervisor.config_scorecard": lambda o: Call(form={"scorecard_yaml": _scorecard_yaml()}),
     "supervisor.config_rules": lambda o: Call(form={"rules_yaml": _rules_yaml(o)}),
+    "supervisor.config_line": lambda o: Call(form={"business_type": "理赔", "remove": "1"}),
     "agent.result": _eval("published"),
     "agent.appeal": _eval(
         "published", lambda o: {"reason": "已核验身份", "items": ["identity_check"]}
