@@ -5,9 +5,11 @@ N/A (不适用), and a category that feeds report metrics. A red-line item (红�
 violation: any violation zeroes the whole score.
 
 Score = 100 · Σ wᵢ·sᵢ / Σ wᵢ·pᵢ over applicable (non-N/A) scored items, 0 on a red-line
-violation. ``passed`` = no red line and score ≥ pass mark. Per category, ``has_error`` says
-whether any item of that category lost points or was violated; 业务准确率 (business accuracy)
-and 合规准确率 (compliance accuracy) of Appendix A count calls without such an error.
+violation. ``passed`` = no red line and score ≥ pass mark. Per category, ``category_errors``
+says whether the call had a 差错 (error) there; 业务准确率 and 合规准确率 of Appendix A count
+calls without one. A 差错 is a violated red line, or a scored item marked ``error: true`` that
+fell below ``error_below`` points (default: lost any point). A scorecard that marks no item
+keeps the older reading — any lost point of the category counts (docs/metrics.md).
 """
 
 from __future__ import annotations
@@ -59,6 +61,8 @@ class ScorecardItem:
     red_line: bool = False
     description: str = ""
     auto: AutoJudge | None = None
+    error: bool = False  # 差错标记: losing points here is an error (业务/合规差错)
+    error_below: float | None = None  # with ``error``: a score below this is the error
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,11 @@ class Scorecard:
         )
 
     @property
+    def marks_errors(self) -> bool:
+        """Whether the scorecard says which items are 差错 (else: any lost point counts)."""
+        return any(item.error for item in self.items)
+
+    @property
     def judged_items(self) -> tuple[ScorecardItem, ...]:
         """The items the machine judges (``auto`` declared and not ``none``)."""
         return tuple(item for item in self.items if item.auto is not None)
@@ -161,7 +170,7 @@ class Scorecard:
         total = 0.0 if violations else round(100.0 * earned / possible, 4)
         passed = not violations and total >= self.pass_mark
         cats = _category_scores(self.items, by_code)
-        errors = _category_errors(self.items, by_code)
+        errors = _category_errors(self.items, by_code, self.marks_errors)
         return ScoreResult(total, passed, violations, cats, errors, possible, earned)
 
     def check_results(
@@ -247,18 +256,30 @@ def _category_scores(
 
 
 def _category_errors(
-    items: tuple[ScorecardItem, ...], by_code: Mapping[str, ItemResult]
+    items: tuple[ScorecardItem, ...], by_code: Mapping[str, ItemResult], marked: bool = False
 ) -> dict[str, bool]:
     errors = {str(cat): False for cat in Category}
     for item in items:
         result = by_code.get(item.code)
-        if result is None:
-            continue
-        lost = item.red_line and result.violated
-        lost = lost or (not item.red_line and not result.na and (result.score or 0) < item.points)
-        if lost:
+        if result is not None and is_error(item, result, marked):
             errors[str(item.category)] = True
     return errors
+
+
+def is_error(item: ScorecardItem, result: ItemResult, marked: bool) -> bool:
+    """Whether this item's result is a 差错: a violated red line; else, on a scorecard that
+    marks its error items, a marked item below its error line; on one that marks none, any
+    lost point."""
+    if item.red_line:
+        return result.violated
+    if result.na or result.score is None:
+        return False
+    if not marked:
+        return result.score < item.points
+    if not item.error:
+        return False
+    line = item.points if item.error_below is None else item.error_below
+    return result.score < line
 
 
 # --------------------------------------------------------------------------------------
@@ -323,15 +344,31 @@ def _item_from(data: object) -> ScorecardItem:
         red_line=boolean(where, "red_line", data.get("red_line", False)),
         description=text(where, "description", data.get("description", ""), 2000, required=False),
         auto=judge_from(code, data.get("auto")),
+        error=boolean(where, "error", data.get("error", False)),
+        error_below=_error_below(where, data),
     )
 
 
+def _error_below(where: str, data: Mapping[str, Any]) -> float | None:
+    if data.get("error_below") is None:
+        return None
+    if not data.get("error"):
+        raise ScorecardError(f"{where}: error_below needs error: true")
+    points = number(where, "points", data.get("points", 0.0), 0, MAX_POINTS)
+    return number(where, "error_below", data["error_below"], 0, points)
+
+
 def _without_empty_auto(data: dict[str, Any]) -> dict[str, Any]:
-    """The scorecard dict with ``auto`` dropped where it is None (the pre-judge form)."""
+    """The scorecard dict with ``auto`` dropped where it is None and the 差错 marks where
+    unset (the earlier forms: stored versions keep their fingerprints)."""
     for section in data["sections"]:
         for item in section["items"]:
             if item.get("auto", ()) is None:
                 del item["auto"]
+            if item.get("error") is False:
+                del item["error"]
+            if "error_below" in item and item["error_below"] is None:
+                del item["error_below"]
     return data
 
 
@@ -396,6 +433,7 @@ __all__ = [
     "ScorecardItem",
     "Section",
     "default_scorecard",
+    "is_error",
     "load_scorecard",
     "results_from_mapping",
     "scorecard_from_mapping",

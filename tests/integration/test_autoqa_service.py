@@ -71,7 +71,7 @@ def test_the_stage_stores_the_judgement_and_call_show_prints_it(
     STAGE_WORK["autoqa"].compute(platform, call_id)
     shown = show_call(platform, call_id)["auto_evaluation"]
     assert set(shown) == {"scorecard", "version", "total", "passed", "items"}
-    assert (shown["scorecard"], shown["version"]) == ("insurance_phone_default", 2)
+    assert (shown["scorecard"], shown["version"]) == ("insurance_phone_default", 3)
     items = {i["code"]: i for i in shown["items"]}
     greeting = items["greeting_agent_id"]
     assert greeting["judged"] and greeting["score"] == 3.0 and greeting["points"] == 6.0
@@ -152,7 +152,7 @@ def test_rerun_judges_only_affected_calls_and_a_new_rule_set_adds_rows(
     later = add_call(platform, agent, None, status="queued", started_at=T0 + timedelta(days=3))
     analyse_call(platform, later, [])
     out = qa("autoqa", "rerun", "--json")
-    assert out["calls"] == 2 and out["scorecard_version"] == 2
+    assert out["calls"] == 2 and out["scorecard_version"] == 3
     assert qa("autoqa", "rerun", "--json")["calls"] == 0  # nothing changed: nothing to do
     since = (T0 + timedelta(days=2)).strftime("%Y-%m-%d")
     assert qa("autoqa", "rerun", "--all", "--since", since, "--json")["calls"] == 1
@@ -182,11 +182,11 @@ def test_a_new_scorecard_version_is_rerun_with_the_stored_metrics(
     platform: Platform, call_id: int
 ) -> None:
     autoqa.evaluate_call(platform, call_id)
-    data = scorecard_to_mapping(default_scorecard()) | {"version": 3}
+    data = scorecard_to_mapping(default_scorecard()) | {"version": 4}
     closing = next(i for s in data["sections"] for i in s["items"] if i["code"] == "closing_phrase")
     closing["auto"] = {"flags": ["missing_closing", "missing_agent_id"], "deduct": 1}
     svc.ensure_scorecard(platform.uow(), scorecard_from_mapping(data))
-    assert qa("autoqa", "rerun", "--json")["scorecard_version"] == 3
+    assert qa("autoqa", "rerun", "--json")["scorecard_version"] == 4
     old, new = rows(platform)
     assert new.metrics == old.metrics and new.scorecard_id != old.scorecard_id
     items = {i["code"]: i for i in show_call(platform, call_id)["auto_evaluation"]["items"]}

@@ -48,7 +48,7 @@ def test_report_is_stored_provisional_with_its_inputs(world):
     # 3 of 6 lost points on answer_accuracy (a business-accuracy item): 业务准确率 = 3/6
     assert centre["business_accuracy"] == 0.5
     assert centre["flagged_by_type"] == {"long_silence": 1}
-    assert snap["inputs"]["scorecards"] == ["insurance_phone_default:v2"]
+    assert snap["inputs"]["scorecards"] == ["insurance_phone_default:v3"]
     assert snap["inputs"]["rule_sets"] == ["rules-v1"]
     assert snap["payload"]["pending_evaluations"] == 6  # every window is still open
 

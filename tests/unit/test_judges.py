@@ -183,7 +183,7 @@ def test_judges_round_trip_through_the_stored_mapping() -> None:
 
 def test_the_default_card_judges_the_script_items_and_the_red_lines() -> None:
     c = default_scorecard()
-    assert c.version == 2
+    assert c.version == 3
     judged = {i.code: i.auto for i in c.judged_items}
     assert judged["greeting_agent_id"].flags == ("missing_greeting", "missing_agent_id")
     assert judged["identity_check"].flags == ("missing_identity_check",)

@@ -187,3 +187,71 @@ def test_load_scorecard_names_the_file(tmp_path) -> None:
     bad.write_text("name: x\nversion: 1\nsections: []\n", encoding="utf-8")
     with pytest.raises(ScorecardError, match=r"card.yaml: .*scored"):
         load_scorecard(bad)
+
+
+# ----------------------------------------------------------------- 差错 (issue 14 item 8)
+def _errors_card(marks: dict[str, dict] | None = None):
+    items = [
+        {"code": "accuracy", "title": "解答准确", "category": "business_accuracy", "points": 20},
+        {"code": "complete", "title": "解答完整", "category": "business_accuracy", "points": 10},
+        {"code": "identity", "title": "身份核验", "category": "compliance", "points": 10},
+        {"code": "leak", "title": "泄露信息", "category": "compliance", "red_line": True},
+    ]
+    for item in items:
+        item.update((marks or {}).get(item["code"], {}))
+    return scorecard_from_mapping(
+        {"name": "e", "version": 1, "sections": [{"code": "s", "title": "s", "items": items}]}
+    )
+
+
+def _errors(card, **scores):
+    results = [
+        ItemResult("accuracy", score=scores.get("accuracy", 20)),
+        ItemResult("complete", score=scores.get("complete", 10)),
+        ItemResult("identity", score=scores.get("identity", 10)),
+        ItemResult("leak", violated=scores.get("leak", False)),
+    ]
+    return dict(card.score(results).category_errors)
+
+
+def test_a_marked_scorecard_counts_only_marked_items_and_red_lines_as_errors():
+    card = _errors_card(
+        {"accuracy": {"error": True}, "identity": {"error": True, "error_below": 5}}
+    )
+    assert card.marks_errors
+    # losing 3 points of 解答完整 is a lower score, not a 业务差错
+    assert _errors(card, complete=7)["business_accuracy"] is False
+    assert _errors(card, accuracy=19)["business_accuracy"] is True
+    # identity is an error only below its error line (5 of 10)
+    assert _errors(card, identity=5)["compliance"] is False
+    assert _errors(card, identity=4)["compliance"] is True
+    # a violated red line is always an error of its category
+    assert _errors(card, leak=True)["compliance"] is True
+
+
+def test_an_unmarked_scorecard_keeps_the_any_lost_point_reading():
+    card = _errors_card()
+    assert not card.marks_errors
+    assert _errors(card, complete=7)["business_accuracy"] is True
+
+
+def test_error_marks_are_checked_and_unset_marks_keep_old_fingerprints():
+    with pytest.raises(ScorecardError, match="error_below needs error"):
+        _errors_card({"accuracy": {"error_below": 10}})
+    with pytest.raises(ScorecardError, match="error_below"):
+        _errors_card({"accuracy": {"error": True, "error_below": 25}})  # above the points
+    with pytest.raises(ScorecardError, match="error"):
+        _errors_card({"accuracy": {"error": "yes"}})
+    plain = _errors_card()
+    again = scorecard_from_mapping(scorecard_to_mapping(plain))
+    assert again.fingerprint == plain.fingerprint
+    assert "error" not in scorecard_to_mapping(plain)["sections"][0]["items"][0]
+    marked = _errors_card({"accuracy": {"error": True}})
+    assert marked.fingerprint != plain.fingerprint
+    assert scorecard_from_mapping(scorecard_to_mapping(marked)) == marked
+
+
+def test_the_default_scorecard_marks_the_seed_errors():
+    card = default_scorecard()
+    marked = {i.code for i in card.items if i.error}
+    assert marked == {"answer_accuracy", "identity_check", "sales_disclosure"}
