@@ -79,7 +79,18 @@ def _production_serving(app: Flask) -> None:
 
 
 def _blueprints() -> list[tuple[Any, str | None]]:
-    from web import admin, agent, api, auth, calls, complaints, inspector, reports, supervisor
+    from web import (
+        admin,
+        agent,
+        api,
+        auth,
+        calls,
+        complaints,
+        dashboard,
+        inspector,
+        reports,
+        supervisor,
+    )
 
-    modules = (auth, inspector, supervisor, agent, admin, calls, api, complaints)
+    modules = (auth, inspector, supervisor, agent, admin, calls, api, complaints, dashboard)
     return [(m.bp, None) for m in modules] + [(reports.bp, "/reports")]

@@ -19,8 +19,8 @@ from web.views import platform
 
 bp = Blueprint("auth", __name__)
 HOME = {
-    "inspector": "inspector.queue",
-    "supervisor": "supervisor.review",
+    "inspector": "dashboard.inspector",
+    "supervisor": "dashboard.supervisor",
     "agent": "agent.results",
     "admin": "admin.users_page",
 }

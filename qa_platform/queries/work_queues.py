@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from qa_platform.services.access import scope_evaluations
 from qa_platform.services.auth import SessionUser
 from qa_platform.services.context import Platform
-from storage.models import Call, User
+from storage.models import Call, Team, User
 from storage.models_scoring import AppealRow, EvaluationRow
 
 ALL_STATES = (
@@ -39,13 +39,14 @@ def user_names(s: Session, ids: Iterable[int] | None = None) -> dict[int, str]:
 
 
 def _eval_list(
-    s: Session, user: SessionUser, *where: Any, limit: int = 200
+    s: Session, user: SessionUser, *where: Any, limit: int = 200, newest_first: bool = False
 ) -> list[dict[str, Any]]:
+    order = EvaluationRow.id.desc() if newest_first else EvaluationRow.id
     stmt = (
         select(EvaluationRow, Call)
         .join(Call, Call.id == EvaluationRow.call_id)
         .where(*where)
-        .order_by(EvaluationRow.id)
+        .order_by(order)
         .limit(limit)
     )
     names = user_names(s)
@@ -110,3 +111,18 @@ def agent_results(platform: Platform, user: SessionUser) -> list[dict[str, Any]]
     """The agent's published results (我的质检结果)."""
     with platform.uow() as uow:
         return _eval_list(uow.session, user, EvaluationRow.agent_id == user.id)
+
+
+def evaluations_of(
+    platform: Platform, user: SessionUser, team: str | None = None, agent: str | None = None
+) -> list[dict[str, Any]]:
+    """Evaluations ``user`` may see of one agent team (by name) or one agent (by agent code),
+    newest first (the dashboard's drill-down)."""
+    with platform.uow() as uow:
+        where: list[Any] = []
+        if team:
+            where.append(Call.team_id.in_(select(Team.id).where(Team.name == team)))
+        if agent:  # the code on the call, or the code of the agent the call was assigned to
+            agents = select(User.id).where(User.agent_code == agent)
+            where.append(or_(Call.agent_code == agent, Call.agent_id.in_(agents)))
+        return _eval_list(uow.session, user, *where, limit=500, newest_first=True)
