@@ -58,6 +58,9 @@ TABLE: dict[str, tuple[object, bool]] = {
     "auth.set_lang": (PUBLIC, False),
     "auth.logout": (ALL, False),
     "inspector.queue": ({INS}, False),
+    "dashboard.supervisor": (SUP, False),
+    "dashboard.evaluations": (SUP, False),
+    "dashboard.inspector": ({INS}, False),
     "inspector.evaluation": (STAFF, True),
     "inspector.save": ({INS}, True),
     "inspector.comment": ({INS}, True),
@@ -343,6 +346,7 @@ REQUESTS: dict[str, Callable[[Objects], Call]] = {
         form={"call_id": o.world.other_call_id, "klass": "complaint"}
     ),
     "calls.search": lambda o: Call(kw={"query_string": {"agent": "A001"}}),
+    "dashboard.evaluations": lambda o: Call(kw={"query_string": {"team": "一组"}}),
     "api.upload": _upload,
     "api.surveys_import": lambda o: Call(
         form=b"call_external_id,survey_id,rating,answered_at\nNONE,S-1,5,2026-03-02T10:00:00+08:00\n",  # type: ignore[arg-type]
