@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 from qa_platform.queries.work_queues import inspector_queue
 from qa_platform.services.auth import SessionUser
 from qa_platform.services.context import Platform
-from scoring.calibration import CalibrationError, CalibrationScore, analyse_session
+from scoring.calibration import CalibrationError, analyse_session
+from scoring.services.calibration import session_scores
 from storage.models import AuditEvent
-from storage.models_scoring import CalibrationScoreRow, CalibrationSessionRow, EvaluationRow
+from storage.models_scoring import CalibrationSessionRow, EvaluationRow
 
 RECENT_SESSIONS = 10
 
@@ -109,17 +110,7 @@ def _sessions(s: Session, inspector_id: int) -> list[MySession]:
 
 
 def _mine(s: Session, row: CalibrationSessionRow, inspector_id: int) -> MySession:
-    scores = s.scalars(
-        select(CalibrationScoreRow).where(CalibrationScoreRow.session_id == row.id)
-    ).all()
-    participants = [
-        CalibrationScore(x.inspector_id, x.call_id, x.item_code, x.value)
-        for x in scores
-        if not x.is_reference
-    ]
-    reference = {
-        (x.call_id, x.item_code): x.value for x in scores if x.is_reference and x.value is not None
-    }
+    participants, reference = session_scores(s, row.id)
     try:
         report = analyse_session(participants, reference or None)
     except CalibrationError:  # nobody has scored yet

@@ -23,7 +23,7 @@ from sqlalchemy import BigInteger, and_, case, cast, distinct, func, select, tex
 from sqlalchemy.orm import Session
 
 from qa_platform.domain.calls import CallStatus
-from scoring.calibration import CalibrationError, CalibrationScore, analyse_session
+from scoring.calibration import CalibrationError, analyse_session
 from scoring.reports.metrics import (
     NO_AGENT,
     NO_BUSINESS_TYPE,
@@ -36,12 +36,12 @@ from scoring.reports.metrics import (
     ReportInputs,
 )
 from scoring.reports.periods import Period
+from scoring.services.calibration import session_scores
 from storage import rollups
 from storage.models import Call, CallFlag, Team, User
 from storage.models_rollups import DailyCallRollup, DailyFlagRollup
 from storage.models_scoring import (
     AppealRow,
-    CalibrationScoreRow,
     CalibrationSessionRow,
     EvaluationRow,
     EvaluationVersionRow,
@@ -367,17 +367,7 @@ def load_agreements(s: Session, lo: datetime, hi: datetime) -> list[InspectorAgr
 
 
 def _session_deviations(s: Session, session_id: int) -> list[Any]:
-    rows = list(
-        s.scalars(select(CalibrationScoreRow).where(CalibrationScoreRow.session_id == session_id))
-    )
-    scores = [
-        CalibrationScore(r.inspector_id, r.call_id, r.item_code, r.value)
-        for r in rows
-        if not r.is_reference
-    ]
-    reference = {
-        (r.call_id, r.item_code): r.value for r in rows if r.is_reference and r.value is not None
-    }
+    scores, reference = session_scores(s, session_id)
     try:
         return list(analyse_session(scores, reference or None).inspectors)
     except CalibrationError:

@@ -176,19 +176,7 @@ def calibration_report(uow: UnitOfWork, session_id: int) -> dict[str, Any]:
     with uow:
         s = uow.session
         row = _calibration(s, session_id)
-        scores = s.scalars(
-            select(CalibrationScoreRow).where(CalibrationScoreRow.session_id == session_id)
-        ).all()
-        participants = [
-            CalibrationScore(x.inspector_id, x.call_id, x.item_code, x.value)
-            for x in scores
-            if not x.is_reference
-        ]
-        reference = {
-            (x.call_id, x.item_code): x.value
-            for x in scores
-            if x.is_reference and x.value is not None
-        }
+        participants, reference = session_scores(s, session_id)
         report = analyse_session(participants, reference or None)
         data = {
             "session_id": session_id,
@@ -202,3 +190,22 @@ def calibration_report(uow: UnitOfWork, session_id: int) -> dict[str, Any]:
         )
         uow.commit()
         return data
+
+
+def session_scores(
+    s: Session, session_id: int
+) -> tuple[list[CalibrationScore], dict[tuple[int, str], float]]:
+    """A calibration session's scores: the participants' and the reference (标准答案) by
+    (call, item), as ``analyse_session`` takes them."""
+    rows = s.scalars(
+        select(CalibrationScoreRow).where(CalibrationScoreRow.session_id == session_id)
+    ).all()
+    participants = [
+        CalibrationScore(x.inspector_id, x.call_id, x.item_code, x.value)
+        for x in rows
+        if not x.is_reference
+    ]
+    reference = {
+        (x.call_id, x.item_code): x.value for x in rows if x.is_reference and x.value is not None
+    }
+    return participants, reference
