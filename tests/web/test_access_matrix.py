@@ -118,6 +118,10 @@ TABLE: dict[str, tuple[object, bool]] = {
     "complaints.show": (SUP, False),
     "complaints.action": (SUP, False),
     "complaints.open_from_call": (SUP, True),
+    # Home pages: the supervisor's dashboard (scoped counts) and its drill-down, the inspector's home
+    "dashboard.supervisor": (SUP, False),
+    "dashboard.evaluations": (SUP, False),
+    "dashboard.inspector": ({INS}, False),
 }
 LOGINS = {
     "admin": "admin",
