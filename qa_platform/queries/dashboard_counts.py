@@ -120,7 +120,7 @@ def _raw_flags(s: Session, tz: ZoneInfo, first: date, last: date, teams: Teams) 
     sums: dict[tuple[Any, ...], int] = defaultdict(int)
     for _call, at, team, agent, flag_type in s.execute(stmt):
         sums[(rollups.local_day(at, tz), team, agent, flag_type)] += 1
-    return [FlagCell(*key, n) for key, n in sums.items()]
+    return [FlagCell(day, team, agent, kind, n) for (day, team, agent, kind), n in sums.items()]
 
 
 @dataclass(frozen=True)

@@ -220,7 +220,7 @@ def test_empty_centre_renders(app, platform):
 
 
 def test_inspector_home_shows_only_own_queue_and_progress(app, platform, centre):
-    people, published, submitted = centre
+    people, *_ = centre
     mine = _evaluation(
         platform, people, people.agents[2], NOW - timedelta(days=2), people.inspectors[0]
     )
