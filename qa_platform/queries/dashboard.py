@@ -196,7 +196,7 @@ def _scores(s: Session, tz: ZoneInfo, first: date, last: date, teams: Teams) -> 
     return [
         _Score(_local(at, tz), team, agent, float(total), bool(red))
         for at, team, agent, total, red in s.execute(stmt)
-        if at is not None and total is not None  # the query's WHERE already says so
+        if at is not None and total is not None  # both filtered in SQL; narrowed for mypy
     ]
 
 

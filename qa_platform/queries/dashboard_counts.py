@@ -117,10 +117,10 @@ def _raw_flags(s: Session, tz: ZoneInfo, first: date, last: date, teams: Teams) 
         .where(*_raw_range(tz, first, last, teams))
         .distinct()
     )
-    sums: dict[tuple[date, int | None, int | None, str], int] = defaultdict(int)
+    sums: dict[tuple[Any, ...], int] = defaultdict(int)
     for _call, at, team, agent, flag_type in s.execute(stmt):
         sums[(rollups.local_day(at, tz), team, agent, flag_type)] += 1
-    return [FlagCell(d, team, agent, ftype, n) for (d, team, agent, ftype), n in sums.items()]
+    return [FlagCell(day, team, agent, kind, n) for (day, team, agent, kind), n in sums.items()]
 
 
 @dataclass(frozen=True)

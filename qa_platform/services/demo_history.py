@@ -385,6 +385,14 @@ def _snapshots(platform: Platform, days: list[date]) -> dict[str, int]:
     return {kind: len(picks) for kind, picks in periods.items()}
 
 
+def _rollups(platform: Platform) -> None:
+    """Count the daily roll-ups (日汇总) over every call: the dashboard and the reports read
+    them, and from then on each ingest and analysis keeps its own day up to date."""
+    from scoring.reports.rollup import rebuild_rollups
+
+    rebuild_rollups(platform.uow(), None, now=platform.clock.now(), actor="demo")
+
+
 def generate_history(platform: Platform, seed: int, supervisor: str) -> HistoryReport:
     """Write eight weeks of generated history up to yesterday, then the report snapshots.
 
@@ -419,6 +427,7 @@ def generate_history(platform: Platform, seed: int, supervisor: str) -> HistoryR
             details={"calls": len(rows.calls), "evaluations": len(rows.evaluations)},
         )
         uow.commit()
+    _rollups(platform)
     snaps = _snapshots(platform, days)
     return HistoryReport(
         seed,

@@ -58,9 +58,6 @@ TABLE: dict[str, tuple[object, bool]] = {
     "auth.set_lang": (PUBLIC, False),
     "auth.logout": (ALL, False),
     "inspector.queue": ({INS}, False),
-    "dashboard.supervisor": (SUP, False),
-    "dashboard.evaluations": (SUP, False),
-    "dashboard.inspector": ({INS}, False),
     "inspector.evaluation": (STAFF, True),
     "inspector.save": ({INS}, True),
     "inspector.comment": ({INS}, True),
@@ -123,6 +120,10 @@ TABLE: dict[str, tuple[object, bool]] = {
     "complaints.show": (SUP, False),
     "complaints.action": (SUP, False),
     "complaints.open_from_call": (SUP, True),
+    # Home pages: the supervisor's dashboard (scoped counts) and its drill-down, the inspector's home
+    "dashboard.supervisor": (SUP, False),
+    "dashboard.evaluations": (SUP, False),
+    "dashboard.inspector": ({INS}, False),
 }
 LOGINS = {
     "admin": "admin",

@@ -33,8 +33,10 @@ ABUSE = flag("abuse_agent", Severity.CRITICAL, Role.AGENT)
 
 
 def _calls(platform, people, agent: int, at: datetime, n: int, **fields) -> list[int]:
+    code = str(1000 + people.agents.index(agent))  # make_people's agent codes
+    team = people.teams[agent]
     return [
-        add_call(platform, agent, people.teams[agent], started_at=at, **fields) for _ in range(n)
+        add_call(platform, agent, team, started_at=at, agent_code=code, **fields) for _ in range(n)
     ]
 
 
@@ -191,7 +193,8 @@ def test_dashboard_page_passes_chart_data_as_json(app, platform, centre):
     page = client.get("/dashboard")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "质检总览" in html
-    data = json.loads(re.search(r'id="dash-data">(.*?)</script>', html, re.S).group(1))
+    found = re.search(r"data-chart='(.*?)'", html, re.S)
+    data = json.loads(found.group(1).replace("&#34;", '"').replace("&quot;", '"'))
     assert sum(data["received"]) == 6 and sorted(data["flag_types"]) == [
         "abuse_agent",
         "long_silence",
@@ -217,7 +220,7 @@ def test_empty_centre_renders(app, platform):
 
 
 def test_inspector_home_shows_only_own_queue_and_progress(app, platform, centre):
-    people, _published, _submitted = centre
+    people, *_ = centre
     mine = _evaluation(
         platform, people, people.agents[2], NOW - timedelta(days=2), people.inspectors[0]
     )

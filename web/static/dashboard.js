@@ -1,12 +1,11 @@
 /* The supervisor dashboard's charts (Chart.js, served from /static/vendor). The series come
-   from the page's JSON blocks: the CSP allows no inline script. */
+   from data attributes of #dash-data (JSON): the CSP allows no inline script. */
 (function () {
   "use strict";
-  var dataEl = document.getElementById("dash-data");
-  var labelEl = document.getElementById("dash-labels");
-  if (!dataEl || !labelEl || typeof Chart === "undefined") { return; }
-  var d = JSON.parse(dataEl.textContent);
-  var t = JSON.parse(labelEl.textContent);
+  var holder = document.getElementById("dash-data");
+  if (!holder || typeof Chart === "undefined") { return; }
+  var d = JSON.parse(holder.dataset.chart);
+  var t = JSON.parse(holder.dataset.labels);
   Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
   Chart.defaults.animation = false;
   Chart.defaults.maintainAspectRatio = false;
