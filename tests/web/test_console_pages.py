@@ -165,4 +165,4 @@ def test_demo_people_sign_in_with_the_printed_passwords(app, world, platform):
             "password": creds[INSPECTORS[0]],
         },
     )
-    assert r.status_code == 303 and r.headers["Location"] == "/queue"
+    assert r.status_code == 303 and r.headers["Location"] == "/home"

@@ -158,8 +158,8 @@ def test_two_processes_share_sessions_and_the_login_throttle(
     assert first.login("alice", PASSWORD) == 303
     second.cookies = dict(first.cookies)  # the same browser, now on the other process
     status, headers, _ = second.send("GET", "/")
-    assert status == 302 and headers["Location"].endswith("/queue")
-    assert second.send("GET", "/queue")[0] == 200
+    assert status == 302 and headers["Location"].endswith("/home")
+    assert second.send("GET", "/home")[0] == 200
 
     guesser = Visitor(first.conn, first.pid)
     for _ in range(5):
@@ -172,7 +172,7 @@ def test_two_processes_share_sessions_and_the_login_throttle(
     queue = [
         line
         for line in lines
-        if line["logger"] == "qa.web.access" and line["message"].startswith("GET /queue 200")
+        if line["logger"] == "qa.web.access" and line["message"].startswith("GET /home 200")
     ]
     assert len(queue) == 1 and queue[0]["user_id"] is not None
     assert queue[0]["process"] == second.pid
