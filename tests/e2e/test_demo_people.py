@@ -169,6 +169,7 @@ def test_demo_people_play_the_story(demo, browser, platform):
     eid, url = demo.evaluation_id, f"{demo.base}/evaluations/{demo.evaluation_id}"
 
     insp = people.login(w.inspector)
+    insp.goto(f"{demo.base}/queue")  # from the inspector's home to the queue
     assert f"/evaluations/{eid}" in insp.content()
     people.shot(insp, "inspector-queue")
     people.shots_at_widths(insp, url, "evaluation")
@@ -179,6 +180,7 @@ def test_demo_people_play_the_story(demo, browser, platform):
     assert _state(platform, eid) == "submitted"
 
     sup = people.login(SUPERVISOR)
+    sup.goto(f"{demo.base}/review")  # from the dashboard to the review queue
     review = sup.content()
     assert f"/evaluations/{eid}" in review, "the demo supervisor sees the submitted evaluation"
     people.shot(sup, "supervisor-review-queue")

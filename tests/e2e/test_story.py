@@ -74,6 +74,9 @@ def test_story(server, browser, platform):
     eid, story = world.evaluation_id, Story(browser, base)
 
     insp = story.login("insp")
+    assert insp.url.endswith("/home")  # the inspector's home (质检员首页); the queue is one click
+    insp.click("a[href='/queue']")
+    insp.wait_for_load_state()
     assert "随机抽检" in insp.content()
     story.shot(insp, "inspector-queue")
     insp.click("a.open-eval")
@@ -95,6 +98,8 @@ def test_story(server, browser, platform):
     assert _state(platform, eid) == "submitted"
 
     sup = story.login("sup")
+    assert sup.url.endswith("/dashboard")  # the supervisor's home is the dashboard
+    sup.goto(f"{base}/review")
     story.shot(sup, "supervisor-review-queue")
     sup.goto(f"{base}/evaluations/{eid}")
     sup.fill("#return-reason", "业务解答评分偏低，请复听第二段")
