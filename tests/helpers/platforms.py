@@ -19,3 +19,9 @@ def celery_dispatch(settings: Settings) -> Dispatch:
 
 def make_platform(settings: Settings) -> Platform:
     return Platform(settings, dispatch=celery_dispatch(settings))
+
+
+def without_dispatch(platform: Platform) -> Platform:
+    """``platform`` as an ingest whose first-stage message never left: the upload's hand-off
+    sends it after commit, and a test that starts from a lost (or hand-made) message uses this."""
+    return Platform(platform.settings, clock=platform.clock, dispatch=None)

@@ -28,7 +28,7 @@ from scoring.plan import PlanFilters, SamplingPlan
 from storage.models import Job
 from tests.factories import FULL, T0, make_calls, make_people, publish_scored, sample_and_assign
 from tests.helpers.pipeline import demo_stereo_wav, ingest
-from tests.helpers.platforms import make_platform
+from tests.helpers.platforms import make_platform, without_dispatch
 from workers import jobs
 from workers.celery_app import make_celery
 from workers.upkeep_tasks import CLOSE_WINDOWS, RECONCILE
@@ -119,12 +119,6 @@ def _job(platform: Platform, key: jobs.JobKey) -> Job:
         return uow.session.scalars(select(Job).where(key.where())).one()
 
 
-def _no_send(platform: Platform) -> Platform:
-    """The platform as an ingest whose first-stage message never left (the upload's hand-off
-    sends it after commit; these tests start from a message that was lost)."""
-    return Platform(platform.settings, clock=platform.clock, dispatch=None)
-
-
 def _stick(platform: Platform, key: jobs.JobKey, how: str) -> None:
     """Leave ``key`` stuck two hours ago: its message lost (``queued``) or its worker dead
     after claiming it (``running``)."""
@@ -144,7 +138,7 @@ def _stick(platform: Platform, key: jobs.JobKey, how: str) -> None:
 def test_reconcile_task_resends_a_job_stuck_past_its_deadline_exactly_once(
     broker_platform: Platform, broker: redis.Redis, tmp_path: Path, how: str
 ) -> None:
-    call_id = ingest(_no_send(broker_platform), demo_stereo_wav(tmp_path, seconds=3))
+    call_id = ingest(without_dispatch(broker_platform), demo_stereo_wav(tmp_path, seconds=3))
     key = jobs.JobKey(call_id, "features", V)
     _stick(broker_platform, key, how)
     before = _job(broker_platform, key)
@@ -171,7 +165,7 @@ def test_reconcile_task_reports_dead_letters_with_their_reason_and_does_not_rese
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    call_id = ingest(_no_send(broker_platform), demo_stereo_wav(tmp_path, seconds=3))
+    call_id = ingest(without_dispatch(broker_platform), demo_stereo_wav(tmp_path, seconds=3))
     key = jobs.JobKey(call_id, "transcribe", V)
     with broker_platform.uow() as uow:
         ps.ensure_jobs(uow.session, call_id, V, jobs.utcnow())
