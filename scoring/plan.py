@@ -15,6 +15,7 @@ from typing import Any
 
 from scoring.sample_size import SampleSizeError, sample_size_proportion
 from scoring.sampling import (
+    RISKS,
     Frame,
     Method,
     Sample,
@@ -110,6 +111,8 @@ class SamplingPlan:
     stddevs: Mapping[str, float] = field(default_factory=dict)  # Neyman: S_h per stratum
     flag_types: tuple[str, ...] = ()  # targeted stream only
     per_type_limit: int | None = None  # targeted stream only
+    risks: tuple[str, ...] = ()  # targeted stream only: sampling.RISKS
+    auto_score_below: float | None = None  # targeted, with the auto_low_score risk
 
     def __post_init__(self) -> None:
         try:  # accept plain strings for the enums ("targeted", "simple_random", ...)
@@ -118,6 +121,7 @@ class SamplingPlan:
         except ValueError as exc:
             raise SamplingError(f"plan {self.name!r}: {exc}") from None
         object.__setattr__(self, "flag_types", tuple(self.flag_types))
+        object.__setattr__(self, "risks", tuple(self.risks))
 
     def validate(self) -> SamplingPlan:
         """Check the plan; raise ``SamplingError`` naming the field at fault."""
@@ -135,14 +139,38 @@ class SamplingPlan:
     def _validate_targeted(self) -> None:
         if self.method is not Method.TARGETED:
             raise SamplingError(f"plan {self.name!r}: the targeted stream uses method 'targeted'")
-        if not self.flag_types:
-            raise SamplingError(f"plan {self.name!r}: the targeted stream needs flag_types")
+        if not self.flag_types and not self.risks:
+            raise SamplingError(
+                f"plan {self.name!r}: the targeted stream needs flag_types or risks"
+            )
+        unknown = sorted(set(self.risks) - set(RISKS))
+        if unknown:
+            raise SamplingError(f"plan {self.name!r}: unknown risks {unknown}; known: {RISKS}")
+        low = "auto_low_score" in self.risks
+        if low != (self.auto_score_below is not None):
+            raise SamplingError(
+                f"plan {self.name!r}: the auto_low_score risk and auto_score_below go together"
+            )
+        if self.auto_score_below is not None and not 0 < self.auto_score_below <= MAX_SCORE:
+            raise SamplingError(
+                f"plan {self.name!r}: auto_score_below={self.auto_score_below!r} must be "
+                f"above 0 and at most {MAX_SCORE}"
+            )
+        if self.per_type_limit is not None and self.per_type_limit < 1:
+            raise SamplingError(
+                f"plan {self.name!r}: per_type_limit={self.per_type_limit} must be >= 1"
+            )
 
     def _validate_random(self) -> None:
         name = self.name
-        if self.flag_types or self.method is Method.TARGETED:
+        if (
+            self.flag_types
+            or self.risks
+            or self.auto_score_below is not None
+            or self.method is Method.TARGETED
+        ):
             raise SamplingError(
-                f"plan {name!r}: the random stream cannot select by flag; "
+                f"plan {name!r}: the random stream cannot select by flag or risk; "
                 "use a targeted plan (专项质检) so the two streams never mix"
             )
         if self.method is Method.AGENT_QUOTA:
@@ -202,7 +230,7 @@ class SamplingPlan:
         except ValueError as exc:
             raise SamplingError(str(exc)) from None
         values["filters"] = _filters_from(values.get("filters") or {})
-        for key in ("flag_types",):
+        for key in ("flag_types", "risks"):
             values[key] = tuple(values.get(key) or ())
         return cls(**values).validate()
 
@@ -212,6 +240,7 @@ class SamplingPlan:
 
 
 MAX_LIST = 10_000  # ids or codes in one plan field
+MAX_SCORE = 1000.0  # an auto-score threshold above any scorecard's total is a typo
 MAX_TEXT = 200
 
 
@@ -264,6 +293,8 @@ _PLAN_TYPES: dict[str, tuple[Any, str]] = {
     "stddevs": (_stddevs, "a mapping of stratum to a finite number >= 0"),
     "flag_types": (_list_of(_text), "a list of flag types"),
     "per_type_limit": (_int, "a whole number"),
+    "risks": (_list_of(_text), f"a list of risks out of {', '.join(RISKS)}"),
+    "auto_score_below": (_number, "a finite number"),
 }
 _FILTER_TYPES: dict[str, tuple[Any, str]] = {
     "period_start": (_day, "a YYYY-MM-DD date"),

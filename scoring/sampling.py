@@ -46,6 +46,13 @@ class Stream(StrEnum):
     TARGETED = "targeted"  # 专项质检: flagged calls by flag type
 
 
+#: Risk reasons a targeted plan may select by besides flag types (专项质检 by risk): a machine
+#: red-line suspect (the call's latest auto evaluation violated a judged red line), a low auto
+#: score (its auto total below the plan's ``auto_score_below``) and a complaint case (a case
+#: proposed, open or closed for the call; dismissed proposals do not count).
+RISKS = ("auto_red_line", "auto_low_score", "complaint")
+
+
 class Method(StrEnum):
     """How calls are drawn from the frame."""
 
@@ -320,12 +327,16 @@ def targeted_sample(
     flag_types: Iterable[str],
     seed: int,
     per_type_limit: int | None = None,
+    ranked: Mapping[str, Sequence[int]] | None = None,
 ) -> Sample:
     """Targeted stream (专项质检): calls carrying any of ``flag_types``.
 
-    Without a limit every matching call is taken. With ``per_type_limit`` each flag type
-    contributes at most that many calls, drawn at random (seeded per type); a call that carries
-    two requested types counts once. The frame is the set of matching calls.
+    A "type" is a flag type or a risk reason (:data:`RISKS`: a machine red-line suspect, a low
+    auto score, a complaint case). Without a limit every matching call is taken. With
+    ``per_type_limit`` each type contributes at most that many calls: for a type in ``ranked``
+    the first ones of its ranking (the lowest auto scores first), for any other drawn at random
+    (seeded per type); a call that carries two requested types counts once. The frame is the set
+    of matching calls.
     """
     check_seed(seed)
     wanted = sorted(set(flag_types))
@@ -336,8 +347,12 @@ def targeted_sample(
     by_type = {t: sorted(c for c, f in flags_by_call.items() if t in set(f)) for t in wanted}
     frame = freeze_frame({c for calls in by_type.values() for c in calls})
     chosen: dict[int, str] = {}
+    order = ranked or {}
     for flag_type, calls in by_type.items():
-        if per_type_limit is not None and len(calls) > per_type_limit:
+        if flag_type in order:
+            members = set(calls)
+            calls = [c for c in order[flag_type] if c in members][:per_type_limit]
+        elif per_type_limit is not None and len(calls) > per_type_limit:
             calls = random.Random(derive_seed(seed, flag_type)).sample(calls, per_type_limit)
         for call_id in calls:
             chosen.setdefault(call_id, flag_type)

@@ -23,6 +23,7 @@ from scoring.sampling import (
 )
 from scoring.services.common import audit, centre_timezone, load_user
 from scoring.services.plans import plan_row
+from scoring.services.targeted_risks import targeted_risks
 from storage.models import Call, CallFlag
 from storage.repositories.sampling_runs import SqlSamplingRunRepository, StoredRun
 from storage.uow import UnitOfWork
@@ -100,15 +101,18 @@ def _fetch_rows(session: Session, stmt: Any) -> list[tuple[Any, ...]]:
 
 def _targeted(uow: UnitOfWork, plan: SamplingPlan, seed: int) -> Sample:
     conds = _frame_conditions(uow, plan.filters)
-    stmt = (
-        select(CallFlag.call_id, CallFlag.type)
-        .join(Call, Call.id == CallFlag.call_id)
-        .where(*conds, CallFlag.type.in_(plan.flag_types))
-    )
-    flags: dict[int, set[str]] = defaultdict(set)
-    for call_id, flag_type in uow.session.connection().execute(stmt):
-        flags[call_id].add(flag_type)
-    return targeted_sample(flags, plan.flag_types, seed, plan.per_type_limit)
+    reasons: dict[int, set[str]] = defaultdict(set)
+    if plan.flag_types:
+        stmt = (
+            select(CallFlag.call_id, CallFlag.type)
+            .join(Call, Call.id == CallFlag.call_id)
+            .where(*conds, CallFlag.type.in_(plan.flag_types))
+        )
+        for call_id, flag_type in uow.session.connection().execute(stmt):
+            reasons[call_id].add(flag_type)
+    ranked = targeted_risks(uow.session, conds, plan, reasons)
+    wanted = (*plan.flag_types, *plan.risks)
+    return targeted_sample(reasons, wanted, seed, plan.per_type_limit, ranked)
 
 
 def run_sampling(
