@@ -123,7 +123,7 @@ def _span_evidence(
 
 
 def _agent_cpm(call: CallView, min_speech_s: float) -> float | None:
-    seconds = call.agent_voiced_s
+    seconds = call.agent_speaking_s
     if seconds <= 0 or seconds < min_speech_s:
         return None
     characters = sum(spoken_characters(v.segment.text) for v in call.agent)

@@ -27,6 +27,9 @@ HANGOVER_S = 0.02
 MAX_GAP_S = 0.15  # dips shorter than this inside speech are bridged
 MIN_BURST_S = 0.05
 MIN_SILENCE_S = 0.3
+# The pauses between phrases and sentences of one stretch of talk are part of how fast someone
+# speaks (语速, seeds/003 三(一)1, is heard with them); a longer pause is listening or waiting.
+PHRASE_PAUSE_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +46,12 @@ class Activity:
     @property
     def talk_time_s(self) -> float:
         return float(self.active.sum()) * self.hop_s
+
+    def speaking_time_s(self, max_pause_s: float = PHRASE_PAUSE_S) -> float:
+        """Seconds of talk counting the pauses of at most ``max_pause_s`` inside it."""
+        frames = round(max_pause_s / self.hop_s)
+        bridged = ~_drop_short_runs(~self.active, frames + 1, inner_only=True)
+        return float(bridged.sum()) * self.hop_s
 
 
 def frame_db(samples: np.ndarray) -> np.ndarray:
@@ -140,11 +149,14 @@ def compute_features(
     silences = mask_to_spans(~any_active, HOP_S, MIN_SILENCE_S)
     silence_total = sum(s.duration for s in silences)
     if audio.channels > 1:
-        talk, overlap, energy = _stereo_measures(
-            acts, frames, channel_roles(audio.channels, agent_channel)
-        )
+        roles = channel_roles(audio.channels, agent_channel)
+        talk, overlap, energy = _stereo_measures(acts, frames, roles)
+        speaking = {
+            role: round(a.speaking_time_s(), 3) for role, a in zip(roles, acts, strict=True)
+        }
     else:
         talk, overlap, energy = _mono_measures(acts[0], frames, turns or (), speaker_roles or {})
+        speaking = dict(talk)  # diarization turns already hold their speaker's pauses
     return AudioFeatures(
         duration_s=round(audio.duration_s, 3),
         silence_segments=silences,
@@ -153,6 +165,7 @@ def compute_features(
         if audio.duration_s
         else 0.0,
         talk_time_s=talk,
+        speaking_time_s=speaking,
         overlap_s=round(sum((s.duration for s in overlap), 0.0), 3),
         overlap_segments=overlap,
         energy_db=energy,

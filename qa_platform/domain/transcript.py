@@ -95,6 +95,9 @@ class AudioFeatures:
     longest_silence_s: float = 0.0
     silence_ratio: float = 0.0
     talk_time_s: dict[str, float] = field(default_factory=dict)  # role -> seconds
+    # role -> seconds of talk with the short pauses inside it (讲话时长): voiced time with pauses
+    # up to workers.features.PHRASE_PAUSE_S bridged; empty on features stored before it existed
+    speaking_time_s: dict[str, float] = field(default_factory=dict)
     overlap_s: float = 0.0
     overlap_segments: list[Span] = field(default_factory=list)
     energy_db: dict[str, float] = field(default_factory=dict)  # role/channel -> mean dBFS

@@ -161,6 +161,15 @@ class CallView:
             return _union_length([(w.start, w.end) for w in words])
         return _union_length([(v.segment.start, v.segment.end) for v in self.agent])
 
+    @cached_property
+    def agent_speaking_s(self) -> float:
+        """Seconds the agent talks counting the short pauses inside their talk (讲话时长): what
+        a speaking rate is heard over. The audio features' ``speaking_time_s['agent']`` (voice
+        activity with pauses up to a phrase pause bridged); features stored before that
+        measure existed fall back to :attr:`agent_voiced_s`."""
+        measured = self.features.speaking_time_s.get("agent", 0.0)
+        return measured if measured > 0 else self.agent_voiced_s
+
     def speaking(
         self, view: SegmentView, gap_s: float = SPEAKING_GAP_S
     ) -> list[tuple[float, float]]:

@@ -234,10 +234,11 @@ def speech_rate(call: CallView, p: RuleParams) -> list[Finding]:
     """语速 (seeds/003 三(一)1: 120–150 字/分钟) outside ``min_cpm``–``max_cpm`` ± ``tolerance_cpm``.
 
     Characters are what the agent said: masked personal data (``[手机号]``, ``＊``), spaces and
-    punctuation do not count. Time is the agent's voiced time (:attr:`CallView.agent_voiced_s`),
-    not the wall time of the call or of the agent's turns.
+    punctuation do not count. Time is the agent's speaking time with the pauses between phrases
+    (:attr:`CallView.agent_speaking_s`), not the wall time of the call: a rate measured over
+    voiced frames alone read a 155 字/分钟 agent as 176.
     """
-    seconds = call.agent_voiced_s
+    seconds = call.agent_speaking_s
     if not call.agent or seconds < p["min_agent_speech_s"] - EPSILON:
         return []
     characters = sum(_spoken_characters(v) for v in call.agent)

@@ -80,6 +80,7 @@ def test_mono_talk_time_and_overlap_come_from_diarization_turns() -> None:
         as_audio(mono), turns=turns, speaker_roles={"s0": "agent", "s1": "customer"}
     )
     assert f.talk_time_s == pytest.approx({"agent": 3.5, "customer": 3.0}, abs=0.02)
+    assert f.speaking_time_s == f.talk_time_s  # the turns hold their pauses already
     assert f.overlap_s == pytest.approx(0.5, abs=0.02)
     assert "mono" in f.energy_db
 
@@ -94,6 +95,25 @@ def test_voice_activity_marks_speech_frames() -> None:
     act = voice_activity(build([("q", 1.0), ("speech", 1.0), ("q", 1.0)]))
     assert act.talk_time_s == pytest.approx(1.0, abs=0.1)
     assert [(s.start, s.end) for s in act.spans()] == [pytest.approx((1.0, 2.0), abs=0.06)]
+
+
+def test_speaking_time_counts_the_pauses_between_phrases_not_the_waits() -> None:
+    # speech 2 s, a 0.6 s phrase pause, speech 2 s, a 3 s wait, speech 1 s
+    act = voice_activity(
+        build([("speech", 2.0), ("q", 0.6), ("speech", 2.0), ("q", 3.0), ("speech", 1.0)])
+    )
+    assert act.talk_time_s == pytest.approx(5.0, abs=0.15)
+    assert act.speaking_time_s() == pytest.approx(5.6, abs=0.15)
+    assert act.speaking_time_s(max_pause_s=0.3) == pytest.approx(act.talk_time_s, abs=0.01)
+
+
+def test_stereo_features_carry_each_sides_speaking_time() -> None:
+    agent = build([("speech", 2.0), ("q", 0.6), ("speech", 2.0), ("q", 2.4)])
+    customer = build([("q", 4.6), ("speech", 2.0), ("q", 0.4)])
+    f = compute_features(as_audio(agent, customer), agent_channel=0)
+    assert f.speaking_time_s["agent"] == pytest.approx(4.6, abs=0.15)
+    assert f.speaking_time_s["customer"] == pytest.approx(2.0, abs=0.15)
+    assert f.talk_time_s["agent"] == pytest.approx(4.0, abs=0.15)
 
 
 def test_steady_hiss_is_not_talk_however_loud() -> None:

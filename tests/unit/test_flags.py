@@ -636,6 +636,19 @@ def test_voice_activity_of_the_agent_channel_wins() -> None:
     assert flag.evidence_params["cpm"] == 200.0 and flag.evidence_params["seconds"] == 45.0
 
 
+def test_speaking_time_with_phrase_pauses_is_what_the_rate_is_heard_over() -> None:
+    # 190 characters: 228 字/分钟 over 50 s voiced (flagged), 163 over the 70 s of talk with its
+    # pauses between phrases (within 150 + 30)
+    talk = {"agent": 50.0, "customer": 30.0}
+    voiced_only = AudioFeatures(duration_s=120.0, talk_time_s=talk)
+    with_pauses = AudioFeatures(
+        duration_s=120.0, talk_time_s=talk, speaking_time_s={"agent": 70.0, "customer": 33.0}
+    )
+    said = [agent(0.0, 90.0, "保" * 190)]
+    assert "speech_rate" in types(run(said, features=voiced_only))
+    assert "speech_rate" not in types(run(said, features=with_pauses))
+
+
 # ----------------------------------------------------------------------------- evidence languages
 
 
