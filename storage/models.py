@@ -7,7 +7,7 @@ metadata is complete for Alembic and tests.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -75,6 +75,8 @@ class Team(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     created_at: Mapped[datetime]
+    # the team lead (班组长) who coaches its agents (辅导); a supervisor, or none
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True))
 
 
 class User(Base):
@@ -92,7 +94,8 @@ class User(Base):
     created_at: Mapped[datetime]
     # bumped at sign-out, password change and deactivation: older session cookies stop working
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    team: Mapped[Team | None] = relationship()
+    hire_date: Mapped[date | None]  # 上岗日期: an agent's first 30 days are tracked (A.2 培训质量)
+    team: Mapped[Team | None] = relationship(foreign_keys=[team_id])
 
 
 class Call(Base):

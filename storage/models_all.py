@@ -3,6 +3,7 @@
 from storage import (
     models,  # noqa: F401
     models_autoqa,  # noqa: F401
+    models_coaching,  # noqa: F401  (coaching tasks, 0030_coaching)
     models_complaints,  # noqa: F401
     models_flags,  # noqa: F401
     models_pipeline,  # noqa: F401

@@ -116,6 +116,7 @@ def main() -> None:
 def _register() -> None:
     from qa_platform.cli import (
         autoqa,
+        coaching,
         complaints,
         core,
         demo,
@@ -137,6 +138,9 @@ def _register() -> None:
     main.add_command(surveys.surveys)
     main.add_command(surveys.business_lines)
     core.users.add_command(web.token_command)
+    main.add_command(coaching.coaching)
+    core.users.add_command(coaching.hire_date)
+    core.users.add_command(coaching.team_lead)
 
 
 _register()

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from qa_platform.settings import Settings
 from scoring.calendar import WorkingCalendar
+from scoring.services import coaching
 from scoring.services.common import StaleForm, actor_for, audit, load_user
 from scoring.workflow import Actor, Evaluation, WorkflowEvent, WorkflowPolicy
 from storage.repositories.evaluations import SqlEvaluationRepository, StoredEvaluation
@@ -119,6 +120,7 @@ class SqlEvaluationUnit(EvaluationUnit):
             details,
             event.at,
         )
+        coaching.react(self.uow.session, event)  # 辅导: opened, withdrawn or checked here
 
 
 def workflow_policy(settings: Settings) -> WorkflowPolicy:
