@@ -85,6 +85,7 @@ def _blueprints() -> list[tuple[Any, str | None]]:
         api,
         auth,
         calls,
+        coaching,
         complaints,
         dashboard,
         inspector,
@@ -92,5 +93,16 @@ def _blueprints() -> list[tuple[Any, str | None]]:
         supervisor,
     )
 
-    modules = (auth, inspector, supervisor, agent, admin, calls, api, complaints, dashboard)
+    modules = (
+        auth,
+        inspector,
+        supervisor,
+        agent,
+        admin,
+        calls,
+        api,
+        complaints,
+        dashboard,
+        coaching,
+    )
     return [(m.bp, None) for m in modules] + [(reports.bp, "/reports")]

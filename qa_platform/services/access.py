@@ -19,6 +19,7 @@ from qa_platform.services.auth import SessionUser
 from qa_platform.services.context import Platform
 from storage.audit import append_audit
 from storage.models import AuditEvent, Call, User
+from storage.models_coaching import CoachingTaskRow
 from storage.models_scoring import AppealRow, CalibrationSessionRow, EvaluationRow
 from storage.repositories.scopes import supervised_team_ids
 
@@ -107,10 +108,37 @@ def can_see_calibration(s: Session, user: SessionUser, session_id: int) -> bool:
     return bool(calls) and seen == len(calls)
 
 
+def scope_coaching(s: Session, user: SessionUser, stmt: SelectT) -> SelectT:
+    """Restrict a query over ``CoachingTaskRow`` to ``user``: an agent their own tasks, a
+    supervisor the tasks of the teams they oversee and those they lead, an admin all."""
+    if user.role == "admin":
+        return stmt
+    if user.role == "agent":
+        return stmt.where(CoachingTaskRow.agent_id == user.id)
+    if user.role == "supervisor":
+        teams = supervisor_teams(s, user)
+        if teams is None:
+            return stmt
+        return stmt.where(
+            or_(
+                CoachingTaskRow.team_id.in_(sorted(teams) or [-1]),
+                CoachingTaskRow.lead_id == user.id,
+            )
+        )
+    return stmt.where(CoachingTaskRow.id == -1)
+
+
+def can_see_coaching(s: Session, user: SessionUser, task_id: int) -> bool:
+    """True when the coaching task (辅导) exists and ``user`` may see it."""
+    stmt = select(CoachingTaskRow.id).where(CoachingTaskRow.id == task_id)
+    return s.scalar(scope_coaching(s, user, stmt)) is not None
+
+
 CHECKS = {
     "call": can_see_call,
     "evaluation": can_see_evaluation,
     "calibration": can_see_calibration,
+    "coaching": can_see_coaching,
 }
 
 

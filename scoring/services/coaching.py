@@ -14,12 +14,12 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qa_platform.clock import utc_now
 from qa_platform.domain.errors import Conflict, Forbidden, Invalid, NotFound
-from qa_platform.services.access import supervisor_teams
+from qa_platform.services.access import scope_coaching
 from qa_platform.services.auth import SessionUser
 from qa_platform.services.context import Platform
 from scoring.services.common import audit
@@ -195,22 +195,7 @@ def _follow_up(session: Session, evaluation_id: int, at: datetime) -> None:
 
 # ------------------------------------------------------------------------------ people
 def _visible(session: Session, user: SessionUser) -> Any:
-    stmt = select(CoachingTaskRow)
-    if user.role == "admin":
-        return stmt
-    if user.role == "agent":
-        return stmt.where(CoachingTaskRow.agent_id == user.id)
-    if user.role == "supervisor":
-        teams = supervisor_teams(session, user)
-        if teams is None:
-            return stmt
-        return stmt.where(
-            or_(
-                CoachingTaskRow.team_id.in_(sorted(teams) or [-1]),
-                CoachingTaskRow.lead_id == user.id,
-            )
-        )
-    return stmt.where(CoachingTaskRow.id == -1)
+    return scope_coaching(session, user, select(CoachingTaskRow))
 
 
 def list_tasks(

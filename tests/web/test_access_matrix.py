@@ -124,6 +124,10 @@ TABLE: dict[str, tuple[object, bool]] = {
     "dashboard.supervisor": (SUP, False),
     "dashboard.evaluations": (SUP, False),
     "dashboard.inspector": ({INS}, False),
+    # Coaching tasks (辅导): agents their own, supervisors their teams' (object-scoped)
+    "coaching.index": ({A, S, G}, False),
+    "coaching.acknowledge": ({G}, False),
+    "coaching.coach": (SUP, True),
 }
 LOGINS = {
     "admin": "admin",
@@ -189,6 +193,7 @@ class Objects:
     snapshot_id: int = 0
     draft_snapshot_id: int = 0
     case_id: int = 0
+    coaching_id: int = 0
 
     def row_version(self, purpose: str) -> int:
         detail = scoring.show_evaluation(self.platform.uow(), self.evaluations[purpose])
@@ -201,6 +206,7 @@ DAYS = {  # one call per purpose, each on its own day, so a plan can sample exac
     "appealed": date(2026, 1, 7),
     "to_decide": date(2026, 1, 8),
     "unassigned": date(2026, 1, 9),
+    "coaching": date(2026, 1, 12),
 }
 REPORT_DAY = DAYS["published"]
 
@@ -235,6 +241,9 @@ def _objects(platform: Any, world: StoryWorld, who: str, tmp: Path) -> Objects:
     scoring.assign_appeal_reviewer(u(), eid, sup, ids[reviewer])
 
     new("unassigned")
+    below = dict(FULL, abuse_customer=True)  # a red line: a coaching task for the agent
+    publish_scored(platform, new("coaching"), ids["insp"], sup, below)
+    obj.coaching_id = _coaching_task(platform, obj.evaluations["coaching"])
     only = {"agent_ids": [agent], "period_start": "2026-01-09", "period_end": "2026-01-09"}
     plan = {"name": "one-day", "stream": "random", "size": 1, "filters": only}
     scoring.save_plan(u(), plan, actor=sup)
@@ -249,6 +258,16 @@ def _objects(platform: Any, world: StoryWorld, who: str, tmp: Path) -> Objects:
     case = complaints.open_case(platform, [world.call_id], "complaint", "矩阵工单", actor="sup")
     obj.case_id = case.id
     return obj
+
+
+def _coaching_task(platform: Any, evaluation_id: int) -> int:
+    from sqlalchemy import select
+
+    from storage.models_coaching import CoachingTaskRow
+
+    with platform.uow() as uow:
+        stmt = select(CoachingTaskRow.id).where(CoachingTaskRow.evaluation_id == evaluation_id)
+        return int(uow.session.scalars(stmt).one())
 
 
 def _reports(obj: Objects) -> None:
@@ -360,6 +379,10 @@ REQUESTS: dict[str, Callable[[Objects], Call]] = {
     "reports.export": lambda o: Call({"snapshot_id": o.snapshot_id, "fmt": "csv"}),
     "reports.publish": lambda o: Call({"snapshot_id": o.draft_snapshot_id}, {}),
     "complaints.show": lambda o: Call({"case_id": o.case_id}),
+    "coaching.acknowledge": lambda o: Call({"task_id": o.coaching_id}, {}),
+    "coaching.coach": lambda o: Call(
+        {"task_id": o.coaching_id}, {"note": "复听录音，讲解服务用语", "row_version": "1"}
+    ),
     "complaints.open_from_call": lambda o: Call(form={"kind": "complaint", "summary": "服务态度"}),
     "complaints.action": lambda o: Call(
         {"case_id": o.case_id}, {"action": "close", "text": "已致歉", "row_version": "1"}
