@@ -4,6 +4,7 @@ from storage import (
     models,  # noqa: F401
     models_autoqa,  # noqa: F401
     models_complaints,  # noqa: F401
+    models_emotion,  # noqa: F401  (customer emotion, 0030_emotion)
     models_flags,  # noqa: F401
     models_pipeline,  # noqa: F401
     models_reports,  # noqa: F401
