@@ -8,7 +8,8 @@ accuracy, precision and recall of ``negative``, macro-F1 over the three labels, 
 
 With the corpus audio built (``make zh-corpus``; nothing is built here), the chosen package is
 also combined with the voice arousal of the customer channel of the 8 kHz μ-law stereo file
-(``workers.emotion``, turn spans of the built timeline), and ``customer_negative_end`` is
+(``workers.emotion``, turn spans of the built timeline) for the dialogues whose audio is built
+(others are not synthesised here), and ``customer_negative_end`` is
 evaluated per dialogue on those scores with the default thresholds (enabled for the count).
 
     PYTHONPATH=. .venv/bin/python benchmarks/emotion.py [--no-audio] [--json F]
@@ -109,9 +110,10 @@ def with_audio(turns: Sequence[tuple[str, str, str]]) -> dict[str, Any] | None:
     mod = zh_corpus._build_module()
     dialogues = mod.load_dialogues(mod.DIALOGUE_DIR)
     root = mod.corpus_root()
-    if not all(mod.is_built(d, root) for d in dialogues):
+    built = [d["id"] for d in dialogues if mod.is_built(d, root)]
+    if not built:
         return None
-    calls = zh_corpus.load_corpus()
+    calls = zh_corpus.load_corpus(built)  # only what is built: nothing is synthesised here
     gold = {k: g for k, _, g in turns}
     params = default_rule_set().resolve("in")["customer_negative_end"]
     golds, predicted, text_only, fired = [], [], [], []
@@ -133,12 +135,56 @@ def with_audio(turns: Sequence[tuple[str, str, str]]) -> dict[str, Any] | None:
         "text_only_same_turns": metrics(golds, text_only),
         "combined_confusion": confusion(golds, predicted),
         "customer_negative_end_fired": fired,
-        "dialogues": len(calls),
+        "dialogues": [c.id for c in calls],
         "calm_or_negative_to_negative": sum(
             1 for c in calls if c.emotion.get("end") == "negative" and c.emotion.get("start") == "calm"
         ),
         "seconds": round(time.perf_counter() - began, 2),
     }
+
+
+LABEL_SCORE = {"negative": 1.0, "neutral": 0.5, "positive": 0.0}
+
+
+def flag_on_text(turns: Sequence[tuple[str, str, str]]) -> dict[str, Any]:
+    """``customer_negative_end`` on the text scores of every dialogue (no audio), against the
+    same rule applied to the human labels read as scores (negative 1, neutral 0.5, positive 0).
+    The corpus has no customer who ends worse than they began, so the dialogues are also run
+    with the customer's turns in reverse order (a complaint that ends in anger)."""
+    from qa_platform.domain.transcript import AudioFeatures
+    from qa_platform.flags import default_rule_set
+    from qa_platform.flags.call_view import CallView
+    from qa_platform.flags.customer_emotion import customer_negative_end
+
+    params = default_rule_set().resolve("in")["customer_negative_end"]
+    by_call: dict[str, list[tuple[str, str]]] = {}
+    for key, text, gold in turns:
+        by_call.setdefault(key.split("#")[0], []).append((text, gold))
+    out: dict[str, Any] = {}
+    for order in ("as_scripted", "reversed"):
+        tp = fp = fn = 0
+        fired = []
+        for call_id, items in by_call.items():
+            items = items[::-1] if order == "reversed" else items
+            machine = [emotion.snownlp_negativity(t) for t, _ in items]
+            human = [LABEL_SCORE[g] for _, g in items]
+            got, want = _fires(machine, params), _fires(human, params)
+            tp, fp, fn = tp + (got and want), fp + (got and not want), fn + (want and not got)
+            if got:
+                fired.append(call_id)
+        out[order] = {"should_fire": tp + fn, "fired": fired, "tp": tp, "fp": fp, "fn": fn}
+    return out
+
+
+def _fires(scores: Sequence[float], params: Any) -> bool:
+    from qa_platform.flags.call_view import CallView
+    from qa_platform.flags.customer_emotion import customer_negative_end
+    from qa_platform.domain.transcript import AudioFeatures
+
+    segments = [Segment("c", Role.CUSTOMER, float(i), i + 0.5, "") for i in range(len(scores))]
+    marks = [emotion.SegmentEmotion(i, i, i + 0.5, s, None, s) for i, s in enumerate(scores)]
+    view = CallView(Transcript(segments, customer_emotion=marks), AudioFeatures(len(scores)))
+    return bool(customer_negative_end(view, params))
 
 
 def _turns(call: Any) -> list[dict[str, Any]]:
@@ -164,6 +210,7 @@ def main() -> None:
         "snownlp": measure(emotion.snownlp_negativity, turns),
         "cnsenti": measure(emotion.cnsenti_negativity, turns),
     }
+    report["flag_on_text"] = flag_on_text(turns)
     if not args.no_audio:
         report["audio"] = with_audio(turns)
     text = json.dumps(report, ensure_ascii=False, indent=2)
