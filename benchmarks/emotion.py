@@ -70,13 +70,17 @@ def metrics(gold: Sequence[str], predicted: Sequence[str]) -> dict[str, float]:
     return {k: round(v, 3) for k, v in out.items()}
 
 
-def measure(scorer: Callable[[str], float], turns: Sequence[tuple[str, str, str]]) -> dict[str, Any]:
+def measure(
+    scorer: Callable[[str], float], turns: Sequence[tuple[str, str, str]]
+) -> dict[str, Any]:
     scorer("预热")  # model / dictionary load is not part of the per-turn time
     began = time.perf_counter()
     predicted = [emotion.text_label(scorer(text)) for _, text, _ in turns]
     seconds = time.perf_counter() - began
     result: dict[str, Any] = metrics([g for _, _, g in turns], predicted)
-    result["negative_auc"] = negative_auc([g for _, _, g in turns], [scorer(t) for _, t, _ in turns])
+    result["negative_auc"] = negative_auc(
+        [g for _, _, g in turns], [scorer(t) for _, t, _ in turns]
+    )
     result["seconds"] = round(seconds, 3)
     result["confusion"] = confusion([g for _, _, g in turns], predicted)
     return result
@@ -92,17 +96,20 @@ def negative_auc(gold: Sequence[str], scores: Sequence[float]) -> float:
 
 def confusion(gold: Sequence[str], predicted: Sequence[str]) -> dict[str, dict[str, int]]:
     return {
-        g: {p: sum(a == g and b == p for a, b in zip(gold, predicted, strict=True)) for p in emotion.LABELS}
+        g: {
+            p: sum(a == g and b == p for a, b in zip(gold, predicted, strict=True))
+            for p in emotion.LABELS
+        }
         for g in emotion.LABELS
     }
 
 
 def with_audio(turns: Sequence[tuple[str, str, str]]) -> dict[str, Any] | None:
     """Text + voice on the built corpus audio, and the flag per dialogue; None if not built."""
+    from qa_platform.domain.transcript import AudioFeatures
     from qa_platform.flags import default_rule_set
     from qa_platform.flags.call_view import CallView
     from qa_platform.flags.customer_emotion import customer_negative_end
-    from qa_platform.domain.transcript import AudioFeatures
     from tests.helpers import zh_corpus
     from workers.audio import decode
     from workers.emotion import customer_emotion
@@ -127,7 +134,9 @@ def with_audio(turns: Sequence[tuple[str, str, str]]) -> dict[str, Any] | None:
             golds.append(gold[f"{call.id}#{turn_index}"])
             predicted.append(emotion.text_label(s.score))
             text_only.append(emotion.text_label(s.text_score))
-        view = CallView(Transcript(segments, customer_emotion=scores), AudioFeatures(call.duration_s))
+        view = CallView(
+            Transcript(segments, customer_emotion=scores), AudioFeatures(call.duration_s)
+        )
         if customer_negative_end(view, params):
             fired.append({"id": call.id, "emotion": call.emotion})
     return {
@@ -137,7 +146,9 @@ def with_audio(turns: Sequence[tuple[str, str, str]]) -> dict[str, Any] | None:
         "customer_negative_end_fired": fired,
         "dialogues": [c.id for c in calls],
         "calm_or_negative_to_negative": sum(
-            1 for c in calls if c.emotion.get("end") == "negative" and c.emotion.get("start") == "calm"
+            1
+            for c in calls
+            if c.emotion.get("end") == "negative" and c.emotion.get("start") == "calm"
         ),
         "seconds": round(time.perf_counter() - began, 2),
     }
@@ -151,10 +162,7 @@ def flag_on_text(turns: Sequence[tuple[str, str, str]]) -> dict[str, Any]:
     same rule applied to the human labels read as scores (negative 1, neutral 0.5, positive 0).
     The corpus has no customer who ends worse than they began, so the dialogues are also run
     with the customer's turns in reverse order (a complaint that ends in anger)."""
-    from qa_platform.domain.transcript import AudioFeatures
     from qa_platform.flags import default_rule_set
-    from qa_platform.flags.call_view import CallView
-    from qa_platform.flags.customer_emotion import customer_negative_end
 
     params = default_rule_set().resolve("in")["customer_negative_end"]
     by_call: dict[str, list[tuple[str, str]]] = {}
@@ -177,9 +185,9 @@ def flag_on_text(turns: Sequence[tuple[str, str, str]]) -> dict[str, Any]:
 
 
 def _fires(scores: Sequence[float], params: Any) -> bool:
+    from qa_platform.domain.transcript import AudioFeatures
     from qa_platform.flags.call_view import CallView
     from qa_platform.flags.customer_emotion import customer_negative_end
-    from qa_platform.domain.transcript import AudioFeatures
 
     segments = [Segment("c", Role.CUSTOMER, float(i), i + 0.5, "") for i in range(len(scores))]
     marks = [emotion.SegmentEmotion(i, i, i + 0.5, s, None, s) for i, s in enumerate(scores)]

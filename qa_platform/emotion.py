@@ -130,7 +130,9 @@ def combine(text_score: float, arousal: float | None, weight: float = AROUSAL_WE
     segment without a measured voice keeps its text score. ``weight`` must lie in 0..1.
     """
     if not 0.0 <= weight <= 1.0 or not math.isfinite(text_score):
-        raise ValueError(f"weight must be in 0..1 and the text score finite: {weight}, {text_score}")
+        raise ValueError(
+            f"weight must be in 0..1 and the text score finite: {weight}, {text_score}"
+        )
     if arousal is None:
         return _clamp(text_score)
     return _clamp((1.0 - weight) * text_score + weight * arousal)

@@ -25,9 +25,9 @@ PITCH_STD_FLOOR = 1.0  # semitones: a speaker steadier than this still needs a r
 ENERGY_STD_FLOOR = 1.5  # dB
 
 
-def segment_voice(samples: np.ndarray, start: float, end: float, threshold: float) -> tuple[
-    float | None, float | None
-]:
+def segment_voice(
+    samples: np.ndarray, start: float, end: float, threshold: float
+) -> tuple[float | None, float | None]:
     """Median pitch (semitones re 100 Hz) and mean dBFS of the voiced frames in ``[start, end]``
     of one channel; (None, None) where fewer than ``MIN_VOICED_FRAMES`` are voiced."""
     import librosa
@@ -64,9 +64,7 @@ def zscores(values: Sequence[float | None], floor: float) -> list[float | None]:
     return [None if v is None else (v - mean) / std for v in values]
 
 
-def customer_arousal(
-    samples: np.ndarray, segments: Sequence[tuple[float, float]]
-) -> list[Arousal]:
+def customer_arousal(samples: np.ndarray, segments: Sequence[tuple[float, float]]) -> list[Arousal]:
     """Arousal of each customer segment ``(start, end)`` of one channel (the customer's own
     channel for stereo, the mix for mono) against the customer's other segments."""
     threshold = adaptive_threshold(frame_db(samples))

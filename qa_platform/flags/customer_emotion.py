@@ -38,4 +38,8 @@ def customer_negative_end(call: CallView, p: RuleParams) -> list[Finding]:
         "third": k,
         "limit": p["min_rise"],
     }
-    return [Finding(Role.CUSTOMER, scored[-k].start, scored[-1].end, "customer_negative_end.rise", params)]
+    return [
+        Finding(
+            Role.CUSTOMER, scored[-k].start, scored[-1].end, "customer_negative_end.rise", params
+        )
+    ]

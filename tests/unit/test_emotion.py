@@ -123,7 +123,9 @@ RULES = rule_set_from_dict(ENABLED)
 
 
 def _flags(scores: list[float]) -> list:
-    segments = [Segment("c", Role.CUSTOMER, 10.0 * i, 10.0 * i + 5, "好") for i in range(len(scores))]
+    segments = [
+        Segment("c", Role.CUSTOMER, 10.0 * i, 10.0 * i + 5, "好") for i in range(len(scores))
+    ]
     marks = [SegmentEmotion(i, 10.0 * i, 10.0 * i + 5, s, None, s) for i, s in enumerate(scores)]
     transcript = Transcript(segments, customer_emotion=marks)
     found = evaluate(transcript, AudioFeatures(duration_s=10.0 * len(scores)), RULES)
@@ -155,9 +157,13 @@ def test_the_packaged_rule_set_ships_it_disabled() -> None:
     assert params.enabled is False
     transcript = Transcript(
         [Segment("c", Role.CUSTOMER, 0, 1, "好")] * 3,
-        customer_emotion=[SegmentEmotion(i, i, i + 1, s, None, s) for i, s in enumerate([0, 0.5, 1])],
+        customer_emotion=[
+            SegmentEmotion(i, i, i + 1, s, None, s) for i, s in enumerate([0, 0.5, 1])
+        ],
     )
-    assert [f for f in evaluate(transcript, AudioFeatures(3.0)) if f.type.startswith("customer_n")] == []
+    assert [
+        f for f in evaluate(transcript, AudioFeatures(3.0)) if f.type.startswith("customer_n")
+    ] == []
 
 
 @pytest.mark.parametrize(
