@@ -14,12 +14,14 @@ from storage.models_pipeline import Transcript
 from tests.web.conftest import as_user
 
 
+def _transcript_id(session, call_id: int) -> int:
+    return session.scalar(select(Transcript.id).where(Transcript.call_id == call_id))
+
+
 def _score_story_call(platform, call_id: int, scores: list[float]) -> None:
     """Store emotion scores for the story call's transcript through the service."""
     with platform.uow() as uow:
-        transcript_id = uow.session.scalar(
-            select(Transcript.id).where(Transcript.call_id == call_id)
-        )
+        transcript_id = _transcript_id(uow.session, call_id)
         marks = [
             SegmentEmotion(i, 2.0 * i, 2.0 * i + 1.5, s, None, s) for i, s in enumerate(scores)
         ]
