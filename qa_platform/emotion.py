@@ -14,6 +14,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 #: Version of the scoring below; stored with every score (bump when the meaning changes).
 EMOTION_MODEL = "snownlp-0.12+arousal-1"
@@ -94,7 +95,7 @@ def cnsenti_negativity(text: str) -> float:
 
 
 @cache
-def _cnsenti() -> object:
+def _cnsenti() -> Any:  # cnsenti has no type hints
     import logging
 
     import jieba

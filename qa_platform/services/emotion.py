@@ -55,7 +55,7 @@ def save_emotion(
         for s in scores
     ]
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(SegmentEmotionRow.__table__).values(rows)
+    stmt = insert(SegmentEmotionRow).values(rows)
     changes = {c: stmt.excluded[c] for c in rows[0] if c not in _KEYS and c != "created_at"}
     session.execute(stmt.on_conflict_do_update(index_elements=list(_KEYS), set_=changes))
     return len(rows)
