@@ -5,6 +5,7 @@ from storage import (
     models_autoqa,  # noqa: F401
     models_coaching,  # noqa: F401  (coaching tasks, 0030_coaching)
     models_complaints,  # noqa: F401
+    models_emotion,  # noqa: F401  (customer emotion, 0031_emotion)
     models_flags,  # noqa: F401
     models_pipeline,  # noqa: F401
     models_reports,  # noqa: F401

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from qa_platform.domain.transcript import AudioFeatures, Role, Segment, Transcript, Word
+from qa_platform.emotion import SegmentEmotion
 from qa_platform.masking import mask_pii, mask_words
 from qa_platform.settings import Settings
 from workers.asr import WhisperTranscriber
@@ -30,6 +31,7 @@ from workers.diarization import (
     make_mono_diarizer,
     stereo_turns,
 )
+from workers.emotion import customer_emotion
 from workers.features import Activity, compute_features, voice_activity
 from workers.roles import SpeakerRole, roles_from_channels, roles_from_cues
 
@@ -61,6 +63,7 @@ class AnalysisResult:
     timings: dict[str, float] = field(default_factory=dict)  # stage → seconds
     diarizer: str = ""
     asr_notes: list[str] = field(default_factory=list)
+    emotion: list[SegmentEmotion] = field(default_factory=list)  # customer segments (客户情绪)
 
 
 def get_transcriber(settings: Settings) -> WhisperTranscriber:
@@ -147,6 +150,8 @@ def analyse_audio(
         )
     with clock.stage("masking"):
         segments = mask_segments(segments)
+    with clock.stage("emotion"):
+        emotion = customer_emotion(audio.samples, segments, 1 - agent_channel)
     detected = next((r.language for r in asr if r.language), language)
     transcript = Transcript(segments, language=detected, model=transcriber.model_name)
     return AnalysisResult(
@@ -158,6 +163,7 @@ def analyse_audio(
         timings=clock.timings,
         diarizer=diarizer_name,
         asr_notes=[n for r in asr for n in r.notes],
+        emotion=emotion,
     )
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from qa_platform import logs
 from qa_platform.domain.pipeline import STAGES
+from qa_platform.services import emotion as emotion_service
 from qa_platform.services import flags as flag_service
 from qa_platform.services import media as media_service
 from qa_platform.services import pipeline as pipeline_service
@@ -123,7 +124,7 @@ def compute_transcribe_stage(platform: Platform, call_id: int) -> Any:
 
 
 def save_transcribe_stage(session: Session, call_id: int, version: str, result: Any) -> None:
-    pipeline_service.save_transcript(
+    transcript_id = pipeline_service.save_transcript(
         session,
         call_id,
         transcript=result.transcript,
@@ -134,6 +135,8 @@ def save_transcribe_stage(session: Session, call_id: int, version: str, result: 
     )
     # Features computed with the speaker turns: talk time per role also for mono calls.
     pipeline_service.save_features(session, call_id, version, result.features)
+    # Customer emotion per segment, keyed by the transcript it scores (same transaction).
+    emotion_service.save_emotion(session, call_id, transcript_id, result.emotion)
 
 
 def run_flag_rules(platform: Platform, call_id: int) -> Any:

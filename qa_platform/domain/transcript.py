@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from qa_platform.emotion import SegmentEmotion
 
 
 class Role(StrEnum):
@@ -67,6 +70,9 @@ class Transcript:
     segments: list[Segment]
     language: str = "zh"
     model: str = ""
+    # Negative-emotion scores of the customer's segments (qa_platform.emotion.SegmentEmotion),
+    # stored apart and attached when the transcript is loaded for the rules; empty if none.
+    customer_emotion: list[SegmentEmotion] = field(default_factory=list)
 
     def by_role(self, role: Role) -> list[Segment]:
         return [s for s in self.segments if s.role == role]

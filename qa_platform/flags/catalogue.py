@@ -16,6 +16,7 @@ from typing import Any
 
 from qa_platform.domain.transcript import Role
 from qa_platform.flags.call_view import CallView, PhraseHit, SegmentView
+from qa_platform.flags.customer_emotion import customer_negative_end
 from qa_platform.flags.findings import Finding, Rule, number_follows
 from qa_platform.flags.identity import missing_identity_check
 from qa_platform.flags.rule_set import RuleParams
@@ -346,4 +347,5 @@ CATALOGUE: dict[str, Rule] = {
     "complaint_risk": complaint_risk,
     "misleading_promise": misleading_promise,
     "asr_unreliable": asr_unreliable,
+    "customer_negative_end": customer_negative_end,
 }

@@ -107,6 +107,12 @@ RULE_PARAMS: Mapping[str, Mapping[str, Param]] = MappingProxyType(
         "complaint_risk": {"lexicon": LEXICON},
         "misleading_promise": {"lexicon": LEXICON},
         "asr_unreliable": {"min_confidence": RATIO},
+        # customer emotion (客户情绪, qa_platform.flags.customer_emotion): scores are 0..1
+        "customer_negative_end": {
+            "min_segments": Param("integer", 3),
+            "min_rise": Param("ratio", 0.01),
+            "min_end_score": RATIO,
+        },
         # outbound rules (外呼规范, seeds/003 二(二)); qa_platform.flags.outbound
         "outbound_hours": {
             "working_day_from": CLOCK,
@@ -131,6 +137,13 @@ RULE_PARAMS: Mapping[str, Mapping[str, Param]] = MappingProxyType(
 #: values (the packaged default names every rule explicitly).
 RULES_ADDED_LATER: Mapping[str, Mapping[str, Any]] = MappingProxyType(
     {
+        "customer_negative_end": {
+            "enabled": False,
+            "severity": "info",
+            "min_segments": 3,
+            "min_rise": 0.2,
+            "min_end_score": 0.6,
+        },
         "outbound_hours": {
             "enabled": True,
             "severity": "warning",

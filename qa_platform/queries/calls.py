@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from qa_platform.domain.calls import CallNotFound
 from qa_platform.queries.call_analysis import pipeline_detail, transcript_segments
+from qa_platform.queries.emotion import emotion_curve
 from qa_platform.retention import parse_classes
 from qa_platform.services.access import scope_calls
 from qa_platform.services.auth import SessionUser
@@ -128,6 +129,7 @@ def call_card(s: Session, call: Call) -> dict[str, Any]:
         "retain_until": call.retain_until,
         "retention_class": call.retention_class,
         "purged": call.purged_at is not None,
+        "emotion": emotion_curve(s, call.id),  # the player's customer emotion curve
     }
 
 

@@ -31,6 +31,7 @@ from qa_platform.flags import (
     parse_rule_set,
 )
 from qa_platform.services.context import Platform
+from qa_platform.services.emotion import emotion_by_transcript
 from qa_platform.services.outbound import outbound_context
 from storage.audit import append_audit
 from storage.models import Call, CallFlag
@@ -292,11 +293,12 @@ def _load_batch(
     )
     features = _latest(session.scalars(select(CallFeatures).where(CallFeatures.call_id.in_(ids))))
     segments = _segments_by_transcript(session, [t.id for t in transcripts.values()])
+    emotion = emotion_by_transcript(session, [t.id for t in transcripts.values()])
     out: dict[int, tuple[Transcript | None, AudioFeatures]] = {}
     for call in calls:
         row = transcripts.get(call.id)
         transcript = (
-            Transcript(segments.get(row.id, []), language=row.language, model=row.model)
+            Transcript(segments.get(row.id, []), row.language, row.model, emotion.get(row.id, []))
             if row
             else None
         )

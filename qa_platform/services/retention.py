@@ -22,6 +22,7 @@ from storage.audit import append_audit
 from storage.models import Call, CallFlag, Job, Recording
 from storage.models_autoqa import AutoEvaluationRow, SuggestionDecisionRow
 from storage.models_complaints import ComplaintCallRow, ComplaintCaseRow
+from storage.models_emotion import SegmentEmotion
 from storage.models_pipeline import (
     CallFeatures,
     CallSpeaker,
@@ -117,7 +118,15 @@ def erase_call_content(session: Session, call_id: int) -> dict[str, int]:
     Returns the number of rows touched per table; the call row itself is left to the caller.
     """
     erased: dict[str, int] = {}
-    derived = (TranscriptSegment, Transcript, CallSpeaker, CallFeatures, CallWaveform, CallFlag)
+    derived = (
+        SegmentEmotion,
+        TranscriptSegment,
+        Transcript,
+        CallSpeaker,
+        CallFeatures,
+        CallWaveform,
+        CallFlag,
+    )
     erased["autoqa_suggestion_decisions"] = _erase_override_reasons(session, call_id)
     for model in (*derived, AutoEvaluationRow, SurveyResponseRow):
         result = session.execute(delete(model).where(model.call_id == call_id))

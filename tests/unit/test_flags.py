@@ -414,6 +414,7 @@ def test_catalogue_names_are_the_contract() -> None:
         "complaint_risk",
         "misleading_promise",
         "asr_unreliable",
+        "customer_negative_end",
         "outbound_hours",
         "outbound_cooling",
         "outbound_identity",

@@ -30,7 +30,7 @@ def with_change(path: str, value: object) -> dict:
 
 def test_default_rule_set_loads_with_version_and_hash() -> None:
     rules = default_rule_set()
-    assert rules.version == "2026.12-default-5"
+    assert rules.version == "2026.12-default-6"
     assert len(rules.content_hash) == 64
     assert set(rules.rules) == set(RULE_PARAMS)
 

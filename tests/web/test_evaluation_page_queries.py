@@ -14,7 +14,8 @@ from storage.db import make_engine
 from tests.factories import add_person
 from tests.web.conftest import as_user
 
-PAGE_READS = 16  # measured: policy check 3, evaluation + versions + appeals 5, call page 8
+PAGE_READS = 17  # measured: policy check 3, evaluation + versions + appeals 5, call page 9
+# (the call page's 9th read is the customer emotion curve, one query for all its points)
 
 
 @contextmanager
