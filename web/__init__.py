@@ -88,9 +88,12 @@ def _blueprints() -> list[tuple[Any, str | None]]:
         complaints,
         dashboard,
         inspector,
+        pipeline_pages,
         reports,
         supervisor,
+        upload_pages,
     )
 
     modules = (auth, inspector, supervisor, agent, admin, calls, api, complaints, dashboard)
-    return [(m.bp, None) for m in modules] + [(reports.bp, "/reports")]
+    modules_upload = (upload_pages, pipeline_pages)  # uploads and pipeline progress
+    return [(m.bp, None) for m in (*modules, *modules_upload)] + [(reports.bp, "/reports")]
