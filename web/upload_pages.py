@@ -39,7 +39,8 @@ def page() -> Any:
     labels = {f"reason_{code}": gettext(f"upl_reason_{code}") for code in REASONS}
     labels |= {k: gettext(f"upl_{k}") for k in ("created", "duplicate", "rejected", "sending")}
     labels |= {
-        k: gettext(f"upl_{k}") for k in ("processing", "no_row", "http_error", "done", "no_files")
+        k: gettext(f"upl_{k}")
+        for k in ("processing", "not_chosen", "not_listed", "http_error", "done", "no_files")
     }
     limits = {"max_bytes": platform().settings.max_upload_bytes}
     return render_template("supervisor/upload.html", labels=labels, limits=limits)

@@ -111,3 +111,45 @@ def test_upload_two_recordings_then_retry_on_the_pipeline_page(platform, browser
         assert page.locator(f"#pipe-dead tr[data-call='{world.other_call_id}']").count() == 0
         page.screenshot(path=str(SHOTS / f"pipeline-retried-{width}.png"), full_page=True)
         assert problems == []
+
+
+def test_a_manifest_pairs_its_rows_with_the_chosen_files(platform, browser, tmp_path):
+    build_story_world(platform, tmp_path)
+    listed = tone_wav(tmp_path / "清单内.wav", 3.0, 610.0)
+    unlisted = tone_wav(tmp_path / "清单外.wav", 3.0, 640.0)
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text(
+        "file,agent,team,direction,business_type\n"
+        "recordings/清单内.wav,A002,二组,out,保全变更\n"
+        "未选择.wav,A001,一组,in,理赔查询\n",
+        encoding="utf-8",
+    )
+    with served(platform) as base:
+        page, problems = _sign_in(browser, base, 1400)
+        page.goto(base + "/upload")
+        page.set_input_files("#upload-files", [str(listed), str(unlisted)])
+        page.set_input_files("#upload-manifest", str(manifest))
+        page.click("#upload-start")
+        page.wait_for_selector("#upload-form[data-finished='1']", timeout=60_000)
+        rows = page.locator("#upload-list tr.upl-row")
+        got = rows.evaluate_all("rs => rs.map(r => [r.dataset.file, r.dataset.status])")
+        assert got == [
+            ["清单内.wav", "created"],
+            ["未选择.wav", "rejected"],
+            ["清单外.wav", "rejected"],
+        ]
+        assert "没有对应的已选文件" in rows.nth(1).inner_text()
+        assert "清单中没有这个文件" in rows.nth(2).inner_text()
+        sent = rows.evaluate_all("rs => rs.map(r => r.dataset.sent || '1')")
+        assert sent == ["1", "0", "0"]  # rows decided in the page send nothing
+        page.screenshot(path=str(SHOTS / "upload-manifest-1400.png"), full_page=True)
+        call_id = rows.nth(0).locator("a").inner_text().lstrip("#")
+        assert problems == []
+    from qa_platform.queries.calls import show_call
+
+    shown = show_call(platform, int(call_id))
+    assert (shown["agent"], shown["direction"], shown["business_type"]) == (
+        "A002",
+        "out",
+        "保全变更",
+    )

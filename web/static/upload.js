@@ -66,6 +66,12 @@
   function reject(row, reason, detail) {
     show(row, { status: "rejected", reason: reason, error: detail || "" });
   }
+  function refuseHere(row, reason, detail) {  /* decided in the page: nothing was sent */
+    reject(row, reason, detail);
+    row.bar.hidden = true;
+    row.pct.textContent = "—";
+    row.tr.dataset.sent = "0";
+  }
   function fields(extra) {
     var data = {};
     META.forEach(function (k) {
@@ -77,7 +83,7 @@
   function send(item) {
     return new Promise(function (resolve) {
       var row = item.row;
-      if (item.file.size > maxBytes) { reject(row, "too_large"); resolve(); return; }
+      if (item.file.size > maxBytes) { refuseHere(row, "too_large"); resolve(); return; }
       var body = new FormData();
       body.append("file", item.file, item.file.name);
       Object.keys(item.fields).forEach(function (k) { body.append(k, item.fields[k]); });
@@ -129,13 +135,13 @@
     manifest.rows.forEach(function (r) {
       var f = byName[r.file];
       var row = addRow(r.file || ("#" + r.line), f ? f.size : null);
-      if (r.error) { reject(row, "metadata", r.error); return; }
-      if (!f) { reject(row, "missing", L.no_row); return; }
+      if (r.error) { refuseHere(row, "metadata", r.error); return; }
+      if (!f) { refuseHere(row, "missing", L.not_chosen); return; }
       used[r.file] = true;
       items.push({ file: f, fields: r.fields, row: row });
     });
     files.forEach(function (f) {
-      if (!used[f.name]) { reject(addRow(f.name, f.size), "missing", L.no_row); }
+      if (!used[f.name]) { refuseHere(addRow(f.name, f.size), "missing", L.not_listed); }
     });
     return items;
   }
