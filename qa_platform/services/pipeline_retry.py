@@ -23,6 +23,7 @@ from qa_platform.domain.pipeline import STAGE_NAMES, JobStatus
 from qa_platform.services.context import Platform
 from qa_platform.services.pipeline import enqueue_calls, pipeline_version
 from storage.audit import append_audit
+from storage.db import rowcount
 from storage.models import Call, Job
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,8 @@ def retry_call(
             raise NothingToRetry(f"{what} has no failed or dead-lettered job to retry")
         previous = {j.stage: str(j.status) for j in jobs}
         errors = {j.stage: (j.error or "")[:500] for j in jobs}
-        _reset(uow.session, [j.id for j in jobs], now)
+        if _reset(uow.session, [j.id for j in jobs], now) != len(jobs):
+            raise NothingToRetry(f"call {call_id} was retried by someone else just now")
         uow.session.execute(
             update(Call)
             .where(Call.id == call_id)
@@ -124,20 +126,24 @@ def _failed_jobs(session: Session, call_id: int, version: str, stage: str | None
     return list(session.scalars(query.order_by(Job.id)))
 
 
-def _reset(session: Session, job_ids: list[int], now: object) -> None:
-    session.execute(
-        update(Job)
-        .where(Job.id.in_(job_ids))
-        .values(
-            status=JobStatus.QUEUED,
-            attempts=0,
-            error=None,
-            claimed_by=None,
-            claimed_at=None,
-            deadline_at=None,
-            updated_at=now,
+def _reset(session: Session, job_ids: list[int], now: object) -> int:
+    """Conditional: only rows still failed change, so two people retrying at once cannot both
+    reset (the loser's transaction is rolled back by the unit of work)."""
+    return rowcount(
+        session.execute(
+            update(Job)
+            .where(Job.id.in_(job_ids), Job.status.in_([str(s) for s in RETRYABLE]))
+            .values(
+                status=JobStatus.QUEUED,
+                attempts=0,
+                error=None,
+                claimed_by=None,
+                claimed_at=None,
+                deadline_at=None,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
         )
-        .execution_options(synchronize_session=False)
     )
 
 
