@@ -89,20 +89,12 @@ def _blueprints() -> list[tuple[Any, str | None]]:
         complaints,
         dashboard,
         inspector,
+        pipeline_pages,
         reports,
         supervisor,
+        upload_pages,
     )
 
-    modules = (
-        auth,
-        inspector,
-        supervisor,
-        agent,
-        admin,
-        calls,
-        api,
-        complaints,
-        dashboard,
-        coaching,
-    )
-    return [(m.bp, None) for m in modules] + [(reports.bp, "/reports")]
+    modules = (auth, inspector, supervisor, agent, admin, calls, api, complaints, dashboard)
+    more = (coaching, upload_pages, pipeline_pages)  # coaching, uploads, pipeline progress
+    return [(m.bp, None) for m in (*modules, *more)] + [(reports.bp, "/reports")]

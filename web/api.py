@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import re
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, jsonify, request
@@ -15,9 +11,9 @@ from qa_platform.queries import calls as call_service
 from qa_platform.queries.calls import call_page
 from qa_platform.queries.work_queues import ALL_STATES, evaluations_in
 from qa_platform.services.access import record_disclosure
-from qa_platform.services.ingest import ingest_file
 from scoring import services as scoring
 from web.policy import ALL_ROLES, json_error, policy, user
+from web.upload_files import ingest_upload
 from web.views import platform
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -43,17 +39,7 @@ def upload() -> Any:
     if unknown:
         return json_error(400, f"unknown metadata fields {unknown}; allowed: {list(META_FIELDS)}")
     meta = CallMetadata.parse({k: request.form.get(k) for k in META_FIELDS})
-    suffix = Path(f.filename).suffix.lower()
-    suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,5}", suffix) else ".audio"
-    fd, name = tempfile.mkstemp(prefix="qa-upload-", suffix=suffix)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            f.save(out)
-        result = ingest_file(
-            platform(), Path(name), meta, actor=user().actor, display_name=f.filename
-        )  # the temp path is never shown
-    finally:
-        Path(name).unlink(missing_ok=True)
+    result = ingest_upload(platform(), f, meta, actor=user().actor)
     body = result.to_dict()
     status = {"created": 201, "duplicate": 200}.get(result.status, 400)
     return jsonify(body if status != 400 else {**body, "status": 400}), status

@@ -16,7 +16,7 @@ from qa_platform.settings import Settings
 IDLE_TIMEOUT_S = 30 * 60
 ABSOLUTE_TIMEOUT_S = 12 * 3600
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
-UPLOAD_ENDPOINTS = frozenset({"api.upload"})  # the only routes that take QA_MAX_UPLOAD_BYTES
+UPLOAD_ENDPOINTS = frozenset({"api.upload", "upload.upload_file"})  # take QA_MAX_UPLOAD_BYTES
 HSTS = "max-age=31536000; includeSubDomains"
 CSP = (
     "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; "

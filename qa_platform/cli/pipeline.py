@@ -1,4 +1,4 @@
-"""Pipeline commands: ``qa worker``, ``qa process``, ``qa reconcile``.
+"""Pipeline commands: ``qa worker``, ``qa process``, ``qa reconcile``, ``qa retry``.
 
 ``qa process`` enqueues every call that needs work. In the embedded default (no
 ``QA_BROKER_URL``) the same Celery tasks run eagerly in this process, so it returns when the
@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from qa_platform.cli import SECONDS, FiniteFloat, emit, platform
+from qa_platform.cli import ID, SECONDS, FiniteFloat, emit, platform
 from qa_platform.domain.pipeline import QUEUES
 from qa_platform.services import pipeline as pipeline_service
 
@@ -202,4 +202,26 @@ def _reconcile_text(result: Any) -> str:
     return "\n".join(lines) or "nothing stuck"
 
 
-COMMANDS = [worker, process, reconcile]
+@click.command()
+@click.argument("call_id", type=ID)
+@click.option("--stage", default=None, help="Retry only this stage (default: every failed one).")
+@click.option("--json", "as_json", is_flag=True)
+def retry(call_id: int, stage: str | None, as_json: bool) -> None:
+    """Reset a call's failed or dead-lettered jobs and queue it again (audited ``job.retry``).
+
+    Embedded mode runs the work in this process; with a broker the stage is sent to workers.
+    """
+    from qa_platform.services.pipeline_retry import retry_call
+
+    result = retry_call(platform(), call_id, actor="cli", stage=stage, run_in_process=True)
+    emit(result.to_dict(), as_json, _retry_text(result))
+
+
+def _retry_text(result: Any) -> str:
+    was = ", ".join(f"{s} (was {result.previous[s]})" for s in result.stages)
+    return f"call {result.call_id}: reset {was}; now {result.status}" + (
+        "" if result.sent else "; waiting for `qa process` or a worker"
+    )
+
+
+COMMANDS = [worker, process, reconcile, retry]

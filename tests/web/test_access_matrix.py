@@ -36,9 +36,11 @@ from tests.factories import (
     FULL,
     PASSWORD,
     StoryWorld,
+    add_call,
     add_person,
     evaluation_on_new_call,
     publish_scored,
+    team_of,
     tone_wav,
 )
 from tests.web.conftest import Browser, as_user
@@ -128,6 +130,12 @@ TABLE: dict[str, tuple[object, bool]] = {
     "coaching.index": ({A, S, G}, False),
     "coaching.acknowledge": ({G}, False),
     "coaching.coach": (SUP, True),
+    # Uploads and pipeline progress: supervisors and admins; a retry names a call in scope
+    "upload.page": (SUP, False),
+    "upload.upload_file": (SUP, False),
+    "upload.manifest": (SUP, False),
+    "pipeline.page": (SUP, False),
+    "pipeline.retry": (SUP, True),
 }
 LOGINS = {
     "admin": "admin",
@@ -320,6 +328,29 @@ def _eval(purpose: str, form: Callable[[Objects], dict[str, Any]] | None = None)
     return build
 
 
+def _upload_page_file(o: Objects) -> Call:
+    wav = tone_wav(o.tmp / f"page-upload-{o.who}.wav", 4.0, 370.0).read_bytes()
+    form = {"file": (io.BytesIO(wav), "页面上传.wav"), "agent": "A001", "direction": "in"}
+    return Call(form=form, kw={"content_type": "multipart/form-data", "csrf_header": True})
+
+
+def _manifest(o: Objects) -> Call:
+    text = "file,agent,team\na.wav,A001,一组\n".encode()
+    form = {"manifest": (io.BytesIO(text), "清单.csv")}
+    return Call(form=form, kw={"content_type": "multipart/form-data", "csrf_header": True})
+
+
+def _retry(o: Objects) -> Call:
+    """A dead-lettered call of agent A001's team (一组), fresh for each request."""
+    from tests.helpers.job_states import dead_letter
+
+    ids = o.world.ids
+    team = team_of(o.platform, [ids["agent"]])[ids["agent"]]
+    call_id = add_call(o.platform, ids["agent"], team, status="processing")
+    dead_letter(o.platform, call_id, "transcribe", "matrix: model missing")
+    return Call(form={"call_id": str(call_id), "stage": "transcribe"})
+
+
 REQUESTS: dict[str, Callable[[Objects], Call]] = {
     "static": lambda o: Call({"filename": "app.css"}),
     "auth.set_lang": lambda o: Call({"code": "en"}),
@@ -368,6 +399,9 @@ REQUESTS: dict[str, Callable[[Objects], Call]] = {
     "calls.search": lambda o: Call(kw={"query_string": {"agent": "A001"}}),
     "dashboard.evaluations": lambda o: Call(kw={"query_string": {"team": "一组"}}),
     "api.upload": _upload,
+    "upload.upload_file": _upload_page_file,
+    "upload.manifest": _manifest,
+    "pipeline.retry": _retry,
     "api.surveys_import": lambda o: Call(
         form=b"call_external_id,survey_id,rating,answered_at\nNONE,S-1,5,2026-03-02T10:00:00+08:00\n",  # type: ignore[arg-type]
         kw={"content_type": "text/csv", "csrf_header": True},
