@@ -84,6 +84,7 @@ def _blueprints() -> list[tuple[Any, str | None]]:
         agent,
         api,
         auth,
+        calibration,
         calls,
         complaints,
         dashboard,
@@ -92,5 +93,16 @@ def _blueprints() -> list[tuple[Any, str | None]]:
         supervisor,
     )
 
-    modules = (auth, inspector, supervisor, agent, admin, calls, api, complaints, dashboard)
+    modules = (
+        auth,
+        inspector,
+        supervisor,
+        calibration,
+        agent,
+        admin,
+        calls,
+        api,
+        complaints,
+        dashboard,
+    )
     return [(m.bp, None) for m in modules] + [(reports.bp, "/reports")]

@@ -71,9 +71,13 @@ TABLE: dict[str, tuple[object, bool]] = {
     "supervisor.plans_run": (SUP, False),
     "supervisor.run": (SUP, False),
     "supervisor.run_assign": (SUP, False),
-    "supervisor.calibration": (SUP, False),
-    "supervisor.calibration_create": (SUP, False),
-    "supervisor.calibration_show": (SUP, True),
+    "calibration.index": (SUP, False),
+    "calibration.create": (SUP, False),
+    "calibration.show": (SUP, True),
+    "calibration.close": (SUP, True),
+    "calibration.mine": ({INS}, False),
+    "calibration.score": ({INS}, False),
+    "calibration.score_save": ({INS}, False),
     "supervisor.config": (SUP, False),
     "supervisor.config_scorecard": (SUP, False),
     "supervisor.config_rules": (SUP, False),
@@ -316,7 +320,7 @@ REQUESTS: dict[str, Callable[[Objects], Call]] = {
     "supervisor.plans_run": lambda o: Call(form={"name": "story", "seed": "11"}),
     "supervisor.run": lambda o: Call({"run_id": o.run_id}),
     "supervisor.run_assign": lambda o: Call({"run_id": o.run_id}, {}),
-    "supervisor.calibration_create": lambda o: Call(
+    "calibration.create": lambda o: Call(
         form={
             "name": "十二月校准",
             # a team supervisor calibrates a call of their own team (二组); other teams' calls
@@ -325,7 +329,10 @@ REQUESTS: dict[str, Callable[[Objects], Call]] = {
             "inspector_ids": [o.world.ids["insp"], o.world.ids["insp2"]],
         }
     ),
-    "supervisor.calibration_show": lambda o: Call({"session_id": o.session_id}),
+    "calibration.show": lambda o: Call({"session_id": o.session_id}),
+    "calibration.close": lambda o: Call({"session_id": o.session_id}, {}),
+    "calibration.score": lambda o: Call({"session_id": o.session_id}),
+    "calibration.score_save": lambda o: Call({"session_id": o.session_id}, _scores()),
     "supervisor.config_scorecard": lambda o: Call(form={"scorecard_yaml": _scorecard_yaml()}),
     "supervisor.config_rules": lambda o: Call(form={"rules_yaml": _rules_yaml(o)}),
     "supervisor.config_line": lambda o: Call(form={"business_type": "理赔", "remove": "1"}),
