@@ -122,9 +122,24 @@ def score_save(session_id: int, call_id: int) -> Any:
             raise
         flash(user_message(exc, status), "error")
         page = calibration_call_page(p, user(), session_id, call_id)
+        page["values"] = _entered(page["card"], request.form)  # the form keeps what was typed
         return render_template("inspector/calibration_score.html", page=page), status
     flash(gettext("calibration.saved"), "ok")
     return redirect(_after_save(session_id, call_id), code=303)
+
+
+def _entered(card: dict[str, Any], form: Any) -> dict[str, dict[str, Any]]:
+    """The submitted fields as the form shows them back (``{code: {score, na, violated}}``)."""
+    ticked = ("1", "on", "true")
+    return {
+        item["code"]: {
+            "score": form.get(f"score_{item['code']}", "")[:32],
+            "na": form.get(f"na_{item['code']}") in ticked,
+            "violated": form.get(f"violated_{item['code']}") in ticked,
+        }
+        for section in card["sections"]
+        for item in section["items"]
+    }
 
 
 def _after_save(session_id: int, call_id: int) -> str:

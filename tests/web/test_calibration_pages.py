@@ -132,6 +132,10 @@ def test_bad_input_names_the_item_in_chinese_and_stores_nothing(
     assert r.status_code == 400
     flashed = re.search(r'<div class="flash error" role="status">([^<]*)</div>', html)
     assert flashed and all(w in flashed.group(1) for w in words), flashed
+    typed = fields["score_identity_check"]
+    assert 'name="score_identity_check" id="score-identity_check"' in html
+    assert re.search(r'name="score_answer_accuracy"[^>]*value="20"', html)  # kept as typed
+    assert re.search(rf'name="score_identity_check"[^>]*value="{typed}"', html)
     with platform.uow() as uow:
         assert session_scores(uow.session, session_id) == ([], {})
 
@@ -195,6 +199,11 @@ def test_too_few_scores_carry_a_note(app: Flask, world: StoryWorld, session_id: 
     html = sup.get(f"/calibration/{session_id}").get_data(as_text=True)
     assert 'id="calib-few"' in html and "评分不足" in html
     assert cell(html, "item-identity_check", "fleiss") == "—"  # one rater: undefined
+    for call_id in (world.call_id, world.other_call_id):
+        as_user(app, "insp2").post(url(session_id, call_id), form())
+    as_user(app, "insp").post(url(session_id, world.other_call_id), form(identity_check=5))
+    html = sup.get(f"/calibration/{session_id}").get_data(as_text=True)
+    assert 'id="calib-few"' not in html and 'id="calib-undefined"' in html  # unanimous items
 
 
 # --------------------------------------------------------------------------- agreement
