@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from qa_platform.domain.transcript import Role, Severity
 from qa_platform.services.context import Platform
@@ -260,3 +262,37 @@ def test_a_bad_period_is_refused_with_a_message(app: Flask, autoqa_world: Platfo
     sup.login("sup1", "x")
     r = sup.get("/calibration?period=2026-13")
     assert r.status_code == 400 and "2026-13" in r.get_data(as_text=True)
+
+
+HOSTILE = st.sampled_from(
+    ["nan", "inf", "-1", "1e999", "9" * 400, "²", "١٠", "x" * 5000, "a\x00b", "", " ", "<b>"]
+)
+FUZZ = settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@FUZZ
+@given(data=st.data())
+def test_hostile_scores_never_500_and_a_refusal_stores_nothing(
+    app: Flask, platform: Platform, world: StoryWorld, session_id: int, data: st.DataObject
+) -> None:
+    fields = [f"{p}_{code}" for code in FULL for p in ("score", "na", "violated")]
+    chosen = data.draw(st.lists(st.sampled_from(fields), unique=True, max_size=6))
+    body = form() | {name: data.draw(HOSTILE, label=name) for name in chosen}
+    with platform.uow() as uow:
+        before = session_scores(uow.session, session_id)
+    r = as_user(app, "insp").post(url(session_id, world.call_id), body)
+    assert r.status_code in (303, 400), r.status_code
+    if r.status_code == 400:
+        with platform.uow() as uow:
+            assert session_scores(uow.session, session_id) == before
+
+
+@FUZZ
+@given(period=st.one_of(HOSTILE, st.text(max_size=12)))
+def test_hostile_periods_are_refused_or_shown(app: Flask, world: StoryWorld, period: str) -> None:
+    r = as_user(app, "sup").get("/calibration", query_string={"period": period})
+    assert r.status_code in (200, 400)
