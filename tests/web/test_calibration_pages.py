@@ -296,3 +296,26 @@ def test_hostile_scores_never_500_and_a_refusal_stores_nothing(
 def test_hostile_periods_are_refused_or_shown(app: Flask, world: StoryWorld, period: str) -> None:
     r = as_user(app, "sup").get("/calibration", query_string={"period": period})
     assert r.status_code in (200, 400)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_calibration_text_is_translated(
+    app: Flask, world: StoryWorld, session_id: int, lang: str
+) -> None:
+    insp, sup = as_user(app, "insp"), as_user(app, "sup")
+    for b in (insp, sup):
+        b.get(f"/lang/{lang}")
+    insp.post(url(session_id, world.call_id), form())
+    pages = [
+        insp.get("/my/calibration"),
+        insp.get(url(session_id, world.call_id)),
+        sup.get(f"/calibration/{session_id}"),
+        sup.get("/calibration?period=2026-12"),
+    ]
+    for page in pages:
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200
+        assert not re.findall(r"[>\s\"]calibration\.[a-z_]+", html), re.findall(
+            r"[>\s\"]calibration\.[a-z_]+", html
+        )
+    assert ("校准" if lang == "zh" else "Calibration") in html
