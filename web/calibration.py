@@ -18,7 +18,7 @@ from qa_platform.queries.calibration_scoring import (
     my_calibrations,
     next_call,
 )
-from qa_platform.queries.evaluation_page import inspectors
+from qa_platform.queries.evaluation_page import inspectors, reviewers
 from scoring import services as scoring
 from web.forms import parse_scores
 from web.i18n import gettext
@@ -28,6 +28,7 @@ from web.views import act, form_text, platform, whole_number
 bp = Blueprint("calibration", __name__)
 SUP = ("supervisor", "admin")
 SESSION = ("calibration", "session_id")
+SCORERS = ("inspector", "supervisor")  # participants, and a supervisor as the reference
 
 
 @bp.get("/calibration")
@@ -46,6 +47,7 @@ def index() -> Any:
         "supervisor/calibration.html",
         sessions=calibration_list(p, user()),
         inspectors=inspectors(p),
+        references=[r for r in reviewers(p, set()) if r["role"] in SCORERS],
         agreement=agreement,
         agreement_error=agreement_error,
     )
@@ -60,9 +62,11 @@ def create() -> Any:
         calls = [whole_number(x, "call_ids", 1) for x in raw_calls if x.isdigit()]
         raw_inspectors = request.form.getlist("inspector_ids")
         inspectors = [whole_number(x, "inspector_ids", 1) for x in raw_inspectors if x.isdigit()]
+        raw_reference = form_text("reference_by", required=False)
+        reference = whole_number(raw_reference, "reference_by", 1) if raw_reference else None
         scoring.ensure_scorecard(platform().uow())
         scoring.create_calibration(
-            platform().uow(), form_text("name"), calls, inspectors, actor=user().id
+            platform().uow(), form_text("name"), calls, inspectors, user().id, reference
         )
 
     return act(run, url_for("calibration.index"))
@@ -97,14 +101,14 @@ def mine() -> Any:
 
 
 @bp.get("/calibration/<int:session_id>/calls/<int:call_id>")
-@policy(roles="inspector", obj=SESSION)
+@policy(roles=SCORERS, obj=SESSION)
 def score(session_id: int, call_id: int) -> Any:
     page = calibration_call_page(platform(), user(), session_id, call_id)
     return render_template("inspector/calibration_score.html", page=page)
 
 
 @bp.post("/calibration/<int:session_id>/calls/<int:call_id>")
-@policy(roles="inspector", obj=SESSION)
+@policy(roles=SCORERS, obj=SESSION)
 def score_save(session_id: int, call_id: int) -> Any:
     """Save the inspector's scores of one call; a refusal re-renders the form with its
     message and status (400 bad input, 404 call outside the session, 409 session closed)."""
@@ -112,7 +116,7 @@ def score_save(session_id: int, call_id: int) -> Any:
 
     p = platform()
     try:
-        scores = parse_scores(calibration_scorecard(p, session_id, call_id), request.form)
+        scores = parse_scores(calibration_scorecard(p, user(), session_id, call_id), request.form)
         scoring.record_calibration_scores(
             p.uow(), session_id, user().id, call_id, scores, complete=True
         )
@@ -145,6 +149,8 @@ def _entered(card: dict[str, Any], form: Any) -> dict[str, dict[str, Any]]:
 def _after_save(session_id: int, call_id: int) -> str:
     """The next call of the session to score, or the session list after the last."""
     nxt = next_call(platform(), session_id, call_id)
+    if nxt is None and user().role == "supervisor":  # the reference: back to the figures
+        return url_for("calibration.show", session_id=session_id)
     if nxt is None:
         return url_for("calibration.mine")
     return url_for("calibration.score", session_id=session_id, call_id=nxt)

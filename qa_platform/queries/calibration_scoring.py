@@ -55,20 +55,26 @@ def my_calibrations(platform: Platform, user: SessionUser) -> list[dict[str, Any
         return out
 
 
-def _session_call(s: Session, session_id: int, call_id: int) -> CalibrationSessionRow:
+def _session_call(
+    s: Session, session_id: int, call_id: int, user_id: int | None = None
+) -> CalibrationSessionRow:
+    """The session of a call; 404 for a call outside it or (with ``user_id``) for someone who
+    does not take part (a supervisor who may read the session but is not its reference)."""
     row = s.get(CalibrationSessionRow, session_id)
-    if row is None:
+    if row is None or (user_id is not None and not _takes_part(row, user_id)):
         raise scoring.NotFoundError(f"no calibration session {session_id}")
     if call_id not in row.call_ids:
         raise scoring.NotFoundError.of("calibration.no_call", call=call_id, session=session_id)
     return row
 
 
-def calibration_scorecard(platform: Platform, session_id: int, call_id: int) -> dict[str, Any]:
+def calibration_scorecard(
+    platform: Platform, user: SessionUser, session_id: int, call_id: int
+) -> dict[str, Any]:
     """The scorecard definition a call of a session is scored against (404 for a call
-    outside the session)."""
+    outside the session or a user who does not take part)."""
     with platform.uow() as uow:
-        row = _session_call(uow.session, session_id, call_id)
+        row = _session_call(uow.session, session_id, call_id, user.id)
         card = uow.session.get(ScorecardRow, row.scorecard_id)
         assert card is not None  # a foreign key
         return card.definition
@@ -89,14 +95,19 @@ def calibration_call_page(
     the values ``user`` entered before (as the evaluation form takes them)."""
     with platform.uow() as uow:
         s = uow.session
-        row = _session_call(s, session_id, call_id)
+        row = _session_call(s, session_id, call_id, user.id)
         card = s.get(ScorecardRow, row.scorecard_id)
         call = s.get(Call, call_id)
         if card is None or call is None:
             raise scoring.NotFoundError(f"no call {call_id}")
         calls, scored = list(row.call_ids), _scored_calls(s, session_id, user.id)
         return {
-            "session": {"id": row.id, "name": row.name, "status": row.status},
+            "session": {
+                "id": row.id,
+                "name": row.name,
+                "status": row.status,
+                "reference": row.reference_by == user.id,
+            },
             "call": call_card(s, call),
             "segments": transcript_segments(s, call_id, with_words=False),
             "flags": call_flags(s, call_id),

@@ -76,8 +76,8 @@ TABLE: dict[str, tuple[object, bool]] = {
     "calibration.show": (SUP, True),
     "calibration.close": (SUP, True),
     "calibration.mine": ({INS}, False),
-    "calibration.score": ({INS}, False),
-    "calibration.score_save": ({INS}, False),
+    "calibration.score": ({INS, S}, True),  # a participant, or the supervisor as reference
+    "calibration.score_save": ({INS, S}, True),
     "supervisor.config": (SUP, False),
     "supervisor.config_scorecard": (SUP, False),
     "supervisor.config_rules": (SUP, False),
@@ -190,6 +190,7 @@ class Objects:
     evaluations: dict[str, int] = field(default_factory=dict)
     run_id: int = 0
     session_id: int = 0
+    closable_session_id: int = 0  # closed by the matrix; the other one stays open to score
     snapshot_id: int = 0
     draft_snapshot_id: int = 0
     case_id: int = 0
@@ -244,9 +245,14 @@ def _objects(platform: Any, world: StoryWorld, who: str, tmp: Path) -> Objects:
     scoring.save_plan(u(), plan, actor=sup)
     obj.run_id = scoring.run_sampling(u(), "one-day", seed=3, actor=sup)["run_id"]
     call_ids, inspectors = [world.call_id], [ids["insp"], ids["insp2"]]
-    obj.session_id = scoring.create_calibration(u(), "校准", call_ids, inspectors, actor=sup)[
-        "session_id"
-    ]
+    # the reference (标准答案) is the supervisor asking, so that they may score in the browser
+    ref = ids["qasup"] if who == "scoped_supervisor" else sup
+    obj.session_id = scoring.create_calibration(
+        u(), "校准", call_ids, inspectors, actor=sup, reference_by=ref
+    )["session_id"]
+    obj.closable_session_id = scoring.create_calibration(
+        u(), "待结束", call_ids, inspectors, actor=sup
+    )["session_id"]
     _reports(obj)
     from qa_platform.services import complaints
 
@@ -330,7 +336,7 @@ REQUESTS: dict[str, Callable[[Objects], Call]] = {
         }
     ),
     "calibration.show": lambda o: Call({"session_id": o.session_id}),
-    "calibration.close": lambda o: Call({"session_id": o.session_id}, {}),
+    "calibration.close": lambda o: Call({"session_id": o.closable_session_id}, {}),
     "calibration.score": lambda o: Call({"session_id": o.session_id}),
     "calibration.score_save": lambda o: Call({"session_id": o.session_id}, _scores()),
     "supervisor.config_scorecard": lambda o: Call(form={"scorecard_yaml": _scorecard_yaml()}),

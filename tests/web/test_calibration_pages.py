@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from qa_platform.domain.transcript import Role, Severity
 from qa_platform.services.context import Platform
@@ -20,6 +21,7 @@ from scoring.plan import PlanFilters, SamplingPlan
 from scoring.services import autoqa
 from scoring.services.autoqa_agreement import machine_human_agreement
 from scoring.services.calibration import session_scores
+from storage.models_scoring import CalibrationSessionRow
 from tests.factories import (
     FULL,
     StoryWorld,
@@ -319,3 +321,34 @@ def test_every_calibration_text_is_translated(
             r"[>\s\"]calibration\.[a-z_]+", html
         )
     assert ("校准" if lang == "zh" else "Calibration") in html
+
+
+def test_the_supervisor_enters_the_reference_in_the_browser(
+    app: Flask, platform: Platform, world: StoryWorld
+) -> None:
+    sup = as_user(app, "sup")
+    body = {
+        "name": "有标准答案",
+        "call_ids": f"{world.call_id}",
+        "inspector_ids": [world.ids["insp"], world.ids["insp2"]],
+        "reference_by": world.ids["sup"],
+    }
+    assert sup.post("/calibration", body).status_code == 303
+    with platform.uow() as uow:
+        sid = max(r.id for r in uow.session.scalars(select(CalibrationSessionRow)))
+        assert uow.session.get(CalibrationSessionRow, sid).reference_by == world.ids["sup"]
+    show = sup.get(f"/calibration/{sid}").get_data(as_text=True)
+    assert 'id="reference-links"' in show and url(sid, world.call_id) in show
+    r = sup.post(url(sid, world.call_id), form(identity_check=0))
+    assert r.status_code == 303 and r.headers["Location"].endswith(f"/calibration/{sid}")
+    for who, identity in (("insp", 10), ("insp2", 0)):
+        as_user(app, who).post(url(sid, world.call_id), form(identity_check=identity))
+    html = sup.get(f"/calibration/{sid}").get_data(as_text=True)
+    assert "偏差相对于主管给出的标准答案" in html
+    assert (
+        cell(html, f"dev-{world.ids['insp']}", "mean") == f"{10 / 20:+.2f}"
+    )  # 10 above on 1 of 20
+    assert cell(html, f"dev-{world.ids['insp2']}", "mean") == "+0.00"
+    # a supervisor who may read the session but is not its reference cannot score it
+    assert as_user(app, "sup2").get(url(sid, world.call_id)).status_code == 404
+    assert as_user(app, "sup2").post(url(sid, world.call_id), form()).status_code == 404
