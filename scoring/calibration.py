@@ -166,12 +166,26 @@ class InspectorDeviation:
 
 
 @dataclass(frozen=True)
+class OverallAgreement:
+    """Agreement over the whole session: Fleiss' kappa with every (call, item) cell as a
+    subject, ICC(2,1) with each call's total (Σ items) as the subject; raters are the
+    inspectors who scored every cell."""
+
+    cells: int
+    calls: int
+    raters: int
+    fleiss_kappa: float | None
+    icc_2_1_total: float | None
+
+
+@dataclass(frozen=True)
 class CalibrationReport:
     """Per-item agreement and per-inspector deviation of a calibration session."""
 
     items: tuple[ItemAgreement, ...]
     inspectors: tuple[InspectorDeviation, ...]
     reference_source: str  # "supervisor" | "consensus_mean"
+    overall: OverallAgreement | None = None
 
 
 Key = tuple[int, str]  # (call_id, item_code)
@@ -189,7 +203,8 @@ def analyse_session(
     items = tuple(_item_agreement(code, grid) for code in sorted({k[1] for k in grid}))
     inspectors = sorted({i for cell in grid.values() for i in cell})
     deviations = tuple(_deviation(i, grid, ref) for i in inspectors)
-    return CalibrationReport(items, tuple(d for d in deviations if d is not None), source)
+    kept = tuple(d for d in deviations if d is not None)
+    return CalibrationReport(items, kept, source, _overall(grid))
 
 
 def _grid(scores: Sequence[CalibrationScore]) -> dict[Key, dict[int, float]]:
@@ -224,6 +239,18 @@ def _item_agreement(code: str, grid: Mapping[Key, Mapping[int, float]]) -> ItemA
         defined = [p for p in pairs if p is not None]
         pairwise = float(np.mean(defined)) if defined else None
     return ItemAgreement(code, len(rows), len(raters), fleiss, icc, pairwise)
+
+
+def _overall(grid: Mapping[Key, Mapping[int, float]]) -> OverallAgreement:
+    cells = sorted(grid)
+    raters = sorted(set.intersection(*(set(grid[k]) for k in cells))) if cells else []
+    calls = sorted({call for call, _item in cells})
+    fleiss = icc = None
+    if len(raters) >= 2:
+        fleiss = fleiss_kappa_from_ratings([[grid[k][r] for r in raters] for k in cells])
+        totals = [[sum(grid[k][r] for k in cells if k[0] == c) for r in raters] for c in calls]
+        icc = icc_2_1(totals) if len(calls) >= 2 else None
+    return OverallAgreement(len(cells), len(calls), len(raters), fleiss, icc)
 
 
 def _deviation(

@@ -84,6 +84,7 @@ def _blueprints() -> list[tuple[Any, str | None]]:
         agent,
         api,
         auth,
+        calibration,
         calls,
         coaching,
         complaints,
@@ -96,5 +97,5 @@ def _blueprints() -> list[tuple[Any, str | None]]:
     )
 
     modules = (auth, inspector, supervisor, agent, admin, calls, api, complaints, dashboard)
-    more = (coaching, upload_pages, pipeline_pages)  # coaching, uploads, pipeline progress
+    more = (calibration, coaching, upload_pages, pipeline_pages)
     return [(m.bp, None) for m in (*modules, *more)] + [(reports.bp, "/reports")]

@@ -1,4 +1,5 @@
-"""Supervisor console (质检主管): review, publish, appeals, sampling, calibration, config."""
+"""Supervisor console (质检主管): review, publish, appeals, sampling, config (calibration:
+``web.calibration``)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from qa_platform.domain.errors import QaError
-from qa_platform.queries.calibration import calibration_detail, calibration_list
 from qa_platform.queries.configuration import config_versions
-from qa_platform.queries.evaluation_page import inspectors
 from qa_platform.queries.sampling import plan_overview, run_detail
 from qa_platform.queries.work_queues import evaluations_in
 from qa_platform.services import flags as flag_service
@@ -20,7 +19,7 @@ from scoring.services import business_lines as scoring_lines
 from web.forms import parse_review_action
 from web.policy import policy, user
 from web.uploads import seed_field, yaml_mapping
-from web.views import act, form_int, form_text, platform, whole_number
+from web.views import act, form_int, form_text, platform
 
 bp = Blueprint("supervisor", __name__)
 SUP = ("supervisor", "admin")
@@ -161,40 +160,6 @@ def run_assign(run_id: int) -> Any:
         scoring.assign_run(platform().uow(), run_id, actor=user().id)
 
     return act(run, url_for("supervisor.run", run_id=run_id), "msg.assigned")
-
-
-@bp.get("/calibration")
-@policy(roles=SUP)
-def calibration() -> Any:
-    return render_template(
-        "supervisor/calibration.html",
-        sessions=calibration_list(platform(), user()),
-        inspectors=inspectors(platform()),
-    )
-
-
-@bp.post("/calibration")
-@policy(roles=SUP)
-def calibration_create() -> Any:
-    def run() -> None:
-        raw_calls = form_text("call_ids").replace(",", " ").split()
-        calls = [whole_number(x, "call_ids", 1) for x in raw_calls if x.isdigit()]
-        raw_inspectors = request.form.getlist("inspector_ids")
-        inspectors = [whole_number(x, "inspector_ids", 1) for x in raw_inspectors if x.isdigit()]
-        scoring.ensure_scorecard(platform().uow())
-        scoring.create_calibration(
-            platform().uow(), form_text("name"), calls, inspectors, actor=user().id
-        )
-
-    return act(run, url_for("supervisor.calibration"))
-
-
-@bp.get("/calibration/<int:session_id>")
-@policy(roles=SUP, obj=("calibration", "session_id"))
-def calibration_show(session_id: int) -> Any:
-    return render_template(
-        "supervisor/calibration_show.html", data=calibration_detail(platform(), session_id)
-    )
 
 
 @bp.get("/config")

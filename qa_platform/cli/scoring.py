@@ -461,6 +461,16 @@ def calibration_score(
     emit(out, as_json, f"{out['items']} items recorded")
 
 
+@calibration.command("close")
+@click.argument("session_id", type=ID)
+@actor_option
+@json_option
+def calibration_close(session_id: int, actor: str, as_json: bool) -> None:
+    """Close the session: its scores no longer change (the page's 结束校准会)."""
+    out = _svc().close_calibration(_uow(), session_id, actor)
+    emit(out, as_json, f"calibration session {session_id} closed")
+
+
 @calibration.command("report")
 @click.argument("session_id", type=ID)
 @json_option

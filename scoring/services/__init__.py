@@ -14,7 +14,9 @@ from __future__ import annotations
 from scoring.calibration import CalibrationError
 from scoring.services.assignment import assign_run, reassign_away
 from scoring.services.calibration import (
+    CalibrationClosed,
     calibration_report,
+    close_calibration,
     create_calibration,
     record_calibration_scores,
 )
@@ -52,6 +54,7 @@ from scoring.services.scorecards import ensure_scorecard
 
 __all__ = [
     "OPEN_STATES",
+    "CalibrationClosed",
     "CalibrationError",
     "ConcurrentUpdateError",
     "EvaluationUnit",
@@ -66,6 +69,7 @@ __all__ = [
     "call_scoring_detail",
     "centre_timezone",
     "close_appeal_windows",
+    "close_calibration",
     "create_calibration",
     "decide_appeal",
     "ensure_scorecard",

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qa_platform.clock import utc_now
+from qa_platform.domain.errors import Conflict
 from scoring.calibration import CalibrationError, CalibrationScore, analyse_session
 from scoring.scorecard import ItemResult, results_from_mapping
 from scoring.services.common import (
@@ -101,13 +102,26 @@ def _check_participants(s: Session, inspectors: list[int], reference_by: int | N
             )
 
 
+class CalibrationClosed(Conflict):
+    """The calibration session is closed: its scores no longer change (HTTP 409)."""
+
+
 def record_calibration_scores(
-    uow: UnitOfWork, session_id: int, actor: int | str, call_id: int, scores: Mapping[str, Any]
+    uow: UnitOfWork,
+    session_id: int,
+    actor: int | str,
+    call_id: int,
+    scores: Mapping[str, Any],
+    complete: bool = False,
 ) -> dict[str, Any]:
-    """A participant (or the reference supervisor) scores one call; re-scoring replaces."""
+    """A participant (or the reference supervisor) scores one call; re-scoring replaces.
+
+    ``complete`` requires every scorecard item (the browser form sends them all)."""
     with uow:
         s = uow.session
         row = _calibration(s, session_id)
+        if row.status == "closed":
+            raise CalibrationClosed.of("calibration.closed", session=session_id)
         by = actor_for(s, actor)
         is_ref = row.reference_by == by.user_id
         if by.user_id not in row.inspector_ids and not is_ref:
@@ -117,7 +131,7 @@ def record_calibration_scores(
         if call_id not in row.call_ids:
             raise CalibrationError(f"call {call_id} is not part of calibration {session_id}")
         card = card_of_row(s.get(ScorecardRow, row.scorecard_id))  # type: ignore[arg-type]
-        results = card.check_results(results_from_mapping(scores))
+        results = card.check_results(results_from_mapping(scores), complete=complete)
         old = s.scalars(
             select(CalibrationScoreRow).where(
                 CalibrationScoreRow.session_id == session_id,
@@ -158,6 +172,21 @@ def record_calibration_scores(
         }
 
 
+def close_calibration(uow: UnitOfWork, session_id: int, actor: int | str) -> dict[str, Any]:
+    """Close a session (结束校准): its scores are frozen; closing twice is a conflict."""
+    with uow:
+        s = uow.session
+        row = _calibration(s, session_id)
+        by = actor_for(s, actor)
+        require_supervisor(by, "close a calibration session")
+        if row.status == "closed":
+            raise CalibrationClosed.of("calibration.closed", session=session_id)
+        row.status = "closed"
+        audit(s, by.user_id, "calibration.close", "calibration", session_id, {})
+        uow.commit()
+        return {"session_id": session_id, "status": "closed"}
+
+
 def _calibration_value(result: ItemResult) -> float | None:
     if result.na:
         return None
@@ -183,6 +212,7 @@ def calibration_report(uow: UnitOfWork, session_id: int) -> dict[str, Any]:
             "reference_source": report.reference_source,
             "items": [i.__dict__ for i in report.items],
             "inspectors": [d.__dict__ for d in report.inspectors],
+            "overall": report.overall.__dict__ if report.overall else None,
         }
         row.report = data
         audit(

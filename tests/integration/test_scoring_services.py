@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from scoring import services as svc
+from scoring.assignment import AssignmentError
 from scoring.plan import PlanFilters, SamplingPlan
 from scoring.sampling import Method, SamplingError
 from scoring.workflow import WorkflowError
@@ -226,6 +227,28 @@ def test_calibration_session_report(world) -> None:
     assert all(d["mean_deviation"] <= 0 for d in devs.values())
     with pytest.raises(svc.CalibrationError, match="not a participant"):
         svc.record_calibration_scores(u(), sid, people.supervisor_2, calls[1], {"friendly_tone": 8})
+
+
+def test_a_closed_calibration_session_refuses_scores(world) -> None:
+    """calib: closing freezes the scores (409 on the page, exit 2 on the CLI)."""
+    platform, people, calls = world
+    u = platform.uow
+    sid = svc.create_calibration(u(), "close", calls[1:3], people.inspectors, actor="sup1")[
+        "session_id"
+    ]
+    svc.record_calibration_scores(u(), sid, people.inspectors[0], calls[1], {"friendly_tone": 8})
+    assert svc.close_calibration(u(), sid, "sup1") == {"session_id": sid, "status": "closed"}
+    with pytest.raises(svc.CalibrationClosed, match="is closed"):
+        svc.record_calibration_scores(
+            u(), sid, people.inspectors[0], calls[1], {"friendly_tone": 4}
+        )
+    with pytest.raises(svc.CalibrationClosed):
+        svc.close_calibration(u(), sid, "sup1")
+    with pytest.raises(AssignmentError, match="only a supervisor"):
+        svc.close_calibration(u(), sid, people.inspectors[0])
+    report = svc.calibration_report(u(), sid)
+    tone = next(d for d in report["inspectors"] if d["inspector_id"] == people.inspectors[0])
+    assert tone["scored"] == 1  # the refused re-score changed nothing
 
 
 def test_call_show_lists_runs_and_evaluations(world) -> None:

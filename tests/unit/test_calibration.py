@@ -136,3 +136,24 @@ def test_session_rejects_double_scores() -> None:
     scores = [CalibrationScore(1, 1, "acc", 1), CalibrationScore(1, 1, "acc", 2)]
     with pytest.raises(CalibrationError, match="twice"):
         analyse_session(scores)
+
+
+def test_session_overall_agreement_over_cells_and_call_totals() -> None:
+    """calib: overall Fleiss over every (call, item) cell, ICC(2,1) over each call's total."""
+    overall = analyse_session(_session()).overall
+    assert overall is not None and (overall.cells, overall.calls, overall.raters) == (8, 4, 3)
+    cells = [[s.value for s in _session() if (s.call_id, s.item_code) == key] for key in _keys()]
+    assert overall.fleiss_kappa == pytest.approx(fleiss_kappa_from_ratings(cells))
+    totals = [[sum(r[i] for r in cells[2 * c : 2 * c + 2]) for i in range(3)] for c in range(4)]
+    assert overall.icc_2_1_total == pytest.approx(icc_2_1(totals))
+
+
+def test_session_overall_agreement_is_undefined_with_one_rater() -> None:
+    overall = analyse_session([CalibrationScore(1, 1, "acc", 20)]).overall
+    assert overall is not None and overall.raters == 1
+    assert overall.fleiss_kappa is None and overall.icc_2_1_total is None
+
+
+def _keys() -> list[tuple[int, str]]:
+    """The (call, item) cells of ``_session`` by call, then item ("acc" before "tone")."""
+    return sorted({(s.call_id, s.item_code) for s in _session()})

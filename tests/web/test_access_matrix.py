@@ -73,9 +73,13 @@ TABLE: dict[str, tuple[object, bool]] = {
     "supervisor.plans_run": (SUP, False),
     "supervisor.run": (SUP, False),
     "supervisor.run_assign": (SUP, False),
-    "supervisor.calibration": (SUP, False),
-    "supervisor.calibration_create": (SUP, False),
-    "supervisor.calibration_show": (SUP, True),
+    "calibration.index": (SUP, False),
+    "calibration.create": (SUP, False),
+    "calibration.show": (SUP, True),
+    "calibration.close": (SUP, True),
+    "calibration.mine": ({INS}, False),
+    "calibration.score": ({INS, S}, True),  # a participant, or the supervisor as reference
+    "calibration.score_save": ({INS, S}, True),
     "supervisor.config": (SUP, False),
     "supervisor.config_scorecard": (SUP, False),
     "supervisor.config_rules": (SUP, False),
@@ -198,6 +202,7 @@ class Objects:
     evaluations: dict[str, int] = field(default_factory=dict)
     run_id: int = 0
     session_id: int = 0
+    closable_session_id: int = 0  # closed by the matrix; the other one stays open to score
     snapshot_id: int = 0
     draft_snapshot_id: int = 0
     case_id: int = 0
@@ -257,9 +262,14 @@ def _objects(platform: Any, world: StoryWorld, who: str, tmp: Path) -> Objects:
     scoring.save_plan(u(), plan, actor=sup)
     obj.run_id = scoring.run_sampling(u(), "one-day", seed=3, actor=sup)["run_id"]
     call_ids, inspectors = [world.call_id], [ids["insp"], ids["insp2"]]
-    obj.session_id = scoring.create_calibration(u(), "校准", call_ids, inspectors, actor=sup)[
-        "session_id"
-    ]
+    # the reference (标准答案) is the supervisor asking, so that they may score in the browser
+    ref = ids["qasup"] if who == "scoped_supervisor" else sup
+    obj.session_id = scoring.create_calibration(
+        u(), "校准", call_ids, inspectors, actor=sup, reference_by=ref
+    )["session_id"]
+    obj.closable_session_id = scoring.create_calibration(
+        u(), "待结束", call_ids, inspectors, actor=sup
+    )["session_id"]
     _reports(obj)
     from qa_platform.services import complaints
 
@@ -366,7 +376,7 @@ REQUESTS: dict[str, Callable[[Objects], Call]] = {
     "supervisor.plans_run": lambda o: Call(form={"name": "story", "seed": "11"}),
     "supervisor.run": lambda o: Call({"run_id": o.run_id}),
     "supervisor.run_assign": lambda o: Call({"run_id": o.run_id}, {}),
-    "supervisor.calibration_create": lambda o: Call(
+    "calibration.create": lambda o: Call(
         form={
             "name": "十二月校准",
             # a team supervisor calibrates a call of their own team (二组); other teams' calls
@@ -375,7 +385,10 @@ REQUESTS: dict[str, Callable[[Objects], Call]] = {
             "inspector_ids": [o.world.ids["insp"], o.world.ids["insp2"]],
         }
     ),
-    "supervisor.calibration_show": lambda o: Call({"session_id": o.session_id}),
+    "calibration.show": lambda o: Call({"session_id": o.session_id}),
+    "calibration.close": lambda o: Call({"session_id": o.closable_session_id}, {}),
+    "calibration.score": lambda o: Call({"session_id": o.session_id}),
+    "calibration.score_save": lambda o: Call({"session_id": o.session_id}, _scores()),
     "supervisor.config_scorecard": lambda o: Call(form={"scorecard_yaml": _scorecard_yaml()}),
     "supervisor.config_rules": lambda o: Call(form={"rules_yaml": _rules_yaml(o)}),
     "supervisor.config_line": lambda o: Call(form={"business_type": "理赔", "remove": "1"}),
