@@ -43,10 +43,14 @@
     return box ? parseFloat(box.dataset.duration) || 0 : 0;
   }
 
+  function seek(a, t) {
+    if (window.QaPlayer) { window.QaPlayer.seek(t); } else { a.currentTime = t; }
+  }
+
   function skip(seconds) {
     var a = audio();
     if (!a) { return; }
-    a.currentTime = Math.max(0, Math.min(a.currentTime + seconds, total(a) || a.currentTime + seconds));
+    seek(a, Math.max(0, Math.min(a.currentTime + seconds, total(a) || a.currentTime + seconds)));
   }
 
   function togglePlay() {
@@ -66,7 +70,7 @@
     var t = a.currentTime + 0.25;
     var next = marks.filter(function (m) { return parseFloat(m.dataset.start) > t; })[0] || marks[0];
     marks.forEach(function (m) { m.classList.toggle("current", m === next); });
-    a.currentTime = Math.min(parseFloat(next.dataset.start) || 0, total(a) || Infinity);
+    seek(a, Math.min(parseFloat(next.dataset.start) || 0, total(a) || Infinity));
   }
 
   function nextItem() {

@@ -124,6 +124,9 @@
     var el = ev.target.closest("[data-seek]");
     if (el && current) { current(parseFloat(el.dataset.seek)); }
   });
-  window.QaPlayer = { init: init };
+  window.QaPlayer = {
+    init: init,
+    seek: function (t) { if (current) { current(t); } }  // the highlight moves at once
+  };
   init();
 }());
