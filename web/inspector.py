@@ -78,6 +78,7 @@ def draft(evaluation_id: int) -> Any:
         return json_error(status_of(exc), user_message(exc, status_of(exc)))
     body = {
         "state": saved["state"],
+        "state_label": gettext(f"state.{saved['state']}"),
         "row_version": saved["row_version"],
         "saved_at": _clock(saved["at"]),
     }

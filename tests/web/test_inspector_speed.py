@@ -32,7 +32,8 @@ def test_the_draft_endpoint_saves_through_the_save_command(app, world, platform)
     assert detail["state"] == "draft"
     assert detail["draft"]["results"]["answer_accuracy"]["score"] == 12
     assert body["row_version"] == detail["row_version"] > v
-    assert body["state"] == "draft" and len(str(body["saved_at"])) == 8  # HH:MM:SS
+    assert body["state"] == "draft" and body["state_label"] == "草稿"
+    assert len(str(body["saved_at"])) == 8  # HH:MM:SS
     # the next autosave sends the version it was given and is accepted
     status, _ = _draft(
         insp, eid, {"row_version": body["row_version"], "score_answer_accuracy": "9"}

@@ -139,6 +139,11 @@
     }).then(function (res) {
       if (res.ok) {
         setVersion(res.body.row_version);
+        var badge = document.getElementById("eval-state");
+        if (badge && res.body.state_label) {
+          badge.textContent = res.body.state_label;
+          badge.className = "state state-" + res.body.state;
+        }
         say("saved", res.body.saved_at);
       } else {
         if (res.status === 409) { stale = true; }
