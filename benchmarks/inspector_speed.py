@@ -8,7 +8,7 @@ evaluation, in turn:
 - full load: ``page.goto`` of the evaluation page until its script marks it ready
   (``<html data-evaluation-ready>``, set once the player, the suggestions and the shortcuts
   are bound);
-- swap (every other evaluation): fill the scorecard, click 提交, until the next evaluation is
+- swap (every other evaluation): fill the scorecard, click 提交并下一通, until the next evaluation is
   marked ready (the submit's own POST, the next call's body fetched and swapped in, scripts
   bound again);
 - form submit + full load (the others): the same scores posted by the plain form (the page
@@ -103,7 +103,7 @@ def main() -> None:
                 fill(page)
                 t0 = time.perf_counter()
                 if len(swap) <= len(plain):
-                    page.evaluate("() => document.getElementById('submit-eval').click()")
+                    page.evaluate("() => document.getElementById('submit-next').click()")
                     wait_ready(page, following)
                     swap.append(time.perf_counter() - t0)
                     continue

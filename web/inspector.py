@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, flash, jsonify, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 
 from qa_platform.domain.errors import QaError
 from qa_platform.queries.evaluation_page import evaluation_page, reviewers, scorecard_of
@@ -57,7 +57,10 @@ def _back(evaluation_id: int) -> str:
 @bp.post("/evaluations/<int:evaluation_id>/save")
 @policy(roles="inspector", obj=EVAL)
 def save(evaluation_id: int) -> Any:
-    """Save the draft scores, or save and submit (``action=submit``)."""
+    """Save the draft scores, or save and submit (``action=submit``), or submit and open the
+    next call of the queue (``action=submit_next``, the page without its script)."""
+    if request.form.get("action") == "submit_next":
+        return _submit_next(evaluation_id)
     submit = request.form.get("action") == "submit"
     return act(
         lambda: _save_scores(evaluation_id, submit),
@@ -66,12 +69,24 @@ def save(evaluation_id: int) -> Any:
     )
 
 
+def _submit_next(evaluation_id: int) -> Any:
+    try:
+        _save_scores(evaluation_id, submit=True)
+    except QaError as exc:
+        flash(user_message(exc, status_of(exc)), "error")
+        return redirect(_back(evaluation_id), code=303)
+    following = _next(evaluation_id)
+    if following["next_url"]:
+        flash(following["message"], "ok")
+    return redirect(following["next_url"] or following["home_url"], code=303)
+
+
 @bp.post("/evaluations/<int:evaluation_id>/draft")
 @policy(roles="inspector", obj=EVAL)
 def draft(evaluation_id: int) -> Any:
     """The page script's autosave (草稿自动保存) and submit-then-next, answered in JSON: the
     same form fields and the same command as ``save``; a stale ``row_version`` is a 409."""
-    submit = request.form.get("action") == "submit"
+    submit = request.form.get("action") in ("submit", "submit_next")
     try:
         saved = _save_scores(evaluation_id, submit)
     except QaError as exc:

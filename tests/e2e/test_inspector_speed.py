@@ -82,6 +82,13 @@ def fill_all(page) -> None:
             el.fill(el.get_attribute("max"))
 
 
+IN_VIEW = (
+    "(() => { const l = document.getElementById('segments'), s = l.querySelector('.seg.active');"
+    " return s && s.offsetTop >= l.scrollTop"
+    " && s.offsetTop + s.offsetHeight <= l.scrollTop + l.clientHeight; })()"
+)
+
+
 def active(start: str) -> str:
     """The transcript segment starting at ``start`` is the highlighted one."""
     return (
@@ -113,6 +120,22 @@ def test_shortcuts_autosave_and_next_call_without_reload(server, browser, platfo
     wait_until(insp, near(insp, 14.9))
     wait_until(insp, active("14.5"))
     assert insp.evaluate("() => document.querySelectorAll('.seg.active').length") == 1
+
+    # the transcript box scrolls to the line being played; following can be turned off
+    insp.evaluate("() => { document.getElementById('segments').style.maxHeight = '60px'; }")
+    insp.keyboard.press("j")
+    insp.keyboard.press("j")
+    wait_until(insp, active("3.2"))
+    wait_until(insp, IN_VIEW)
+    insp.uncheck("#follow-playback")
+    insp.click("h1")
+    insp.keyboard.press("l")
+    insp.keyboard.press("l")
+    wait_until(insp, active("14.5"))
+    assert not insp.evaluate(f"() => {IN_VIEW}")  # highlighted, not scrolled to
+    insp.check("#follow-playback")  # turned back on: it scrolls to the line being played
+    wait_until(insp, IN_VIEW)
+    insp.evaluate("() => { document.getElementById('segments').style.maxHeight = ''; }")
 
     # play / pause
     insp.keyboard.press("k")
@@ -160,7 +183,7 @@ def test_shortcuts_autosave_and_next_call_without_reload(server, browser, platfo
     # submit: the next call is swapped in, the page is not reloaded
     insp.evaluate("() => { window.__speedMarker = 'kept'; }")
     fill_all(insp)
-    insp.click("#submit-eval")
+    insp.click("#submit-next")
     wait_until(insp, f"document.documentElement.dataset.evaluationReady === '{second}'")
     assert insp.evaluate("() => window.__speedMarker") == "kept"
     assert insp.url.endswith(f"/evaluations/{second}")
@@ -180,7 +203,7 @@ def test_shortcuts_autosave_and_next_call_without_reload(server, browser, platfo
 
     # the last one: home with a message
     fill_all(insp)
-    insp.click("#submit-eval")
+    insp.click("#submit-next")
     insp.wait_for_url(f"{base}/home")
     assert "队列中没有待评分的通话了" in insp.inner_text("main")
     assert scoring.show_evaluation(platform.uow(), second)["state"] == "submitted"

@@ -106,7 +106,7 @@ def test_submit_answers_the_next_call_of_the_queue_and_its_fragment(app, world, 
     )
     insp = as_user(app, "insp")
     form = {"row_version": _version(app, insp, first), **full_form(platform, first)}
-    status, body = _draft(insp, first, form | {"action": "submit"})
+    status, body = _draft(insp, first, form | {"action": "submit_next"})
     assert status == 200, body
     assert body["state"] == "submitted" and body["next_url"] == f"/evaluations/{second}"
     assert "下一通" in str(body["message"])
@@ -147,3 +147,23 @@ def test_the_page_lists_the_shortcuts_and_loads_its_script(app, world):
     en.get("/lang/en")
     page = en.get(f"/evaluations/{world.evaluation_id}").get_data(as_text=True)
     assert "Shortcuts:" in page and "Follow playback" in page
+
+
+def test_without_the_script_submit_and_next_redirects_to_the_next_call(app, world, platform):
+    ids, first = world.ids, world.evaluation_id
+    second = evaluation_on_new_call(
+        platform, ids["agent"], ids["insp"], ids["sup"], date(2026, 1, 6)
+    )
+    insp = as_user(app, "insp")
+    form = {"row_version": _version(app, insp, first), **full_form(platform, first)}
+    r = insp.post(f"/evaluations/{first}/save", form | {"action": "submit_next"})
+    assert r.status_code == 303 and r.headers["Location"].endswith(f"/evaluations/{second}")
+    assert "已打开队列中的下一通" in insp.get(r.headers["Location"]).get_data(as_text=True)
+    assert scoring.show_evaluation(platform.uow(), first)["state"] == "submitted"
+    # the last one goes home; a refused one stays on its page with the reason
+    v = _version(app, insp, second)
+    r = insp.post(f"/evaluations/{second}/save", {"row_version": v, "action": "submit_next"})
+    assert r.headers["Location"].endswith(f"/evaluations/{second}")
+    form = {"row_version": v, **full_form(platform, second), "action": "submit_next"}
+    r = insp.post(f"/evaluations/{second}/save", form)
+    assert r.headers["Location"].endswith("/home")

@@ -8,6 +8,8 @@
   var chain = Promise.resolve();  // saves run one after another, each with the latest version
   var stale = false;  // a 409: someone else saved; stop autosaving until the page is reloaded
   var lastItem = -1;
+  var inflight = 0;  // autosaves sent and not answered yet
+  var resubmitting = false;
 
   function root() { return document.getElementById("eval-root"); }
   function form() { return document.getElementById("score-form"); }
@@ -156,7 +158,11 @@
   function saveNow(action) {
     clearTimeout(timer);
     timer = null;
-    chain = chain.then(function () { return post(action); });
+    inflight += 1;
+    chain = chain.then(function () { return post(action); }).then(function (res) {
+      inflight -= 1;
+      return res;
+    });
     return chain;
   }
 
@@ -195,9 +201,11 @@
     window.scrollTo(0, 0);
   }
 
-  function notice(text) {
+  function notice(text, kind) {
+    var old = document.getElementById("speed-notice");
+    if (old) { old.remove(); }
     var el = document.createElement("div");
-    el.className = "flash ok";
+    el.className = "flash " + (kind || "ok");
     el.id = "speed-notice";
     el.setAttribute("role", "status");
     el.textContent = text;
@@ -221,12 +229,23 @@
   }
 
   function submitted(ev) {
-    if (!ev.submitter || ev.submitter.value !== "submit") { return; }
-    ev.preventDefault();
     var button = ev.submitter;
+    clearTimeout(timer);  // the form carries the same fields: no autosave after it
+    if (!button || button.value !== "submit_next") {
+      // the plain save / submit post the form; wait for an autosave still on its way, so
+      // the form is sent with the version that autosave left
+      if (inflight && !resubmitting) {
+        ev.preventDefault();
+        chain.then(function () { resubmitting = true; ev.target.requestSubmit(button); });
+      }
+      return;
+    }
+    ev.preventDefault();
     button.disabled = true;
-    saveNow("submit").then(function (res) {
-      if (res.ok) { goNext(res.body); } else { button.disabled = false; }
+    saveNow("submit_next").then(function (res) {
+      if (res.ok) { goNext(res.body); return; }
+      button.disabled = false;
+      notice(res.body.error || "HTTP " + res.status, "error");
     });
   }
 

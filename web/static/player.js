@@ -58,7 +58,7 @@
       var list = el.parentNode;
       var top = el.offsetTop, bottom = top + el.offsetHeight;
       if (top < list.scrollTop || bottom > list.scrollTop + list.clientHeight) {
-        list.scrollTop = Math.max(0, top - 40);
+        list.scrollTop = Math.max(0, top - Math.min(40, list.clientHeight / 3));
       }
     }
 
