@@ -133,8 +133,9 @@
     }).then(function (resp) {
       return resp.json().then(function (body) {
         return { ok: resp.ok, status: resp.status, body: body };
-      }, function () {
-        return { ok: false, status: resp.status, body: { error: "HTTP " + resp.status } };
+      }, function () {  // not JSON: signed out (the sign-in page) or a page-level error
+        var why = (status() || { dataset: {} }).dataset.reload;
+        return { ok: false, status: resp.status, body: { error: why + " (HTTP " + resp.status + ")" } };
       });
     }, function () {
       return { ok: false, status: 0, body: { error: (status() || { dataset: {} }).dataset.network } };
