@@ -126,3 +126,17 @@ def evaluations_of(
             agents = select(User.id).where(User.agent_code == agent)
             where.append(or_(Call.agent_code == agent, Call.agent_id.in_(agents)))
         return _eval_list(uow.session, user, *where, limit=500, newest_first=True)
+
+
+OPEN_WORK = ("assigned", "draft", "returned")
+
+
+def next_in_queue(platform: Platform, user: SessionUser, after: int) -> int | None:
+    """The evaluation to open after ``after`` (下一通): the next open one of my queue in its
+    order (random stream, then targeted), wrapping round to the first; None when none is left."""
+    queue = inspector_queue(platform, user)
+    work = [*queue["random"], *queue["targeted"]]
+    ids = [e["id"] for e in work]
+    start = ids.index(after) + 1 if after in ids else 0
+    ordered = work[start:] + work[:start]
+    return next((e["id"] for e in ordered if e["state"] in OPEN_WORK and e["id"] != after), None)

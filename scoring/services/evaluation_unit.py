@@ -145,6 +145,19 @@ def apply_steps(
     expected_version: int | None = None,
 ) -> WorkflowEvent:
     """Load, check the expected version, then per step: transition, save, audit."""
+    return apply_steps_versioned(unit, evaluation_id, actor, steps, at, expected_version)[0]
+
+
+def apply_steps_versioned(
+    unit: EvaluationUnit,
+    evaluation_id: int,
+    actor: Who,
+    steps: Steps,
+    at: datetime,
+    expected_version: int | None = None,
+) -> tuple[WorkflowEvent, int]:
+    """``apply_steps`` that also answers the ``row_version`` the evaluation was left at (a page
+    that keeps editing after an autosave sends it as its next expected version)."""
     stored = unit.evaluations.get(evaluation_id)
     if expected_version is not None and stored.row_version != expected_version:
         raise StaleForm.of(
@@ -161,4 +174,4 @@ def apply_steps(
         version = unit.evaluations.save(ev, version, at)
         unit.record(by, event)
         events.append(event)
-    return events[-1]
+    return events[-1], version

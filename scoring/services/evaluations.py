@@ -33,7 +33,7 @@ from scoring.services.evaluation_unit import (
     Step,
     Steps,
     Who,
-    apply_steps,
+    apply_steps_versioned,
 )
 from scoring.workflow import (
     APPEAL_REVIEWER_ROLES,
@@ -83,7 +83,9 @@ def _command(
 ) -> dict[str, Any]:
     at = at or utc_now()
     with _unit(uow) as unit:
-        event = apply_steps(unit, evaluation_id, actor, steps, at, expected_version)
+        event, row_version = apply_steps_versioned(
+            unit, evaluation_id, actor, steps, at, expected_version
+        )
         if also is not None:
             also(unit, at)
         unit.commit()
@@ -93,6 +95,7 @@ def _command(
         "from": str(event.from_state),
         "state": str(event.to_state),
         "version": event.version,
+        "row_version": row_version,
         "at": at.isoformat(),
         "details": dict(event.details),
     }

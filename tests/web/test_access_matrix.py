@@ -62,6 +62,7 @@ TABLE: dict[str, tuple[object, bool]] = {
     "inspector.queue": ({INS}, False),
     "inspector.evaluation": (STAFF, True),
     "inspector.save": ({INS}, True),
+    "inspector.draft": ({INS}, True),  # speed: the page's autosave / submit-then-next (JSON)
     "inspector.comment": ({INS}, True),
     "inspector.decide": (STAFF, True),
     "supervisor.review": (SUP, False),
@@ -366,6 +367,7 @@ REQUESTS: dict[str, Callable[[Objects], Call]] = {
     "auth.set_lang": lambda o: Call({"code": "en"}),
     "inspector.evaluation": _eval("open"),
     "inspector.save": _eval("open", lambda o: {"action": "save", **_scores()}),
+    "inspector.draft": _eval("open", lambda o: {"action": "save", **_scores()}),
     "inspector.comment": _eval("open", lambda o: {"at_s": "6.8", "text": "已核验两项要素"}),
     "inspector.decide": _eval("to_decide", lambda o: {"decision": "upheld", "note": "维持"}),
     "supervisor.review_action": _eval("submitted", lambda o: {"action": "approve"}),

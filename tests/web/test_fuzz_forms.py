@@ -68,6 +68,12 @@ FIELDS = {
     "insp": {
         "/evaluations/{eid}/save": ["row_version", "action", "score_answer_accuracy", "na_empathy"],
         "/evaluations/{eid}/comment": ["row_version", "at_s", "text", "item_code"],
+        "/evaluations/{eid}/draft": [
+            "row_version",
+            "action",
+            "score_answer_accuracy",
+            "na_empathy",
+        ],
     },
     "sup": {
         "/evaluations/{eid}/review": ["row_version", "action", "reason"],
