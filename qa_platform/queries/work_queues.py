@@ -3,7 +3,8 @@ agent's results — each scoped to what the viewer may see."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -123,6 +124,81 @@ def evaluations_of(
         if team:
             where.append(Call.team_id.in_(select(Team.id).where(Team.name == team)))
         if agent:  # the code on the call, or the code of the agent the call was assigned to
-            agents = select(User.id).where(User.agent_code == agent)
-            where.append(or_(Call.agent_code == agent, Call.agent_id.in_(agents)))
+            where.append(_agent_is(agent))
         return _eval_list(uow.session, user, *where, limit=500, newest_first=True)
+
+
+def _agent_is(agent: str) -> Any:
+    """Evaluations of one agent by agent code (工号): on the call, or of the agent it names."""
+    agents = select(User.id).where(User.agent_code == agent)
+    return or_(Call.agent_code == agent, Call.agent_id.in_(agents))
+
+
+def evaluation_list(
+    platform: Platform,
+    user: SessionUser,
+    q: Mapping[str, Any],
+    limit: int = 50,
+    before_id: int | None = None,
+) -> list[dict[str, Any]]:
+    """Evaluations ``user`` may see, newest first, filtered by ``q`` (``states``, the call's
+    ``date_from``/``date_to``, ``agent`` code); ``before_id``: the rows after a page whose last
+    id it is (the API's cursor)."""
+    where: list[Any] = []
+    if q.get("states"):
+        where.append(EvaluationRow.state.in_(tuple(q["states"])))
+    if q.get("date_from"):
+        where.append(Call.started_at >= q["date_from"])
+    if q.get("date_to"):
+        where.append(Call.started_at < q["date_to"])
+    if q.get("agent"):
+        where.append(_agent_is(str(q["agent"])))
+    if before_id is not None:
+        where.append(EvaluationRow.id < before_id)
+    with platform.uow() as uow:
+        return _eval_list(uow.session, user, *where, limit=limit, newest_first=True)
+
+
+def appeal_list(
+    platform: Platform, user: SessionUser, limit: int = 50, before_id: int | None = None
+) -> list[dict[str, Any]]:
+    """Appeals (申诉) on the evaluations ``user`` may see, newest first; ``before_id`` as in
+    ``evaluation_list``. The same fields as ``show_evaluation``'s appeals, plus ids."""
+    stmt = (
+        select(AppealRow, EvaluationRow.call_id)
+        .join(EvaluationRow, EvaluationRow.id == AppealRow.evaluation_id)
+        .join(Call, Call.id == EvaluationRow.call_id)
+        .where(EvaluationRow.state.in_(APPEAL_STATES))
+        .order_by(AppealRow.id.desc())
+        .limit(limit)
+    )
+    if before_id is not None:
+        stmt = stmt.where(AppealRow.id < before_id)
+    with platform.uow() as uow:
+        s = uow.session
+        return [
+            {
+                "id": a.id,
+                "evaluation_id": a.evaluation_id,
+                "call_id": call_id,
+                "number": a.number,
+                "filed_by": a.filed_by,
+                "filed_at": _iso(a.filed_at),
+                "reason": a.reason,
+                "disputed_items": list(a.disputed_items or []),
+                "reviewer_id": a.reviewer_id,
+                "decision": a.decision,
+                "decided_by": a.decided_by,
+                "decided_at": _iso(a.decided_at),
+                "note": a.note,
+                "resulting_version": a.resulting_version,
+            }
+            for a, call_id in s.execute(scope_evaluations(s, user, stmt))
+        ]
+
+
+APPEAL_STATES = ("appealed", "published", "final")  # where an appeal can be
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at is not None else None
