@@ -42,7 +42,7 @@ def upload() -> Any:
     f = request.files.get("file")
     if f is None or not f.filename:
         return json_error(400, "multipart field 'file' (the recording) is required")
-    unknown = sorted(set(request.form) - set(META_FIELDS))
+    unknown = sorted(str(k) for k in set(request.form) - set(META_FIELDS))  # a nameless one: None
     if unknown:
         return json_error(400, f"unknown metadata fields {unknown}; allowed: {list(META_FIELDS)}")
     meta = CallMetadata.parse({k: request.form.get(k) for k in META_FIELDS})
