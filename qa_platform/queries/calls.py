@@ -252,7 +252,9 @@ def _search_conditions(q: Mapping[str, Any], visible: list[Any]) -> list[Any]:
             )
         )
     if q.get("text"):
-        pattern = "%" + str(q["text"]).replace("%", r"\%").replace("_", r"\_") + "%"
+        words = str(q["text"]).replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+        pattern = "%" + words + "%"  # the escape character escaped first (PostgreSQL refuses
+        # a pattern that ends with it)
         conds.append(
             Call.id.in_(
                 select(TranscriptSegment.call_id).where(

@@ -112,6 +112,7 @@ def test_call_filters(app, platform, world, calls):
     assert ids(**{"from": "2026-02-10", "to": "2026-02-10"}) == set(calls["A001"][1:6]) | set(
         calls["A002"][1:]
     )
+    assert ids(text="%") == ids(text="\\") == ids(text="_") == set()  # literal, not wildcards
     later = ids(**{"from": "2026-02-15T10:00:00+08:00", "agent": "A001"})
     assert later == {world.call_id, *calls["A001"][6:]}
 
