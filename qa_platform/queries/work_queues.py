@@ -40,8 +40,15 @@ def user_names(s: Session, ids: Iterable[int] | None = None) -> dict[int, str]:
 
 
 def _eval_list(
-    s: Session, user: SessionUser, *where: Any, limit: int = 200, newest_first: bool = False
+    s: Session,
+    user: SessionUser,
+    *where: Any,
+    limit: int = 200,
+    newest_first: bool = False,
+    blind: bool = False,
 ) -> list[dict[str, Any]]:
+    """``blind`` (blind appeal review): an inspector sees no other inspector's name (the
+    evaluations they re-review)."""
     order = EvaluationRow.id.desc() if newest_first else EvaluationRow.id
     stmt = (
         select(EvaluationRow, Call)
@@ -61,7 +68,9 @@ def _eval_list(
             "passed": ev.passed,
             "row_version": ev.row_version,
             "agent": names.get(ev.agent_id, ""),
-            "inspector": names.get(ev.inspector_id, ""),
+            "inspector": ""
+            if blind and user.role == "inspector" and ev.inspector_id != user.id
+            else names.get(ev.inspector_id, ""),
             "started_at": call.started_at,
             "duration_s": call.duration_s,
             "business_type": call.business_type,
@@ -105,7 +114,12 @@ def evaluations_in(
 ) -> list[dict[str, Any]]:
     """Evaluations in ``states`` that ``user`` may see (review queue, publish list, appeals)."""
     with platform.uow() as uow:
-        return _eval_list(uow.session, user, EvaluationRow.state.in_(states))
+        return _eval_list(
+            uow.session,
+            user,
+            EvaluationRow.state.in_(states),
+            blind=platform.settings.appeal_blind_review,
+        )
 
 
 def agent_results(platform: Platform, user: SessionUser) -> list[dict[str, Any]]:
@@ -156,7 +170,14 @@ def evaluation_list(
     if before_id is not None:
         where.append(EvaluationRow.id < before_id)
     with platform.uow() as uow:
-        return _eval_list(uow.session, user, *where, limit=limit, newest_first=True)
+        return _eval_list(
+            uow.session,
+            user,
+            *where,
+            limit=limit,
+            newest_first=True,
+            blind=platform.settings.appeal_blind_review,
+        )
 
 
 def appeal_list(

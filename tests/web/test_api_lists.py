@@ -269,3 +269,19 @@ def test_reports_list_and_download(app, platform, world):
 def test_a_session_reads_the_lists_too(app, world, calls):
     body = as_user(app, "agent").get("/api/v1/calls?limit=2").get_json()
     assert len(body["calls"]) == 2 and body["next_cursor"]
+
+
+def test_a_blind_re_reviewer_sees_no_first_inspector(app, platform, world):
+    ids, u = world.ids, platform.uow
+    eid = evaluation_on_new_call(platform, ids["agent"], ids["insp"], ids["sup"], DAY.date())
+    publish_scored(platform, eid, ids["insp"], ids["sup"])
+    scoring.file_appeal(u(), eid, ids["agent"], "理由", ["identity_check"])
+    scoring.assign_appeal_reviewer(u(), eid, ids["sup"], ids["insp2"])
+    reviewer = Api(app, platform, "insp2")
+    (row,) = reviewer.ok("/api/v1/evaluations")["evaluations"]
+    assert row["id"] == eid and row["inspector"] == ""
+    call_id = row["call_id"]
+    (same,) = reviewer.ok(f"/api/v1/calls/{call_id}/evaluations")["evaluations"]
+    assert same["inspector"] == ""
+    first = Api(app, platform, "insp").ok("/api/v1/evaluations", status="appealed")
+    assert [r["inspector"] for r in first["evaluations"]] != [""]
