@@ -102,7 +102,16 @@ SCHEMAS: dict[str, Any] = {
         sample_rate=N_INT,
         audio_format=N_STR,
     ),
-    "Segment": OBJ,
+    "Segment": _obj(
+        ["speaker", "role", "start", "end", "text"],
+        speaker=STR,
+        role=STR,
+        start=NUM,
+        end=NUM,
+        text={**STR, "description": "personal data masked"},
+        confidence=N_NUM,
+        unreliable={**N_STR, "description": "why the span is unreliable (ASR), or null"},
+    ),
     "Flag": _obj(
         ["type", "severity"],
         type=STR,
