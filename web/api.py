@@ -1,4 +1,5 @@
-"""REST API ``/api/v1`` (token or session auth); the OpenAPI document lives next to the routes."""
+"""REST API ``/api/v1`` (token or session auth): uploads and one call or evaluation by id; the
+lists are in ``web.api_lists``, the OpenAPI document in ``web.api_spec``."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from qa_platform.queries.calls import call_page
 from qa_platform.queries.work_queues import ALL_STATES, evaluations_in
 from qa_platform.services.access import record_disclosure
 from scoring import services as scoring
+from web.api_params import plain
+from web.api_spec import OPENAPI
 from web.policy import ALL_ROLES, json_error, policy, user
 from web.upload_files import ingest_upload
 from web.views import platform
@@ -35,7 +38,7 @@ def upload() -> Any:
     f = request.files.get("file")
     if f is None or not f.filename:
         return json_error(400, "multipart field 'file' (the recording) is required")
-    unknown = sorted(set(request.form) - set(META_FIELDS))
+    unknown = sorted(str(k) for k in set(request.form) - set(META_FIELDS))  # a nameless one: None
     if unknown:
         return json_error(400, f"unknown metadata fields {unknown}; allowed: {list(META_FIELDS)}")
     meta = CallMetadata.parse({k: request.form.get(k) for k in META_FIELDS})
@@ -87,7 +90,9 @@ def flags(call_id: int) -> Any:
 @bp.get("/calls/<int:call_id>/evaluations")
 @policy(roles=ALL_ROLES, obj=CALL)
 def call_evaluations(call_id: int) -> Any:
-    rows = [e for e in evaluations_in(platform(), user(), ALL_STATES) if e["call_id"] == call_id]
+    rows = [
+        plain(e) for e in evaluations_in(platform(), user(), ALL_STATES) if e["call_id"] == call_id
+    ]
     return jsonify({"call_id": call_id, "evaluations": rows})
 
 
@@ -97,111 +102,4 @@ def evaluation(evaluation_id: int) -> Any:
     return jsonify(scoring.show_evaluation(platform().uow(), evaluation_id, viewer=user().id))
 
 
-@bp.get("/appeals")
-@policy(roles=ALL_ROLES)
-def appeals() -> Any:
-    rows = evaluations_in(platform(), user(), ("appealed", "published", "final"))
-    out = []
-    for row in rows:
-        detail = scoring.show_evaluation(platform().uow(), row["id"], viewer=user().id)
-        out += [
-            {"evaluation_id": row["id"], "call_id": row["call_id"], **a} for a in detail["appeals"]
-        ]
-    return jsonify({"appeals": out})
-
-
-def _op(
-    summary: str, roles: str, params: list[str] | None = None, ok: str = "200"
-) -> dict[str, Any]:
-    return {
-        "summary": summary,
-        "description": f"roles: {roles}",
-        "parameters": [
-            {"name": p, "in": "path", "required": True, "schema": {"type": "integer"}}
-            for p in params or []
-        ],
-        "responses": {
-            ok: {"description": "OK", "content": {"application/json": {}}},
-            "401": {"$ref": "#/components/responses/Error"},
-            "404": {"$ref": "#/components/responses/Error"},
-        },
-    }
-
-
-_UPLOAD = _op("Upload a recording with metadata", "admin, supervisor", ok="201") | {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {
-                        "file": {"type": "string", "format": "binary"},
-                        **{k: {"type": "string"} for k in META_FIELDS},
-                    },
-                }
-            }
-        },
-    }
-}
-_UPLOAD["responses"] |= {
-    "400": {"$ref": "#/components/responses/Error"},
-    "413": {"$ref": "#/components/responses/Error"},
-}
-
-OPENAPI: dict[str, Any] = {
-    "openapi": "3.0.3",
-    "info": {
-        "title": "QA platform API",
-        "version": "1.0.0",
-        "description": 'Call quality inspection (质检). Errors: {"error": message, "status": code}.',
-    },
-    "servers": [{"url": "/api/v1"}],
-    "security": [{"bearer": []}, {"session": []}],
-    "components": {
-        "securitySchemes": {
-            "bearer": {"type": "http", "scheme": "bearer"},
-            "session": {"type": "apiKey", "in": "cookie", "name": "qa_session"},
-        },
-        "responses": {
-            "Error": {
-                "description": "Error",
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "properties": {
-                                "error": {"type": "string"},
-                                "status": {"type": "integer"},
-                            },
-                        }
-                    }
-                },
-            }
-        },
-    },
-    "paths": {
-        "/openapi.json": {"get": _op("This document", "public")},
-        "/calls": {"post": _UPLOAD},
-        "/calls/{call_id}": {"get": _op("Call status", "any role with access", ["call_id"])},
-        "/calls/{call_id}/transcript": {
-            "get": _op("Masked transcript", "any role with access", ["call_id"])
-        },
-        "/calls/{call_id}/flags": {
-            "get": _op("Flags with evidence", "any role with access", ["call_id"])
-        },
-        "/calls/{call_id}/evaluations": {
-            "get": _op("Evaluations of a call", "any role with access", ["call_id"])
-        },
-        "/evaluations/{evaluation_id}": {
-            "get": _op(
-                "Evaluation with versions and appeals", "any role with access", ["evaluation_id"]
-            )
-        },
-        "/appeals": {"get": _op("Appeals visible to the caller", "any role")},
-    },
-}
-
-
-from web import api_surveys  # noqa: E402, F401  (registers POST /surveys on this blueprint)
+from web import api_lists, api_surveys  # noqa: E402, F401  (register their routes on this blueprint)

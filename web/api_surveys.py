@@ -13,7 +13,8 @@ from flask import jsonify, request
 
 from qa_platform.domain.errors import QaError
 from qa_platform.services.surveys import COLUMNS, MAX_BYTES, import_surveys, read_survey_csv
-from web.api import OPENAPI, bp
+from web.api import bp
+from web.api_spec import OPENAPI
 from web.i18n import current_lang
 from web.policy import json_error, policy, user
 from web.views import platform

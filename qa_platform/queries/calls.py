@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from qa_platform.domain.calls import CallNotFound
@@ -182,19 +182,32 @@ def call_page(
 
 
 def search_calls(
-    platform: Platform, user: SessionUser, q: Mapping[str, Any], limit: int = 200
+    platform: Platform,
+    user: SessionUser,
+    q: Mapping[str, Any],
+    limit: int = 200,
+    after: tuple[datetime, int] | None = None,
 ) -> list[dict[str, Any]]:
-    """Call search (通话检索) by date, agent, team, flag type, score range and transcript words."""
+    """Call search (通话检索) by date, agent, team, status, flag type, score range and transcript
+    words, newest first (ties by id), in ``user``'s scope. ``after`` is the ``(started_at, id)``
+    of the last row already read: the rows after it (keyset pagination, the API's cursor)."""
     stmt = select(Call, Team.name).outerjoin(Team, Team.id == Call.team_id)
     conds = _search_conditions(q, visible_totals(user))
+    if after is not None:
+        at, last_id = after
+        conds.append(or_(Call.started_at < at, and_(Call.started_at == at, Call.id < last_id)))
     with platform.uow() as uow:
         s = uow.session
         stmt = (
-            scope_calls(s, user, stmt.where(*conds)).order_by(Call.started_at.desc()).limit(limit)
+            scope_calls(s, user, stmt.where(*conds))
+            .order_by(Call.started_at.desc(), Call.id.desc())
+            .limit(limit)
         )
+        rows = s.execute(stmt).all()
         scores = dict(
             s.execute(
                 select(EvaluationRow.call_id, func.max(EvaluationRow.total))
+                .where(EvaluationRow.call_id.in_([c.id for c, _ in rows] or [-1]))
                 .where(*visible_totals(user))
                 .group_by(EvaluationRow.call_id)
             ).all()
@@ -202,14 +215,17 @@ def search_calls(
         return [
             {
                 "id": c.id,
+                "external_id": c.external_id,
                 "started_at": c.started_at,
                 "agent_code": c.agent_code,
                 "team": team,
+                "direction": c.direction,
+                "business_type": c.business_type,
                 "duration_s": c.duration_s,
                 "status": c.status,
                 "score": scores.get(c.id),
             }
-            for c, team in s.execute(stmt)
+            for c, team in rows
         ]
 
 
@@ -223,6 +239,8 @@ def _search_conditions(q: Mapping[str, Any], visible: list[Any]) -> list[Any]:
         conds.append(Call.agent_code == q["agent"])
     if q.get("team"):
         conds.append(Call.team_id.in_(select(Team.id).where(Team.name == q["team"])))
+    if q.get("status"):
+        conds.append(Call.status == q["status"])
     if q.get("flag_type"):
         conds.append(Call.id.in_(select(CallFlag.call_id).where(CallFlag.type == q["flag_type"])))
     if q.get("score_min") is not None or q.get("score_max") is not None:
@@ -236,7 +254,9 @@ def _search_conditions(q: Mapping[str, Any], visible: list[Any]) -> list[Any]:
             )
         )
     if q.get("text"):
-        pattern = "%" + str(q["text"]).replace("%", r"\%").replace("_", r"\_") + "%"
+        words = str(q["text"]).replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+        pattern = "%" + words + "%"  # the escape character escaped first (PostgreSQL refuses
+        # a pattern that ends with it)
         conds.append(
             Call.id.in_(
                 select(TranscriptSegment.call_id).where(

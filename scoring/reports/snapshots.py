@@ -296,12 +296,22 @@ def latest_snapshot(uow: UnitOfWork, kind: str | ReportKind, day: date) -> dict[
 
 
 def list_snapshots(
-    uow: UnitOfWork, kind: str | None = None, published_only: bool = False, limit: int = 200
+    uow: UnitOfWork,
+    kind: str | None = None,
+    published_only: bool = False,
+    limit: int = 200,
+    by_id: bool = False,
+    before_id: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Snapshots, newest period first, without payloads."""
+    """Snapshots without payloads, newest period first; ``by_id``: newest id first, only ids
+    below ``before_id`` when given (the API's cursor: the last id of the page already read)."""
     stmt = select(ReportSnapshot).order_by(
         ReportSnapshot.period_start.desc(), ReportSnapshot.kind, ReportSnapshot.version.desc()
     )
+    if by_id:
+        stmt = select(ReportSnapshot).order_by(ReportSnapshot.id.desc())
+        if before_id is not None:
+            stmt = stmt.where(ReportSnapshot.id < before_id)
     if kind:
         stmt = stmt.where(ReportSnapshot.kind == str(parse_kind(kind)))
     if published_only:

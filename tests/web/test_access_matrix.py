@@ -110,6 +110,10 @@ TABLE: dict[str, tuple[object, bool]] = {
     "api.call_evaluations": (ALL, True),
     "api.evaluation": (ALL, True),
     "api.appeals": (ALL, False),
+    "api.list_calls": (ALL, False),
+    "api.list_evaluations": (ALL, False),
+    "api.list_reports": (ALL, False),
+    "api.report_download": (ALL, False),
     # Reports: supervisors and admins see every version, inspectors and agents published ones
     # (the matrix reads a published snapshot); supervisors of any team read centre reports.
     "reports.index": (ALL, False),
@@ -422,6 +426,11 @@ REQUESTS: dict[str, Callable[[Objects], Call]] = {
         kw={"content_type": "text/csv", "csrf_header": True},
     ),
     "api.evaluation": _eval("published"),
+    "api.list_calls": lambda o: Call(kw={"query_string": {"agent": "A001", "limit": "5"}}),
+    "api.list_evaluations": lambda o: Call(kw={"query_string": {"status": "published"}}),
+    "api.report_download": lambda o: Call(
+        {"snapshot_id": o.snapshot_id}, kw={"query_string": {"format": "csv"}}
+    ),
     "reports.compute": lambda o: Call(form={"kind": "monthly", "date": "2026-01-06"}),
     "reports.show": lambda o: Call({"snapshot_id": o.snapshot_id}),
     "reports.chart": lambda o: Call({"snapshot_id": o.snapshot_id, "name": "scores"}),
