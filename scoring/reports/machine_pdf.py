@@ -38,22 +38,38 @@ def _page(tables: list[MachineTable]) -> Figure:
     fig.text(0.03, 0.02, NOTE, fontsize=8)
     top, height = 0.9, 0.85 / len(tables)
     for table in tables:
-        _table(fig, table, (0.03, top - height + 0.02, 0.94, height - 0.06))
+        _table(fig, table, (0.03, top - height + 0.02, 0.9, height - 0.06))
         top -= height
     return fig
 
 
 def _table(fig: Figure, table: MachineTable, box: tuple[float, float, float, float]) -> None:
-    fig.text(box[0], box[1] + box[3] + 0.01, table.title, fontsize=11)
-    ax = fig.add_axes(box)
+    left, bottom, width, height = box
+    fig.text(left, bottom + height + 0.01, table.title, fontsize=11)
+    if table.note:  # under the title, above the table
+        fig.text(left, bottom + height - 0.015, table.note, fontsize=8)
+        height -= 0.035
+    ax = fig.add_axes((left, bottom, width, height))
     ax.axis("off")
     rows = [[fmt_machine(c, v) for c, v in zip(table.columns, r, strict=True)] for r in table.rows]
     shown = rows[:MAX_ROWS]
     if not shown:
         ax.text(0.5, 0.5, "本期无数据", ha="center")
         return
-    drawn = ax.table(cellText=shown, colLabels=table.headers, loc="upper left", cellLoc="center")
+    n = len(table.columns)
+    first = 0.18 if table.key == "agreement" else 1 / n
+    widths = [first] + [(1 - first) / (n - 1)] * (n - 1) if n > 1 else [1.0]
+    drawn = ax.table(
+        cellText=shown,
+        colLabels=[h.replace("/", "/\n") for h in table.headers],
+        colWidths=widths,
+        loc="upper left",
+        cellLoc="center",
+    )
     drawn.auto_set_font_size(False)
+    if any("/" in h for h in table.headers):  # two-line headers need a taller first row
+        for col in range(len(table.columns)):
+            drawn[0, col].set_height(drawn[0, col].get_height() * 2)
     drawn.set_fontsize(7 if len(table.columns) > 8 else 8)
     for n, weak in enumerate(table.weak[:MAX_ROWS], start=1):
         if weak:
@@ -62,8 +78,6 @@ def _table(fig: Figure, table: MachineTable, box: tuple[float, float, float, flo
     if len(rows) > MAX_ROWS:
         more = f"另有 {len(rows) - MAX_ROWS} 行，见 XLSX/CSV 导出"
         ax.text(0.0, -0.02, more, fontsize=8, transform=ax.transAxes)
-    if table.note:
-        fig.text(box[0], box[1] - 0.025, table.note, fontsize=8)
 
 
 __all__ = ["machine_pages"]

@@ -104,7 +104,7 @@ def machine_tables(payload: Mapping[str, Any]) -> list[MachineTable]:
     if not section:
         return [MachineTable("missing", MACHINE_LABEL, ("note",), [[MISSING_NOTE]])]
     tables = [
-        _figures("centre", "全中心", [section.get("centre") or {}]),
+        _figures("centre", "全中心", [(section.get("centre") or {}) | {"name": "全中心"}]),
         _figures("teams", "班组", section.get("teams", [])),
         _figures("agents", "坐席", section.get("agents", [])),
     ]

@@ -240,3 +240,11 @@ def test_pdf_text_contains_the_machine_pages(monthly, tmp_path: Path):
     pdf.write_bytes(export_report(monthly["payload"], "pdf", monthly))
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
     assert "机器结果" in text and "人机一致性" in text and "机器覆盖率" in text
+
+
+def test_pdf_of_an_old_snapshot_says_it_has_no_machine_section(monthly, tmp_path: Path):
+    payload = {k: v for k, v in monthly["payload"].items() if k != "machine"}
+    pdf = tmp_path / "old.pdf"
+    pdf.write_bytes(export_report(payload, "pdf", monthly))
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert "本报告生成时未包含机器结果" in text and "人机一致性" not in text
