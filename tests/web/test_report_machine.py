@@ -176,6 +176,13 @@ def test_report_page_shows_machine_figures_and_marks_weak_items(app, monthly):
     assert "本报告生成时未包含机器结果" not in html
 
 
+def test_report_page_chrome_is_available_in_english(app, monthly):
+    sup = _login(app, "sup1")
+    sup.client.set_cookie("qa_lang", "en")
+    html = sup.get(f"/reports/{monthly['id']}").get_data(as_text=True)
+    assert "Machine results (机器结果)" in html and "not a sample" in html
+
+
 def test_agent_sees_only_own_machine_line(app, platform, monthly):
     _login(app, "sup1").post(f"/reports/{monthly['id']}/publish")
     html = _login(app, "agent0").get(f"/reports/{monthly['id']}").get_data(as_text=True)
