@@ -8,12 +8,12 @@ counts with its latest auto evaluation; these figures never mix with the random-
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from qa_platform.domain.calls import CallStatus
@@ -21,7 +21,6 @@ from storage.models import Call, Team, User
 from storage.models_autoqa import AutoEvaluationRow
 
 MACHINE_LABEL = "机器结果"
-_BATCH = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,65 +69,97 @@ def machine_groups(
 ) -> MachineGroups:
     """Coverage, mean auto score, auto pass rate and red-line suspects of the calls analysed
     and started in [start, end), by centre, team and agent (``no_team`` and ``no_agent`` name
-    a missing one)."""
-    calls = session.execute(
-        select(Call.id, Team.name, func.coalesce(Call.agent_code, User.agent_code, User.username))
-        .outerjoin(Team, Team.id == Call.team_id)
-        .outerjoin(User, User.id == Call.agent_id)
-        .where(Call.status == CallStatus.ANALYSED, Call.started_at >= start, Call.started_at < end)
-    ).all()
-    latest = latest_results(session, [c[0] for c in calls])
-    teams: dict[str, list[int]] = {}
-    agents: dict[str, list[int]] = {}
-    for call_id, team, agent in calls:
-        teams.setdefault(team or no_team, []).append(call_id)
-        agents.setdefault(agent or no_agent, []).append(call_id)
+    a missing one). The database sums per (team, agent) cell: a half-year of calls never comes
+    back row by row."""
+    cells = [
+        Cell(team or no_team, agent or no_agent, *sums)
+        for team, agent, *sums in session.execute(cell_sums_stmt(start, end))
+    ]
+    teams: dict[str, list[Cell]] = {}
+    agents: dict[str, list[Cell]] = {}
+    for cell in cells:
+        teams.setdefault(cell.team, []).append(cell)
+        agents.setdefault(cell.agent, []).append(cell)
     return MachineGroups(
-        figures("centre", [c[0] for c in calls], latest),
-        tuple(figures(k, ids, latest) for k, ids in sorted(teams.items())),
-        tuple(figures(k, ids, latest) for k, ids in sorted(agents.items())),
+        figures("centre", cells),
+        tuple(figures(k, group) for k, group in sorted(teams.items())),
+        tuple(figures(k, group) for k, group in sorted(agents.items())),
     )
 
 
-def latest_results(
-    session: Session, call_ids: Sequence[int]
-) -> dict[int, tuple[float, bool, bool]]:
-    """Per call, (total, passed, red line) of its latest auto evaluation."""
-    out: dict[int, tuple[Any, tuple[float, bool, bool]]] = {}
-    for start in range(0, len(call_ids), _BATCH):
-        rows = session.execute(
-            select(
-                AutoEvaluationRow.call_id,
-                AutoEvaluationRow.updated_at,
-                AutoEvaluationRow.id,
-                AutoEvaluationRow.total,
-                AutoEvaluationRow.passed,
-                AutoEvaluationRow.red_line,
-            ).where(AutoEvaluationRow.call_id.in_(call_ids[start : start + _BATCH]))
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """Sums of one (team, agent) cell: analysed calls, and over their latest auto evaluations
+    the count, the sum of totals, the passed and the red-line ones."""
+
+    team: str
+    agent: str
+    analysed: int
+    judged: int
+    total: float | None
+    passed: int | None
+    red_lines: int | None
+
+
+def cell_sums_stmt(start: datetime, end: datetime) -> Any:
+    """The SQL of the per-cell sums; each call counts with its latest auto evaluation (by
+    ``updated_at``, then id)."""
+    in_period = (
+        (Call.status == CallStatus.ANALYSED) & (Call.started_at >= start) & (Call.started_at < end)
+    )
+    rank = func.row_number().over(
+        partition_by=AutoEvaluationRow.call_id,
+        order_by=(AutoEvaluationRow.updated_at.desc(), AutoEvaluationRow.id.desc()),
+    )
+    ranked = (
+        select(
+            AutoEvaluationRow.call_id,
+            AutoEvaluationRow.total,
+            AutoEvaluationRow.passed,
+            AutoEvaluationRow.red_line,
+            rank.label("rank"),
         )
-        for call_id, at, row_id, total, passed, red_line in rows:
-            best = out.get(call_id)
-            if best is None or (at, row_id) > best[0]:
-                out[call_id] = ((at, row_id), (total, passed, red_line))
-    return {cid: result for cid, (_k, result) in out.items()}
+        .join(Call, Call.id == AutoEvaluationRow.call_id)
+        .where(in_period)
+        .subquery()
+    )
+    latest = select(ranked).where(ranked.c.rank == 1).subquery()
+    agent = func.coalesce(Call.agent_code, User.agent_code, User.username)
+    return (
+        select(
+            Team.name,
+            agent,
+            func.count(Call.id),
+            func.count(latest.c.call_id),
+            func.sum(latest.c.total),
+            func.sum(case((latest.c.passed, 1), else_=0)),
+            func.sum(case((latest.c.red_line, 1), else_=0)),
+        )
+        .outerjoin(Team, Team.id == Call.team_id)
+        .outerjoin(User, User.id == Call.agent_id)
+        .outerjoin(latest, latest.c.call_id == Call.id)
+        .where(in_period)
+        .group_by(Team.name, agent)
+    )
 
 
-def figures(
-    key: str, call_ids: Sequence[int], latest: Mapping[int, tuple[float, bool, bool]]
-) -> AutoFigures:
-    """The machine figures of one group of analysed calls."""
-    results = [latest[c] for c in call_ids if c in latest]
-    n = len(results)
-    mean = round(sum(r[0] for r in results) / n, 2) if n else None
-    rate = round(sum(1 for r in results if r[1]) / n, 4) if n else None
-    return AutoFigures(key, len(call_ids), n, mean, rate, sum(1 for r in results if r[2]))
+def figures(key: str, cells: Sequence[Cell]) -> AutoFigures:
+    """The machine figures of a group of cells."""
+    n = sum(c.judged for c in cells)
+    total = sum(c.total or 0.0 for c in cells)
+    passed = sum(c.passed or 0 for c in cells)
+    mean = round(total / n, 2) if n else None
+    rate = round(passed / n, 4) if n else None
+    red = sum(c.red_lines or 0 for c in cells)
+    return AutoFigures(key, sum(c.analysed for c in cells), n, mean, rate, red)
 
 
 __all__ = [
     "MACHINE_LABEL",
     "AutoFigures",
+    "Cell",
     "MachineGroups",
+    "cell_sums_stmt",
     "figures",
-    "latest_results",
     "machine_groups",
 ]
