@@ -45,7 +45,7 @@ CALLS = [
 ]
 
 
-def _build(platform: Platform, judge: bool = True) -> dict[str, list[int]]:
+def build_machine_world(platform: Platform, judge: bool = True) -> dict[str, list[int]]:
     """Five analysed December calls and one November call, all sampled and scored by people;
     the machine judges all but the fifth December call (unless ``judge`` is False)."""
     people = make_people(platform, inspectors=3, agents=2)
@@ -83,7 +83,7 @@ def judge_all(platform: Platform, ids: dict[str, list[int]]) -> None:
 
 @pytest.fixture
 def world(platform: Platform) -> dict[str, list[int]]:
-    return _build(platform)
+    return build_machine_world(platform)
 
 
 @pytest.fixture
@@ -144,7 +144,7 @@ def test_daily_report_has_machine_figures_but_no_agreement_table(platform, world
 
 
 def test_random_stream_figures_do_not_move_with_machine_rows(platform):
-    ids = _build(platform, judge=False)
+    ids = build_machine_world(platform, judge=False)
     before = compute_report(platform.uow(), "monthly", date(2026, 12, 1), now=LATER)
     assert before["payload"]["machine"]["centre"]["judged"] == 0
     judge_all(platform, ids)
