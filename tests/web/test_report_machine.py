@@ -114,6 +114,7 @@ def test_machine_figures_equal_a_hand_count_by_centre_team_and_agent(platform, w
     centre = {k: v for k, v in machine["centre"].items() if k != "name"}
     assert centre == _hand_count(platform, december)
     assert (centre["analysed"], centre["judged"], centre["red_line_suspects"]) == (5, 4, 1)
+    assert centre["analysed"] == monthly["payload"]["centre"]["calls_analysed"]
     by_agent = defaultdict(list)
     for cid, call in zip(december, CALLS, strict=True):
         by_agent[str(1000 + call[0])].append(cid)
