@@ -137,6 +137,15 @@ def test_agreement_table_equals_the_autoqa_agreement_command(platform, monthly):
     assert trend[0]["n"] == machine_human_agreement(platform, "2026-11").overall.n
 
 
+def test_quarterly_agreement_pools_its_months(platform, world):
+    snap = compute_report(platform.uow(), "quarterly", date(2026, 12, 1), now=LATER)
+    machine = snap["payload"]["machine"]
+    months = {t["period"]: t["n"] for t in machine["agreement_trend"]}
+    assert machine["agreement"]["period"] == "2026-Q4"
+    assert machine["agreement"]["overall"]["n"] == months["2026-11"] + months["2026-12"]
+    assert machine["centre"]["analysed"] == 6  # the November call too
+
+
 def test_daily_report_has_machine_figures_but_no_agreement_table(platform, world):
     snap = compute_report(platform.uow(), "daily", date(2026, 12, 10), now=LATER)
     machine = snap["payload"]["machine"]
