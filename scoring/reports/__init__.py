@@ -4,6 +4,8 @@
 * ``statistics`` and ``metrics``: the figures, pure functions over plain rows;
 * ``queries``: the SQL that loads one period's rows;
 * ``snapshots``: compute, store, list, publish, diff and show a report (provisional → final);
+* ``machine``, ``machine_section``, ``machine_tables``, ``machine_pdf``: the 机器结果 section
+  (auto-QA over every analysed call, machine–human agreement), stored apart from the sample;
 * ``labels``, ``charts`` and ``export``: Chinese labels, charts (PNG/SVG) and CSV/XLSX/PDF
   files; matplotlib and openpyxl are imported only when something is drawn or written.
 
@@ -17,6 +19,9 @@ from scoring.reports.charts import CHARTS, chart_bytes
 from scoring.reports.export import EXPORTS, GROUP_COLUMNS
 from scoring.reports.export import export as export_report
 from scoring.reports.labels import RenderError, flag_title, fmt_value, label
+from scoring.reports.machine import MACHINE_LABEL
+from scoring.reports.machine_section import MISSING_NOTE, machine_section
+from scoring.reports.machine_tables import MachineTable, fmt_machine, machine_tables
 from scoring.reports.metrics import (
     CallCount,
     EvaluationFact,
@@ -71,6 +76,8 @@ __all__ = [
     "FINAL",
     "GROUP_COLUMNS",
     "KIND_NAMES",
+    "MACHINE_LABEL",
+    "MISSING_NOTE",
     "PROVISIONAL",
     "CallCount",
     "EvaluationFact",
@@ -79,6 +86,7 @@ __all__ = [
     "Interval",
     "ItemCount",
     "LoadedPeriod",
+    "MachineTable",
     "MetricsError",
     "Period",
     "PeriodError",
@@ -97,6 +105,7 @@ __all__ = [
     "diff_payloads",
     "export_report",
     "flag_title",
+    "fmt_machine",
     "fmt_value",
     "get_snapshot",
     "label",
@@ -104,6 +113,8 @@ __all__ = [
     "latest_snapshot",
     "list_snapshots",
     "load_period",
+    "machine_section",
+    "machine_tables",
     "mean_ci",
     "parse_kind",
     "parse_period",

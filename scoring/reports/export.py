@@ -22,6 +22,8 @@ from scoring.reports.labels import (
     label,
     title_lines,
 )
+from scoring.reports.machine_pdf import machine_pages
+from scoring.reports.machine_tables import MACHINE_RATES, machine_tables
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -119,6 +121,13 @@ def to_csv(payload: Mapping[str, Any], snapshot: Mapping[str, Any] | None = None
         writer.writerow([f"【{title}】"])
         writer.writerow(header(cols))
         writer.writerows([["" if v is None else safe_cell(v) for v in r] for r in rows])
+    for table in machine_tables(payload):
+        writer.writerow([])
+        writer.writerow([f"【{table.title}】"])
+        writer.writerow(table.headers)
+        writer.writerows([["" if v is None else safe_cell(v) for v in r] for r in table.rows])
+        if table.note:
+            writer.writerow([table.note])
     if snapshot and snapshot.get("changes"):
         writer.writerow([])
         writer.writerow(["【与上一版本相比的变化】"])
@@ -150,6 +159,7 @@ def to_xlsx(payload: Mapping[str, Any], snapshot: Mapping[str, Any] | None = Non
         for row in rows:
             sheet.append([_cell_value(v) for v in row])
         _format_rates(sheet, cols)
+    _machine_sheets(wb, payload)
     if snapshot and snapshot.get("changes"):
         sheet = wb.create_sheet("变更记录")
         sheet.append([label("path"), label("old"), label("new")])
@@ -158,6 +168,23 @@ def to_xlsx(payload: Mapping[str, Any], snapshot: Mapping[str, Any] | None = Non
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
+
+
+def _machine_sheets(wb: Any, payload: Mapping[str, Any]) -> None:
+    """One sheet per machine table, each named 机器结果-…, apart from the sample's sheets."""
+    from openpyxl.styles import Font
+
+    for table in machine_tables(payload):
+        sheet = wb.create_sheet(table.title.replace("·", "-")[:31])
+        sheet.append(table.headers)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in table.rows:
+            sheet.append([_cell_value(v) for v in row])
+        if table.note:
+            sheet.append([])
+            sheet.append([safe_cell(table.note)])
+        _format_rates(sheet, ["coverage" if c in MACHINE_RATES else "" for c in table.columns])
 
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -194,7 +221,7 @@ def _format_rates(sheet: Any, cols: Sequence[str]) -> None:
 
 
 def to_pdf(payload: Mapping[str, Any], snapshot: Mapping[str, Any] | None = None) -> bytes:
-    """A4 landscape pages: summary table, then the five charts, then the team table."""
+    """A4 landscape pages: summary table, the five charts, the team table, then 机器结果."""
     load_matplotlib()
     from matplotlib.backends.backend_pdf import PdfPages
 
@@ -206,6 +233,8 @@ def to_pdf(payload: Mapping[str, Any], snapshot: Mapping[str, Any] | None = None
             fig.set_size_inches(11.69, 8.27)
             pdf.savefig(fig)
         pdf.savefig(_group_page(payload, "teams", "班组指标"))
+        for page in machine_pages(payload):
+            pdf.savefig(page)
     return buffer.getvalue()
 
 

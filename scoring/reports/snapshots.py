@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from qa_platform.clock import utc_now
 from qa_platform.domain.errors import Forbidden, NotFound, QaError
+from scoring.reports.machine_section import machine_section, reduced_for_agent
 from scoring.reports.metrics import compute_metrics
 from scoring.reports.periods import Period, ReportKind, parse_kind, period_for
 from scoring.reports.queries import load_period
@@ -52,7 +53,7 @@ TREND_KEYS = (
     "overturn_rate",
     "consistency_rate",
 )
-ROW_KEYS = ("name", "item_code", "flag_type", "low")
+ROW_KEYS = ("name", "item_code", "flag_type", "low", "code", "period")
 UNCOMPARED = frozenset({"inputs", "pending_evaluations"})
 
 
@@ -96,6 +97,7 @@ def compute_report(
         loaded = load_period(s, period, tz, now, _confidence(uow.settings))
         payload = compute_metrics(loaded.inputs)
         payload = _framed(period, payload, _trend(s, period, payload["centre"], tz, now))
+        payload["machine"] = machine_section(s, period, tz, uow.settings)
         payload |= {"inputs": loaded.versions, "pending_evaluations": loaded.pending}
         status = _status(period, tz, now, loaded.pending)
         row, created = _store(s, period, payload, status, loaded.versions, actor, now)
@@ -383,5 +385,7 @@ def visible_report(user: Any, snapshot: Mapping[str, Any]) -> dict[str, Any] | N
     reduced = {k: payload[k] for k in AGENT_SECTIONS if k in payload}
     reduced["centre"] = payload.get("centre")
     reduced["agents"] = [r for r in payload.get("agents", []) if own and r.get("name") == own]
+    if "machine" in payload:
+        reduced["machine"] = reduced_for_agent(payload["machine"], own)
     hidden = {"inputs", "changes", "published_by", "created_by"}
     return {k: v for k, v in snapshot.items() if k not in hidden} | {"payload": reduced}

@@ -56,10 +56,23 @@ def machine_human_agreement(
         raise AgreementInputError.of("autoqa.bad_threshold", value=repr(threshold))
     start, end = parse_period(period, ZoneInfo(settings.centre_timezone))
     with platform.uow() as uow:
-        human = _final_human_items(uow.session, start, end)
-        machine = latest_auto_items(uow.session, human)
+        return agreement_between(uow.session, start, end, period, limit, settings.report_confidence)
+
+
+def agreement_between(
+    session: Session,
+    start: datetime,
+    end: datetime,
+    label: str,
+    threshold: float,
+    confidence: float = 0.95,
+) -> AgreementReport:
+    """The agreement report of the calls started in [start, end) (``label`` names the period):
+    what ``qa autoqa agreement`` prints and the monthly report stores."""
+    human = _final_human_items(session, start, end)
+    machine = latest_auto_items(session, human)
     pairs = _paired_decisions(human, machine)
-    return agreement_report(period, pairs, limit, len(human), settings.report_confidence)
+    return agreement_report(label, pairs, threshold, len(human), confidence)
 
 
 def _final_human_items(
@@ -110,6 +123,7 @@ def _paired_decisions(
 
 __all__ = [
     "AgreementInputError",
+    "agreement_between",
     "machine_human_agreement",
     "parse_period",
 ]

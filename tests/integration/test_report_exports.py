@@ -58,7 +58,8 @@ def test_pdf_embeds_the_cjk_font_and_its_text_is_chinese(snap, tmp_path):
         check=True,
         capture_output=True,
     )
-    assert len(list(tmp_path.glob("p-*.png"))) == 7  # summary, 5 charts, team table
+    # summary, 5 charts, team table, then 机器结果: centre and teams, agents (no agreement: daily)
+    assert len(list(tmp_path.glob("p-*.png"))) == 9
 
 
 def test_charts_render_as_png_and_svg(snap):

@@ -108,6 +108,8 @@ def show(snapshot_id: int) -> Any:
         can_publish=user().role in SUP,
         charts=list(svc.CHARTS),
         columns=svc.GROUP_COLUMNS,
+        machine_tables=svc.machine_tables(snap["payload"]),
+        fmt_machine=svc.fmt_machine,
     )
 
 
