@@ -26,7 +26,7 @@ from scoring.services.common import audit
 from scoring.workflow import WorkflowEvent
 from storage.models import Call, Team, User
 from storage.models_coaching import CoachingTaskRow
-from storage.models_scoring import EvaluationRow, EvaluationVersionRow
+from storage.models_scoring import EvaluationRow, EvaluationVersionRow, ScorecardRow
 
 OPEN, COACHED, CLOSED, WITHDRAWN = "open", "coached", "closed", "withdrawn"
 STATES = (OPEN, COACHED, CLOSED, WITHDRAWN)
@@ -53,6 +53,7 @@ class CoachingTask:
     team: str | None
     lead: str | None
     reasons: tuple[str, ...]
+    red_lines: tuple[str, ...]  # titles of the red-line items the reasons name (红线项)
     total: float
     state: str
     opened_at: str
@@ -68,7 +69,7 @@ class CoachingTask:
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of ``qa coaching`` (docs/cli.md)."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
-        out["reasons"] = list(self.reasons)
+        out["reasons"], out["red_lines"] = list(self.reasons), list(self.red_lines)
         return out
 
 
@@ -288,6 +289,20 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def _red_line_titles(session: Session, row: CoachingTaskRow) -> tuple[str, ...]:
+    codes = [r.split(":", 1)[1] for r in row.reasons or () if r.startswith("red_line:")]
+    if not codes:
+        return ()
+    ev = session.get(EvaluationRow, row.evaluation_id)
+    card = session.get(ScorecardRow, ev.scorecard_id) if ev else None
+    titles = {
+        item.get("code"): item.get("title") or item.get("code")
+        for section in (card.definition.get("sections") or [] if card else [])
+        for item in section.get("items") or []
+    }
+    return tuple(str(titles.get(code, code)) for code in codes)
+
+
 def _view(session: Session, row: CoachingTaskRow) -> CoachingTask:
     team = session.get(Team, row.team_id) if row.team_id else None
     return CoachingTask(
@@ -299,6 +314,7 @@ def _view(session: Session, row: CoachingTaskRow) -> CoachingTask:
         team=team.name if team else None,
         lead=_name(session, row.lead_id),
         reasons=tuple(row.reasons or ()),
+        red_lines=_red_line_titles(session, row),
         total=row.total,
         state=row.state,
         opened_at=row.opened_at.isoformat(),

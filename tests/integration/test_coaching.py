@@ -75,6 +75,7 @@ def test_a_red_line_opens_a_task_naming_the_item(world) -> None:
     publish(platform, p, p.agents[1], dict(FULL, abuse_customer=True))
     [task] = coaching.list_tasks(platform, viewer(platform, "agent1"))
     assert task.reasons == ("below_pass", "red_line:abuse_customer") and task.total == 0
+    assert task.red_lines == ("辱骂客户",)  # the scorecard item's title
     assert task.lead is None  # team B has no lead: its supervisors coach
 
 

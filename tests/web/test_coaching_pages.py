@@ -34,7 +34,7 @@ def test_the_agent_sees_the_task_in_chinese_and_acknowledges_it(app, world, plat
     task_id = _task(platform, world)
     agent = as_user(app, "agent")
     html = agent.get("/coaching").get_data(as_text=True)
-    assert "辅导任务" in html and "红线：abuse_customer" in html and "确认已阅" in html
+    assert "辅导任务" in html and "红线：辱骂客户" in html and "确认已阅" in html
     r = agent.post(f"/coaching/{task_id}/acknowledge")
     assert r.status_code == 303
     after = agent.get("/coaching").get_data(as_text=True)
