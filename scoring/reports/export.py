@@ -37,6 +37,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("flag_types", "异常类型"),
     ("inspectors", "质检员工作量与一致性"),
     ("consistency", "满意度一致性分析"),
+    ("training", "培训质量（A.2）"),
     ("score_histogram", "分数分布"),
     ("trend", "环比"),
 )
@@ -86,7 +87,7 @@ def section_table(payload: Mapping[str, Any], section: str) -> tuple[list[str], 
     if section in ("teams", "agents", "business_types"):
         cols = ["name", "team", *GROUP_COLUMNS[1:]] if section == "agents" else list(GROUP_COLUMNS)
         return cols, [[row.get(k) for k in cols] for row in value or []]
-    if section == "consistency":
+    if section in ("consistency", "training"):
         return ["name", "value"], [[label(k), v] for k, v in (value or {}).items()]
     if section == "trend":
         metrics = (value or {}).get("metrics", {})
@@ -254,6 +255,7 @@ SUMMARY_KEYS = (
     "customer_satisfaction_rate",
     "satisfaction_rate",
     "consistency_rate",
+    "training_quality_rate",
 )
 
 

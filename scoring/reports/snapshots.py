@@ -31,6 +31,7 @@ from scoring.reports.machine_section import machine_section, reduced_for_agent
 from scoring.reports.metrics import compute_metrics
 from scoring.reports.periods import Period, ReportKind, parse_kind, period_for
 from scoring.reports.queries import load_period
+from scoring.reports.training import training_quality
 from storage.audit import append_audit
 from storage.models import User
 from storage.models_reports import ReportSnapshot
@@ -98,6 +99,8 @@ def compute_report(
         payload = compute_metrics(loaded.inputs)
         payload = _framed(period, payload, _trend(s, period, payload["centre"], tz, now))
         payload["machine"] = machine_section(s, period, tz, uow.settings)
+        payload["training"] = training_quality(s, *period.utc_bounds(tz), tz)
+        payload["centre"]["training_quality_rate"] = payload["training"]["training_quality_rate"]
         payload |= {"inputs": loaded.versions, "pending_evaluations": loaded.pending}
         status = _status(period, tz, now, loaded.pending)
         row, created = _store(s, period, payload, status, loaded.versions, actor, now)
