@@ -46,6 +46,8 @@ def training_quality(session: Session, lo: datetime, hi: datetime, tz: ZoneInfo)
     )
     agents, total, passed = set(), 0, 0
     for agent_id, started_at, hired, ok in session.execute(stmt):
+        if hired is None:  # excluded by the query; keeps the type narrow
+            continue
         first_day = datetime.combine(hired, time(0), tzinfo=tz)
         if not first_day <= started_at < first_day + timedelta(days=NEW_AGENT_DAYS):
             continue
