@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -292,6 +292,16 @@ def _resolve_people(
     return agent, team
 
 
+def check_manifest_header(fieldnames: Sequence[str] | None, name: str) -> None:
+    """A manifest's header names the ``file`` column and only known columns (else rejected)."""
+    header = set(fieldnames or [])
+    if "file" not in header:
+        raise IngestRejected(f"manifest {name}: the header has no 'file' column")
+    unknown = header - MANIFEST_COLUMNS
+    if unknown:
+        raise IngestRejected(f"manifest {name}: unknown columns {sorted(unknown)}")
+
+
 def read_manifest(manifest: Path) -> Iterator[IngestItem]:
     """Rows of a CSV manifest; relative file paths are relative to the manifest's folder."""
     try:
@@ -300,12 +310,7 @@ def read_manifest(manifest: Path) -> Iterator[IngestItem]:
         raise IngestRejected(f"manifest {manifest}: cannot be read ({exc.strerror})") from None
     with fh:
         reader = csv.DictReader(fh)
-        header = set(reader.fieldnames or [])
-        if "file" not in header:
-            raise IngestRejected(f"manifest {manifest}: the header has no 'file' column")
-        unknown = header - MANIFEST_COLUMNS
-        if unknown:
-            raise IngestRejected(f"manifest {manifest}: unknown columns {sorted(unknown)}")
+        check_manifest_header(reader.fieldnames, str(manifest))
         for line, row in enumerate(reader, start=2):
             yield _manifest_item(manifest, line, row)
 

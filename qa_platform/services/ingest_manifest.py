@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from qa_platform.domain.calls import METADATA_FIELDS, CallMetadata, MetadataError
-from qa_platform.services.ingest import MANIFEST_COLUMNS, IngestRejected
+from qa_platform.services.ingest import IngestRejected, check_manifest_header
 
 MAX_ROWS = 5000  # a page upload batch; bigger batches belong to `qa ingest`
 
@@ -31,12 +31,7 @@ class ManifestRow:
 def parse_manifest(text: str, name: str) -> list[ManifestRow]:
     """The rows of a manifest's text; a bad header raises, a bad row carries its error."""
     reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))
-    header = set(reader.fieldnames or [])
-    if "file" not in header:
-        raise IngestRejected(f"manifest {name}: the header has no 'file' column")
-    unknown = header - MANIFEST_COLUMNS
-    if unknown:
-        raise IngestRejected(f"manifest {name}: unknown columns {sorted(unknown)}")
+    check_manifest_header(reader.fieldnames, name)
     rows: list[ManifestRow] = []
     for line, row in enumerate(reader, start=2):
         if len(rows) >= MAX_ROWS:
