@@ -92,7 +92,13 @@ def _to_simplified(text: str) -> str:
     triggers = _traditional_chars()
     if not text or (triggers is not None and triggers.isdisjoint(text)):
         return text
-    return _converter().convert(text)
+    out = _converter().convert(text)
+    for _ in range(3):  # OpenCC's t2s is not closed under itself: 薴 → 苧 → 苎
+        again = _converter().convert(out)
+        if again == out:
+            break
+        out = again
+    return out
 
 
 def normalise(text: str) -> str:

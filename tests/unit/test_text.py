@@ -50,6 +50,12 @@ def test_map_span_outside_text_is_an_error() -> None:
         normalise_with_map("骗子").original_span(1, 5)
 
 
+def test_a_chain_of_traditional_variants_ends_at_one_simplified_form() -> None:
+    # OpenCC's t2s reads 薴 as 苧 and 苧 as 苎: matching needs the end of the chain
+    assert normalise("薴") == normalise("苧") == normalise("苎") == "苎"
+    assert normalise_with_map("薴麻").text == "苎麻"
+
+
 @given(REALISTIC)
 def test_normalise_is_idempotent(text: str) -> None:
     once = normalise(text)
