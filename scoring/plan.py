@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
+from qa_platform.domain.chat import CHANNELS
 from scoring.sample_size import SampleSizeError, sample_size_proportion
 from scoring.sampling import (
     RISKS,
@@ -43,6 +44,7 @@ class FrameCall:
     direction: str = "in"  # in | out
     duration_s: float = 0.0
     analysed: bool = True
+    channel: str = "voice"  # voice | chat (网络对话)
 
     def stratum(self, key: str) -> str:
         """The stratum key of this call under ``stratify_by=key``."""
@@ -60,6 +62,7 @@ class PlanFilters:
     agent_ids: tuple[int, ...] = ()
     business_types: tuple[str, ...] = ()
     directions: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()  # voice | chat: a centre samples chats apart from calls
     min_duration_s: float | None = None
     max_duration_s: float | None = None
     analysed_only: bool = True
@@ -74,6 +77,7 @@ class PlanFilters:
             not self.agent_ids or call.agent_id in self.agent_ids,
             not self.business_types or call.business_type in self.business_types,
             not self.directions or call.direction in self.directions,
+            not self.channels or call.channel in self.channels,
             self.min_duration_s is None or call.duration_s >= self.min_duration_s,
             self.max_duration_s is None or call.duration_s <= self.max_duration_s,
             not self.analysed_only or call.analysed,
@@ -91,6 +95,9 @@ class PlanFilters:
             raise SamplingError(f"duration range {lo}..{hi} s is inverted")
         if lo is not None and lo < 0:
             raise SamplingError(f"min_duration_s={lo} must be >= 0")
+        unknown = [c for c in self.channels if c not in CHANNELS]
+        if unknown:
+            raise SamplingError(f"channels {unknown} unknown; allowed: {', '.join(CHANNELS)}")
 
 
 @dataclass(frozen=True)
@@ -303,6 +310,7 @@ _FILTER_TYPES: dict[str, tuple[Any, str]] = {
     "agent_ids": (_list_of(_int), "a list of ids"),
     "business_types": (_list_of(_text), "a list of texts"),
     "directions": (_list_of(_text), "a list of texts"),
+    "channels": (_list_of(_text), "a list of texts (voice, chat)"),
     "min_duration_s": (_number, "a finite number"),
     "max_duration_s": (_number, "a finite number"),
     "analysed_only": (lambda v: isinstance(v, bool), "true or false"),
@@ -335,7 +343,7 @@ def _filters_from(data: Mapping[str, Any]) -> PlanFilters:
                 values[key] = date.fromisoformat(values[key])
             except ValueError:
                 raise SamplingError(f"{key}={values[key]!r} is not a YYYY-MM-DD date") from None
-    for key in ("team_ids", "agent_ids", "business_types", "directions"):
+    for key in ("team_ids", "agent_ids", "business_types", "directions", "channels"):
         values[key] = tuple(values.get(key) or ())
     return PlanFilters(**values)
 

@@ -126,7 +126,16 @@ class Call(Base):
     purged_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # voice (a recording) or chat (网络对话 / 智能客服: a JSON-lines transcript, no audio)
+    channel: Mapped[str] = mapped_column(String(8), default="voice", server_default="voice")
+    # sha256 of a chat transcript file: the same chat ingested twice is the same call
+    chat_sha256: Mapped[str | None] = mapped_column(String(64), unique=True)
     recording: Mapped[Recording | None] = relationship(back_populates="call", uselist=False)
+
+    @property
+    def has_audio(self) -> bool:
+        """A chat (网络对话) is text only: no recording, no audio features."""
+        return self.channel != "chat"
 
 
 class Recording(Base):

@@ -35,6 +35,9 @@ def init(as_json: bool) -> None:
     "--complaint", is_flag=True, help="The call is linked to a complaint (5-year retention)."
 )
 @click.option("--strict", is_flag=True, default=None, help="Reject unknown agents and teams.")
+@click.option(
+    "--chat", is_flag=True, help="FILES are chat transcripts (JSON lines; .jsonl is detected)."
+)
 @click.option("--json", "as_json", is_flag=True)
 def ingest(
     files: tuple[Path, ...],
@@ -42,9 +45,11 @@ def ingest(
     as_json: bool,
     strict: bool | None,
     complaint: bool,
+    chat: bool,
     **meta: str | None,
 ) -> None:
-    """Ingest recordings: validate, encrypt, store. Exit 1 if any file was rejected."""
+    """Ingest recordings (validate, encrypt, store) or chat transcripts (validate, mask, store).
+    Exit 1 if any file was rejected."""
     from dataclasses import replace
 
     from qa_platform.domain.calls import CallMetadata
@@ -62,7 +67,8 @@ def ingest(
     items = list(read_manifest(manifest)) if manifest else []
     if files:
         shared = CallMetadata.parse(raw)
-        items += [IngestItem(path, shared) for path in files]
+        channel = "chat" if chat else None
+        items += [IngestItem(path, shared, channel=channel) for path in files]
     results = _run_with_progress(plat, items, show=not as_json)
     emit([r.to_dict() for r in results], as_json, "\n".join(ingest_line(r) for r in results))
     if any(r.status == "rejected" for r in results):

@@ -7,6 +7,7 @@ A call's analysis is a chain of stages; each stage is one Celery task and one ro
 → ``transcribe`` (gpu: ASR, diarization, roles, PII masking)
 → ``flags`` (cpu: abnormal-call rules 异常监控) → ``autoqa`` (cpu: machine pre-score of the
 scorecard 机器预评分) → ``finish`` (the call becomes ``analysed``).
+A chat (网络对话) has no audio: its transcript is stored at ingest and it starts at ``flags``.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ STAGES: tuple[Stage, ...] = (
     Stage("finish", "qa.pipeline.finish", "cpu"),
 )
 STAGE_NAMES: tuple[str, ...] = tuple(s.name for s in STAGES)
+#: Stages that read the recording: a chat (no audio) has them done from the start.
+AUDIO_STAGES: tuple[str, ...] = ("features", "transcribe")
 QUEUES: tuple[str, ...] = ("cpu", "gpu")
 
 

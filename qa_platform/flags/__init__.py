@@ -13,7 +13,7 @@ from typing import Any
 
 from qa_platform.domain.transcript import AudioFeatures, Flag, Transcript
 from qa_platform.flags.call_view import CallView
-from qa_platform.flags.catalogue import CATALOGUE, Finding
+from qa_platform.flags.catalogue import AUDIO_RULES, CATALOGUE, Finding
 from qa_platform.flags.messages import flag_name, render
 from qa_platform.flags.outbound import OUTBOUND_RULES, OutboundContext
 from qa_platform.flags.rule_set import (
@@ -55,12 +55,14 @@ def evaluate(
     direction: str = "in",
     business_type: str | None = None,
     outbound: OutboundContext | None = None,
+    audio: bool = True,
 ) -> list[Flag]:
     """All flags of one call under ``rule_set`` (default: the packaged one), sorted by time.
 
     ``transcript`` is None for a call without speech. ``direction`` is ``in`` or ``out``;
     ``business_type`` selects per-business-line overrides. The outbound rules (外呼规范) run on
     an outbound call given its ``outbound`` context (start time, calendar, earlier refusals).
+    ``audio=False`` (a chat: text, no recording) skips the rules that read audio.
     """
     rules = rule_set or default_rule_set()
     params = rules.resolve(direction, business_type)
@@ -68,7 +70,7 @@ def evaluate(
     flags: list[Flag] = []
     for name, rule in CATALOGUE.items():
         p = params[name]
-        if p.enabled:
+        if p.enabled and (audio or name not in AUDIO_RULES):
             flags.extend(_to_flag(name, p, f, rules.version) for f in rule(call, p))
     if direction == "out" and outbound is not None:
         for name, out_rule in OUTBOUND_RULES.items():

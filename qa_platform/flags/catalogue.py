@@ -329,6 +329,20 @@ def asr_unreliable(call: CallView, p: RuleParams) -> list[Finding]:
     return findings
 
 
+#: Rules that read the recording (its length, silences, voice activity, ASR confidence): a
+#: chat (网络对话) has no audio, so they do not run on it; every other rule reads text.
+AUDIO_RULES: frozenset[str] = frozenset(
+    {
+        "ultra_short",
+        "ultra_long",
+        "long_silence",
+        "silence_ratio",
+        "speech_rate",
+        "interruption",
+        "asr_unreliable",
+    }
+)
+
 #: The catalogue in evaluation order; the keys are the flag types (a contract).
 CATALOGUE: dict[str, Rule] = {
     "ultra_short": ultra_short,

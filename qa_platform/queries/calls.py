@@ -45,6 +45,7 @@ def call_summary(call: Call, team: str | None = None) -> dict[str, Any]:
         "duration_s": call.duration_s,
         "channels": call.channels,
         "sample_rate": call.sample_rate,
+        "channel": call.channel,
     }
 
 
@@ -124,6 +125,7 @@ def call_card(s: Session, call: Call) -> dict[str, Any]:
         "started_at": call.started_at,
         "duration_s": call.duration_s,
         "status": call.status,
+        "channel": call.channel,
         "audio_format": call.audio_format,
         "legal_hold": call.legal_hold,
         "retain_until": call.retain_until,

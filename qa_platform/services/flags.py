@@ -232,6 +232,7 @@ def flags_for(
         direction=_direction(call.direction),
         business_type=call.business_type or None,
         outbound=outbound,
+        audio=call.has_audio,
     )
 
 

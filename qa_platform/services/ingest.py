@@ -26,15 +26,16 @@ from qa_platform.domain.calls import (
     MetadataError,
     mask_phone,
 )
-from qa_platform.domain.errors import Invalid
+from qa_platform.domain.chat import CHANNEL_CHAT, ChatRejected, is_chat_file
 from qa_platform.retention import format_classes
 from qa_platform.services.context import Platform
+from qa_platform.services.ingest_chat import read_chat, store_chat
+from qa_platform.services.ingest_people import IngestRejected, check_external_id, resolve_people
 from qa_platform.services.pipeline import enqueue_calls
-from qa_platform.services.users import ensure_team
 from storage.audit import append_audit
 from storage.blobs import new_blob_id
 from storage.crypto import encrypt_stream, new_data_key
-from storage.models import Call, Recording, Team, User
+from storage.models import Call, Recording
 from storage.rollups import refresh_calls
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ class IngestItem:
     path: Path
     metadata: CallMetadata | None
     error: str | None = None  # a malformed manifest row
+    channel: str | None = None  # "chat" forces a chat transcript; None: by the file name
 
 
 @dataclass(frozen=True)
@@ -84,10 +86,6 @@ class _Sealed:
     encrypted_size: int
 
 
-class IngestRejected(Invalid):
-    """The file or its metadata is unacceptable; the message says why."""
-
-
 def sha256_file(path: Path, block: int = 1 << 20) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -108,7 +106,9 @@ def ingest_many(
         if item.error is not None or item.metadata is None:
             result = IngestResult(str(item.path), None, "rejected", item.error)
         else:
-            result = ingest_file(platform, item.path, item.metadata, actor=actor)
+            result = ingest_file(
+                platform, item.path, item.metadata, actor=actor, channel=item.channel
+            )
         results.append(result)
         if on_done:
             on_done(result)
@@ -121,13 +121,17 @@ def ingest_file(
     meta: CallMetadata,
     actor: str = "cli",
     display_name: str | None = None,
+    channel: str | None = None,
 ) -> IngestResult:
     """Ingest one file; never raises for bad input, returns a ``rejected`` result instead.
 
     ``display_name`` is the user's own file name when ``path`` is a server temp file (uploads):
-    it is what messages and the stored ``original_filename`` show.
+    it is what messages and the stored ``original_filename`` show. A chat transcript
+    (``channel="chat"``, or a ``.jsonl`` name) is stored as a chat interaction without audio.
     """
     name = display_name or str(path)
+    if channel == CHANNEL_CHAT or (channel is None and is_chat_file(name)):
+        return ingest_chat_file(platform, path, meta, actor=actor, name=name)
     try:
         if not path.is_file():
             raise IngestRejected(f"{name}: no such file, or not a regular file")
@@ -145,13 +149,28 @@ def ingest_file(
         existing = _existing_call(platform, digest)
         if existing is not None:
             return IngestResult(name, existing, "duplicate")
-        _check_external_id(platform, meta, name)
+        check_external_id(platform, meta, name)
         result = _store(platform, _Checked(path, name, info, digest, meta, actor))
     except (AudioRejected, IngestRejected, MetadataError) as exc:
         return IngestResult(name, None, "rejected", str(exc))
     if result.status == "created" and result.call_id is not None:
         hand_off(platform, result.call_id)
     return result
+
+
+def ingest_chat_file(
+    platform: Platform, path: Path, meta: CallMetadata, actor: str, name: str
+) -> IngestResult:
+    """Ingest a JSON-lines chat (网络对话); a bad line rejects the file, nothing is stored."""
+    try:
+        data, chat = read_chat(path, name)
+        call_id, created = store_chat(platform, name, data, chat, meta, actor)
+    except (ChatRejected, IngestRejected, MetadataError) as exc:
+        return IngestResult(name, None, "rejected", str(exc))
+    if not created:
+        return IngestResult(name, call_id, "duplicate")
+    hand_off(platform, call_id)
+    return IngestResult(name, call_id, "created")
 
 
 def hand_off(platform: Platform, call_id: int) -> bool:
@@ -178,18 +197,6 @@ def _existing_call(platform: Platform, digest: str) -> int | None:
         return uow.session.scalar(select(Recording.call_id).where(Recording.sha256 == digest))
 
 
-def _check_external_id(platform: Platform, meta: CallMetadata, name: str) -> None:
-    if not meta.external_id:
-        return
-    with platform.uow() as uow:
-        other = uow.session.scalar(select(Call.id).where(Call.external_id == meta.external_id))
-    if other is not None:
-        raise IngestRejected(
-            f"{name}: external id {meta.external_id!r} is already used by "
-            f"call {other} with different audio"
-        )
-
-
 def _store(platform: Platform, item: _Checked) -> IngestResult:
     blob_id, data_key = new_blob_id(), new_data_key()
     with open(item.path, "rb") as source:
@@ -205,7 +212,7 @@ def _store(platform: Platform, item: _Checked) -> IngestResult:
             existing = _existing_call(platform, item.digest)
             if existing is not None:  # the same audio arrived concurrently
                 return IngestResult(item.name, existing, "duplicate")
-            _check_external_id(platform, item.meta, item.name)
+            check_external_id(platform, item.meta, item.name)
         raise
     return IngestResult(item.name, call_id, "created")
 
@@ -216,7 +223,7 @@ def _insert_rows(platform: Platform, item: _Checked, sealed: _Sealed) -> int:
     started = meta.started_at or now
     classes = {"standard", "complaint"} if meta.complaint else {"standard"}
     with platform.uow() as uow:
-        agent, team = _resolve_people(uow.session, meta, platform.settings.ingest_strict, item.name)
+        agent, team = resolve_people(uow.session, meta, platform.settings.ingest_strict, item.name)
         call = Call(
             external_id=meta.external_id,
             agent_code=meta.agent_code,
@@ -270,26 +277,6 @@ def _insert_rows(platform: Platform, item: _Checked, sealed: _Sealed) -> int:
         )
         uow.commit()
         return call.id
-
-
-def _resolve_people(
-    session,
-    meta: CallMetadata,
-    strict: bool,
-    name: str,
-) -> tuple[User | None, Team | None]:
-    agent = None
-    if meta.agent_code:
-        agent = session.scalar(select(User).where(User.agent_code == meta.agent_code))
-        if agent is None and strict:
-            raise IngestRejected(f"{name}: unknown agent {meta.agent_code!r} (strict mode)")
-    team = None
-    if meta.team:
-        known = session.scalar(select(Team).where(Team.name == meta.team))
-        if known is None and strict:
-            raise IngestRejected(f"{name}: unknown team {meta.team!r} (strict mode)")
-        team = known or ensure_team(session, meta.team)
-    return agent, team
 
 
 def check_manifest_header(fieldnames: Sequence[str] | None, name: str) -> None:

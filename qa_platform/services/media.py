@@ -27,7 +27,12 @@ from sqlalchemy.orm import Session
 
 from qa_platform.clock import utc_now
 from qa_platform.services.context import Platform
-from qa_platform.services.recordings import plaintext_size, read_range, recording_blob_id
+from qa_platform.services.recordings import (
+    RecordingUnavailable,
+    plaintext_size,
+    read_range,
+    recording_blob_id,
+)
 from storage.audit import append_audit
 from storage.models import AuditEvent, AuditHead, Call
 from storage.models_pipeline import CallWaveform
@@ -46,11 +51,14 @@ class AudioInfo:
 
 
 def audio_info(platform: Platform, call_id: int) -> AudioInfo:
-    """Plaintext size and format of the call's recording (``RecordingUnavailable`` if gone)."""
-    size = plaintext_size(platform, call_id)
+    """Plaintext size and format of the call's recording (``RecordingUnavailable`` if gone,
+    or if the interaction is a chat, which has no audio)."""
     with platform.uow() as uow:
         call = uow.session.get(Call, call_id)
-        return AudioInfo(size, call.audio_format if call else "")
+        if call is not None and not call.has_audio:
+            raise RecordingUnavailable(f"call {call_id} is a chat (网络对话): it has no audio")
+        audio_format = call.audio_format if call else ""
+    return AudioInfo(plaintext_size(platform, call_id), audio_format)
 
 
 def audit_playback(platform: Platform, actor: str, call_id: int, kind: str = "play") -> bool:

@@ -25,7 +25,9 @@ from sqlalchemy.orm import Session
 
 from qa_platform.clock import utc_now
 from qa_platform.domain.calls import CallStatus
+from qa_platform.domain.chat import CHANNEL_CHAT
 from qa_platform.domain.pipeline import (
+    AUDIO_STAGES,
     PIPELINE_VERSION,
     STAGE_NAMES,
     STAGES,
@@ -131,25 +133,29 @@ def _prepare_call(
 
 
 def ensure_jobs(session: Session, call_id: int, version: str, now: datetime) -> dict[str, Job]:
-    """One job row per stage for this call and pipeline version (missing ones are added)."""
+    """One job row per stage for this call and pipeline version (missing ones are added);
+    a chat has no audio, so its audio stages are added as done (its work starts at flags)."""
     rows = {
         j.stage: j
         for j in session.scalars(
             select(Job).where(Job.call_id == call_id, Job.pipeline_version == version)
         )
     }
-    for name in STAGE_NAMES:
-        if name not in rows:
-            rows[name] = Job(
-                call_id=call_id,
-                stage=name,
-                pipeline_version=version,
-                status=JobStatus.QUEUED,
-                attempts=0,
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(rows[name])
+    missing = [name for name in STAGE_NAMES if name not in rows]
+    chat = bool(missing) and (
+        session.scalar(select(Call.channel).where(Call.id == call_id)) == CHANNEL_CHAT
+    )
+    for name in missing:
+        rows[name] = Job(
+            call_id=call_id,
+            stage=name,
+            pipeline_version=version,
+            status=JobStatus.DONE if chat and name in AUDIO_STAGES else JobStatus.QUEUED,
+            attempts=0,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(rows[name])
     session.flush()
     return rows
 

@@ -54,6 +54,7 @@ def _frame_conditions(uow: UnitOfWork, filters: PlanFilters) -> list[Any]:
         (bool(filters.agent_ids), lambda: Call.agent_id.in_(filters.agent_ids)),
         (bool(filters.business_types), lambda: Call.business_type.in_(filters.business_types)),
         (bool(filters.directions), lambda: Call.direction.in_(filters.directions)),
+        (bool(filters.channels), lambda: Call.channel.in_(filters.channels)),
         (filters.min_duration_s is not None, lambda: Call.duration_s >= filters.min_duration_s),
         (filters.max_duration_s is not None, lambda: Call.duration_s <= filters.max_duration_s),
         (filters.analysed_only, lambda: Call.status == "analysed"),
