@@ -81,9 +81,25 @@ def measure(
     *,
     direction: str = "in",
     business_type: str | None = None,
+    audio: bool = True,
 ) -> CallMetrics:
-    """The call's metrics under ``rules`` (its speech-rate and filler thresholds and lexicon)."""
-    params = rules.resolve(direction, business_type)
+    """The call's metrics under ``rules`` (its speech-rate and filler thresholds and lexicon).
+
+    A chat (``audio=False``, 网络对话) has no speech rate; it records ``audio`` = 0 and the
+    number of agent-side messages, so that judges know what could not have been measured.
+    """
+    measured = _measure(transcript, features, rules.resolve(direction, business_type))
+    if audio:
+        return measured
+    values = dict(measured.values) | {"agent_cpm": None, "audio": 0.0}
+    values["agent_messages"] = float(len(CallView(transcript, features).agent))
+    evidence = {k: v for k, v in measured.evidence.items() if k != "agent_cpm"}
+    return CallMetrics(values, evidence)
+
+
+def _measure(
+    transcript: Transcript | None, features: AudioFeatures, params: Mapping[str, RuleParams]
+) -> CallMetrics:
     call = CallView(transcript, features)
     if not call.agent:
         return CallMetrics(

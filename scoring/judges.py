@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from qa_platform.domain.transcript import Flag
+from qa_platform.flags.catalogue import AUDIO_RULES
 from scoring.call_metrics import CallMetrics, Evidence
 from scoring.scorecard import AutoJudge, Scorecard, ScorecardItem
 
@@ -119,7 +120,10 @@ def _findings(
 ) -> tuple[Evidence, ...] | None:
     """What counts against the item; None when its metric was not measured."""
     if spec.flags:
-        if metrics.value("agent_speech_s") == 0 and SCRIPT_FLAGS.issuperset(spec.flags):
+        if metrics.value("audio") == 0 and AUDIO_RULES.issuperset(spec.flags):
+            return None  # a chat: the audio rules do not run on it
+        silent = metrics.value("agent_speech_s") == 0 and not metrics.value("agent_messages")
+        if silent and SCRIPT_FLAGS.issuperset(spec.flags):
             return None  # the agent never spoke: the script rules could not have fired
         wanted = spec.flags
         return tuple(

@@ -106,6 +106,7 @@ def _measured(session: Session, call_ids: Sequence[int], rules: RuleSet) -> dict
             rules,
             direction=c.direction if c.direction in ("in", "out") else "in",
             business_type=c.business_type or None,
+            audio=c.has_audio,
         )
         for c in calls
     }

@@ -24,6 +24,7 @@ from scoring.plan import PlanFilters, SamplingPlan
 from scoring.sampling import SamplingError
 from scoring.services.runs import run_sampling
 from storage.models import Call, CallFlag, Job, Recording
+from storage.models_autoqa import AutoEvaluationRow
 from storage.models_pipeline import CallFeatures, TranscriptSegment
 from tests.factories import add_call, make_people
 
@@ -145,3 +146,23 @@ def test_a_plan_with_channels_chat_samples_only_chats(platform: Platform, tmp_pa
 def test_a_plan_naming_an_unknown_channel_is_refused() -> None:
     with pytest.raises(SamplingError, match="channels \\['fax'\\] unknown"):
         SamplingPlan.from_mapping({"name": "p", "size": 1, "filters": {"channels": ["fax"]}})
+
+
+def test_auto_qa_of_a_chat_judges_the_script_and_leaves_the_audio_items_to_people(
+    platform: Platform,
+) -> None:
+    call_id = _ingest_chat()["call_id"]
+    _process()
+    with platform.uow() as uow:
+        row = uow.session.scalar(
+            select(AutoEvaluationRow).where(AutoEvaluationRow.call_id == call_id)
+        )
+        assert row is not None
+        items = {i["code"]: i for i in row.items}
+        metrics = row.metrics["values"]
+    assert metrics["audio"] == 0 and metrics["agent_cpm"] is None
+    assert metrics["agent_messages"] == 6  # four from the agent, two from the bot
+    # 不抢话 reads the interruption rule, 语速 the speech rate: neither exists without audio
+    assert "no_interrupting" not in items and "speech_rate" not in items  # left to people
+    assert items["closing_phrase"]["judged"] and items["greeting_agent_id"]["judged"]
+    assert not items["abuse_customer"]["violated"]  # the red line is the agent's abuse, not 骗子
