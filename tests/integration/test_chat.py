@@ -7,6 +7,7 @@ pipeline's Celery tasks run eagerly (flags → autoqa → finish; no audio stage
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from qa_platform.domain.pipeline import PIPELINE_VERSION
 from qa_platform.flags.catalogue import AUDIO_RULES
 from qa_platform.services.context import Platform
 from qa_platform.services.ingest import ingest_file
+from qa_platform.services.retention import purge
 from scoring.plan import PlanFilters, SamplingPlan
 from scoring.sampling import SamplingError
 from scoring.services.runs import run_sampling
@@ -166,3 +168,35 @@ def test_auto_qa_of_a_chat_judges_the_script_and_leaves_the_audio_items_to_peopl
     assert "no_interrupting" not in items and "speech_rate" not in items  # left to people
     assert items["closing_phrase"]["judged"] and items["greeting_agent_id"]["judged"]
     assert not items["abuse_customer"]["violated"]  # the red line is the agent's abuse, not 骗子
+
+
+def test_a_purged_chat_keeps_no_message_text(platform: Platform) -> None:
+    call_id = _ingest_chat()["call_id"]
+    _process()
+    with platform.uow() as uow:
+        until = uow.session.get(Call, call_id).retain_until  # type: ignore[union-attr]
+    (item,) = purge(platform, now=until + timedelta(days=1))
+    assert item.call_id == call_id and item.purged
+    with platform.uow() as uow:
+        assert uow.session.get(Call, call_id).status == "purged"  # type: ignore[union-attr]
+        for model in (TranscriptSegment, CallFlag):
+            left = select(func.count()).select_from(model).where(model.call_id == call_id)
+            assert uow.session.scalar(left) == 0
+
+
+def test_qa_ingest_chat_takes_any_file_name_and_exits_1_on_a_bad_line(
+    platform: Platform, tmp_path: Path
+) -> None:
+    plain = tmp_path / "export.txt"
+    plain.write_bytes(FIXTURE.read_bytes())
+    result = CliRunner().invoke(ingest, [str(plain), "--chat", "--json"])
+    assert result.exit_code == 0, result.output
+    with platform.uow() as uow:
+        call = uow.session.get(Call, json.loads(result.output)[0]["call_id"])
+        assert call is not None and call.channel == "chat"
+    bad = tmp_path / "bad.txt"
+    bad.write_text('{"time": 0, "role": "agent", "text": "您好"}\n{"time": 1}\n', "utf-8")
+    result = CliRunner().invoke(ingest, [str(bad), "--chat", "--json"])
+    assert result.exit_code == 1
+    (row,) = json.loads(result.output)
+    assert row["status"] == "rejected" and row["error"].endswith("bad.txt:2: missing role, text")
