@@ -122,9 +122,9 @@ def _with_offsets(raw: list[tuple[int, float | datetime, str, str]], name: str) 
     first = raw[0][1]
     messages, previous = [], 0.0
     for number, when, role, body in raw:
-        if type(when) is not type(first):
+        offset = _offset(when, first)
+        if offset is None:
             raise ChatRejected(f"{name}:{number}: time mixes seconds and ISO-8601 date-times")
-        offset = (when - first).total_seconds() if isinstance(when, datetime) else float(when)
         if isinstance(first, datetime) and offset > MAX_OFFSET_S:
             raise ChatRejected(f"{name}:{number}: the chat runs longer than {MAX_OFFSET_S:.0f} s")
         if offset < previous:
@@ -133,3 +133,12 @@ def _with_offsets(raw: list[tuple[int, float | datetime, str, str]], name: str) 
         previous = offset
     started = first if isinstance(first, datetime) else None
     return ChatTranscript(tuple(messages), started)
+
+
+def _offset(when: float | datetime, first: float | datetime) -> float | None:
+    """Seconds from the start; None when the line and the first one use different kinds."""
+    if isinstance(when, datetime) and isinstance(first, datetime):
+        return (when - first).total_seconds()
+    if not isinstance(when, datetime) and not isinstance(first, datetime):
+        return float(when)
+    return None
