@@ -2,7 +2,8 @@
 
 A Mandarin customer-service chat (网络对话 with the 智能客服 bot) is ingested, analysed,
 sampled by a plan with ``channels: [chat]`` and assigned; the inspector opens it, reads the
-conversation (no player), sees the flagged messages, scores every item and submits.
+conversation (no player), sees the flagged messages, scores every item (giving a reason where
+the score differs from the machine's suggestion) and submits.
 Screenshots at 1400 and 1024 px go to ``/work/shots/chat/`` (or ``$QA_SHOTS``).
 """
 
@@ -25,11 +26,11 @@ SHOTS = Path(os.environ.get("QA_SHOTS", "/work/shots/chat"))
 
 
 @pytest.fixture
-def server(platform, tmp_path) -> Iterator[tuple[str, int]]:
+def server(platform, tmp_path) -> Iterator[tuple[str, int, int]]:
     world = build_world(platform, tmp_path)
-    _call_id, evaluation_id = chat_evaluation(platform, world.ids["sup"], world.ids["insp"])
+    call_id, evaluation_id = chat_evaluation(platform, world.ids["sup"], world.ids["insp"])
     with served(platform) as base:
-        yield base, evaluation_id
+        yield base, call_id, evaluation_id
 
 
 def _login(browser, base: str, width: int):
@@ -50,7 +51,7 @@ def _no_overflow(page) -> bool:
 
 
 def test_an_inspector_scores_a_chat_and_submits(server, browser, platform):
-    base, eid = server
+    base, call_id, eid = server
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = _login(browser, base, 1400)
     page.goto(f"{base}/evaluations/{eid}")
@@ -70,9 +71,17 @@ def test_an_inspector_scores_a_chat_and_submits(server, browser, platform):
     narrow.wait_for_selector("#chat-messages li")
     assert _no_overflow(narrow)
     narrow.screenshot(path=str(SHOTS / "chat-evaluation-1024.png"), full_page=True)
+    narrow.goto(f"{base}/calls/{call_id}")  # the call page shows the conversation too
+    narrow.wait_for_selector("#chat-messages li")
+    assert narrow.query_selector("audio") is None and _no_overflow(narrow)
+    narrow.screenshot(path=str(SHOTS / "chat-call-1024.png"), full_page=True)
 
     for el in page.query_selector_all("input.score:not([disabled])"):
         el.fill(str(float(el.get_attribute("max") or 0)))
+    # The machine docked 报工号 (the bot spoke first, the agent gave 3821号 on joining): the
+    # inspector disagrees and says why, as every override of a machine suggestion must.
+    assert page.is_visible("#reason-greeting_agent_id")
+    page.fill("#reason-greeting_agent_id", "机器人先接待，人工坐席接入时已报工号3821号")
     page.click("#submit-eval")
     page.wait_for_load_state()
     assert scoring.show_evaluation(platform.uow(), eid)["state"] == "submitted"

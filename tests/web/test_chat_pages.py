@@ -23,6 +23,7 @@ def test_the_call_page_of_a_chat_shows_the_conversation(app, world, platform):
     call_id, _ = chat_evaluation(platform, world.ids["sup"], world.ids["insp"])
     html = as_user(app, "sup").get(f"/calls/{call_id}").get_data(as_text=True)
     assert 'id="chat-messages"' in html and "<audio" not in html
+    assert "download=1" not in html  # no recording to download
 
 
 def test_the_audio_of_a_chat_is_a_404_that_says_why(app, world, platform):
