@@ -34,7 +34,8 @@ def openapi() -> Any:
 @bp.post("/calls")
 @policy(roles=("admin", "supervisor"))
 def upload() -> Any:
-    """Upload one recording (multipart ``file``) with its metadata fields."""
+    """Upload one recording or chat transcript (``.jsonl``) as multipart ``file``, with its
+    metadata fields."""
     f = request.files.get("file")
     if f is None or not f.filename:
         return json_error(400, "multipart field 'file' (the recording) is required")

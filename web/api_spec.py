@@ -241,7 +241,7 @@ def _op(
 _ANY = "admin, supervisor, inspector, agent (scoped like the pages)"
 _LIST_ERRORS = (400, 401, 403)
 _UPLOAD = _op(
-    "Upload a recording with metadata",
+    "Upload a recording, or a chat transcript (.jsonl: one JSON message per line), with metadata",
     "admin, supervisor; token scope write",
     _json(_ref("IngestResult"), "Created"),
     errors=(400, 401, 403, 413),
@@ -255,7 +255,11 @@ _UPLOAD = _op(
                     "type": "object",
                     "required": ["file"],
                     "properties": {
-                        "file": {"type": "string", "format": "binary"},
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "audio, or a chat (网络对话) as JSON lines (.jsonl)",
+                        },
                         **{k: {"type": "string"} for k in METADATA_FIELDS},
                     },
                 }
