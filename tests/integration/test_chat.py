@@ -7,7 +7,7 @@ pipeline's Celery tasks run eagerly (flags → autoqa → finish; no audio stage
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,7 @@ from qa_platform.services.context import Platform
 from qa_platform.services.ingest import ingest_file
 from qa_platform.services.retention import purge
 from scoring.plan import PlanFilters, SamplingPlan
+from scoring.reports import compute_report
 from scoring.sampling import SamplingError
 from scoring.services.runs import run_sampling
 from storage.models import Call, CallFlag, Job, Recording
@@ -200,3 +201,12 @@ def test_qa_ingest_chat_takes_any_file_name_and_exits_1_on_a_bad_line(
     assert result.exit_code == 1
     (row,) = json.loads(result.output)
     assert row["status"] == "rejected" and row["error"].endswith("bad.txt:2: missing role, text")
+
+
+def test_a_chat_counts_in_the_daily_report_with_its_flags(platform: Platform) -> None:
+    _ingest_chat()  # its messages are dated 2026-11-20 (+08:00)
+    _process()
+    snap = compute_report(platform.uow(), "daily", date(2026, 11, 20))
+    centre = snap["payload"]["centre"]
+    assert centre["calls_received"] == 1
+    assert {"complaint_risk", "abuse_customer"} <= set(centre["flagged_by_type"])
