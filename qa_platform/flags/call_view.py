@@ -142,6 +142,14 @@ class CallView:
         return self.by_role(Role.AGENT)
 
     @cached_property
+    def human_agent(self) -> list[SegmentView]:
+        """The agent side without the bot (智能客服, speaker ``bot`` on a chat): where a bot
+        hands over, the person who takes the chat greets and gives the 工号; a chat the bot
+        handled alone is read from the bot's own messages."""
+        people = [v for v in self.agent if v.segment.speaker != "bot"]
+        return people or self.agent
+
+    @cached_property
     def agent_speech_s(self) -> float:
         return sum(v.duration for v in self.agent)
 

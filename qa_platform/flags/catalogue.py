@@ -29,8 +29,9 @@ EPSILON = 1e-6  # thresholds fire "at" the value despite float rounding of measu
 _MASK_TOKENS = re.compile("|".join(re.escape(v) for v in PLACEHOLDERS.values()) + r"|[＊*]+")
 #: The agent's own number said as a staff number: 我是3821号, 我是坐席3821号, 二零四七号客服为您服务.
 _SELF_NUMBER = re.compile(  # Whisper puts spaces around a digit run: "2047 号 客服"
-    f"我是\\s*(?:坐席|座席|客服)?\\s*[{DIGIT_CHARS}]{{1,8}}\\s*号"
+    f"我是\\s*(?:在线|人工)?\\s*(?:坐席|座席|客服)?\\s*[{DIGIT_CHARS}]{{1,8}}\\s*号"
     f"|[{DIGIT_CHARS}]{{2,8}}\\s*号\\s*(?:坐席|座席|客服|话务员|专员|服务员)"
+    f"|(?:在线|人工)?(?:坐席|座席|客服)\\s*[{DIGIT_CHARS}]{{3,8}}\\s*号"  # 客服3821号为您服务
 )
 
 
@@ -147,13 +148,13 @@ def _first_words(views: list[SegmentView], limit: int = 30) -> str:
 
 
 def _opening_window(call: CallView, p: RuleParams) -> tuple[float, float]:
-    first = call.agent[0].segment.start
+    first = call.human_agent[0].segment.start
     return first, first + p["within_s"]
 
 
 def _missing_opening(call: CallView, p: RuleParams, rule: str) -> list[Finding]:
     first, limit = _opening_window(call, p)
-    params = {"within": p["within_s"], "first_words": _first_words(call.agent)}
+    params = {"within": p["within_s"], "first_words": _first_words(call.human_agent)}
     return [Finding(Role.AGENT, first, limit, f"{rule}.none", params)]
 
 
@@ -162,7 +163,7 @@ def missing_greeting(call: CallView, p: RuleParams) -> list[Finding]:
     if not call.agent:
         return []
     _first, limit = _opening_window(call, p)
-    if any(h.start < limit for h in call.hits(p["lexicon"], call.agent)):
+    if any(h.start < limit for h in call.hits(p["lexicon"], call.human_agent)):
         return []
     return _missing_opening(call, p, "missing_greeting")
 
@@ -177,10 +178,10 @@ def missing_agent_id(call: CallView, p: RuleParams) -> list[Finding]:
     if not call.agent:
         return []
     _first, limit = _opening_window(call, p)
-    for hit in call.hits(p["lexicon"], call.agent):
+    for hit in call.hits(p["lexicon"], call.human_agent):
         if hit.start < limit and _states_agent_id(hit, p["number_within"]):
             return []
-    if any(start < limit for start in _self_numbers(call.agent)):
+    if any(start < limit for start in _self_numbers(call.human_agent)):
         return []
     return _missing_opening(call, p, "missing_agent_id")
 

@@ -78,10 +78,9 @@ def test_an_inspector_scores_a_chat_and_submits(server, browser, platform):
 
     for el in page.query_selector_all("input.score:not([disabled])"):
         el.fill(str(float(el.get_attribute("max") or 0)))
-    # The machine docked 报工号 (the bot spoke first, the agent gave 3821号 on joining): the
-    # inspector disagrees and says why, as every override of a machine suggestion must.
-    assert page.is_visible("#reason-greeting_agent_id")
-    page.fill("#reason-greeting_agent_id", "机器人先接待，人工坐席接入时已报工号3821号")
+    # The bot spoke first and the agent gave 3821号 on joining: the machine's full marks for
+    # 报工号 agree with the inspector's, so no override reason is asked for.
+    assert not page.is_visible("#reason-greeting_agent_id")
     page.click("#submit-eval")
     page.wait_for_load_state()
     assert scoring.show_evaluation(platform.uow(), eid)["state"] == "submitted"

@@ -29,3 +29,29 @@ def test_the_same_text_as_a_call_gets_the_audio_rules_too() -> None:
 
 def test_every_audio_rule_is_in_the_catalogue() -> None:
     assert AUDIO_RULES <= set(CATALOGUE)
+
+
+def _handoff(agent_line: str) -> Transcript:
+    return Transcript(
+        [
+            Segment("bot", Role.AGENT, 0.0, 0.0, "您好，欢迎咨询，我是智能客服小安"),
+            Segment("customer", Role.CUSTOMER, 18.0, 18.0, "转人工"),
+            Segment("bot", Role.AGENT, 23.0, 23.0, "正在为您转接人工客服，请稍候"),
+            Segment("agent", Role.AGENT, 60.0, 60.0, agent_line),
+            Segment("agent", Role.AGENT, 90.0, 90.0, "感谢您的咨询，祝您生活愉快，再见"),
+        ]
+    )
+
+
+def test_after_a_bot_hands_over_the_person_who_joins_greets_and_gives_the_agent_id() -> None:
+    joined = {
+        f.type
+        for f in evaluate(
+            _handoff("您好，我是在线客服3821号，很高兴为您服务"), AudioFeatures(90.0), audio=False
+        )
+    }
+    assert not joined & {"missing_greeting", "missing_agent_id"}
+    silent = {
+        f.type for f in evaluate(_handoff("请问您的保单号是多少"), AudioFeatures(90.0), audio=False)
+    }
+    assert {"missing_greeting", "missing_agent_id"} <= silent  # the bot's greeting is not theirs
