@@ -21,6 +21,7 @@ from qa_platform.services.context import Platform
 from storage.audit import append_audit
 from storage.models import Call, CallFlag, Job, Recording
 from storage.models_autoqa import AutoEvaluationRow, SuggestionDecisionRow
+from storage.models_coaching import CoachingTaskRow
 from storage.models_complaints import ComplaintCallRow, ComplaintCaseRow
 from storage.models_emotion import SegmentEmotion
 from storage.models_pipeline import (
@@ -138,7 +139,20 @@ def erase_call_content(session: Session, call_id: int) -> dict[str, int]:
     )
     erased["jobs"] = _rowcount(jobs)
     erased["complaint_cases"] = _erase_complaint_text(session, call_id)
+    erased["coaching_tasks"] = _erase_coaching_notes(session, call_id)
     return erased
+
+
+def _erase_coaching_notes(session: Session, call_id: int) -> int:
+    """Blank the leads' coaching notes (辅导记录) on the call's tasks: people type them and may
+    quote the call. The task stays (it counts in the coaching figures)."""
+    result = session.execute(
+        update(CoachingTaskRow)
+        .where(CoachingTaskRow.call_id == call_id, CoachingTaskRow.coaching_note != "")
+        .values(coaching_note=ERASED_TEXT)
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(result)
 
 
 def _erase_complaint_text(session: Session, call_id: int) -> int:

@@ -273,7 +273,15 @@ def record_coaching(
             raise CoachingConflict.of("coaching.not_open", task=task_id, state=row.state)
         row.state, row.coached_by, row.coached_at, row.coaching_note = COACHED, user.id, at, text
         row.row_version += 1
-        audit(uow.session, user.id, "coaching.coach", "coaching", row.id, {"note": text}, at)
+        audit(  # the note's length only: the audit log is never erased, the note is at purge
+            uow.session,
+            user.id,
+            "coaching.coach",
+            "coaching",
+            row.id,
+            {"note_chars": len(text)},
+            at,
+        )
         uow.commit()
         return _view(uow.session, row)
 

@@ -205,3 +205,33 @@ def test_a_complaint_case_loses_its_text_when_its_last_call_is_shredded(
     assert tables_containing(platform, SHREDDED_MARKER) == set()
     shown = complaints.show_case(platform, case.id)
     assert shown.state == "closed" and shown.summary == shown.outcome == ERASED_TEXT
+
+
+def test_a_coaching_note_is_erased_with_its_call(platform: Platform, tmp_path: Path) -> None:
+    from qa_platform.services.auth import SessionUser
+    from scoring.services import coaching
+    from storage.models import User
+
+    make_people(platform)
+    _content_call(platform, tmp_path, "2026-01-05T02:00:00+00:00", SHREDDED_MARKER, 1)
+    plan = SamplingPlan("all", size=1, filters=PlanFilters())
+    svc.assign_run(
+        platform.uow(), svc.run_sampling(platform.uow(), plan, seed=1)["run_id"], actor="sup1"
+    )
+    [ev] = svc.list_evaluations(platform.uow())
+    red_line = dict(FULL, abuse_customer=True)
+    svc.start_evaluation(platform.uow(), ev["evaluation_id"], ev["inspector_id"])
+    svc.save_scores(platform.uow(), ev["evaluation_id"], ev["inspector_id"], red_line, submit=True)
+    svc.approve_evaluation(platform.uow(), ev["evaluation_id"], "sup1")
+    svc.publish_evaluation(platform.uow(), ev["evaluation_id"], "sup1")
+    with platform.uow() as uow:
+        lead = SessionUser.of(
+            uow.session.scalars(select(User).where(User.username == "sup1")).one()
+        )
+    [task] = coaching.list_tasks(platform, lead)
+    coaching.record_coaching(platform, lead, task.id, f"复听时客户说：{SHREDDED_MARKER}")
+    assert "coaching_tasks" in tables_containing(platform, SHREDDED_MARKER)
+    (item,) = purge(platform, now=datetime(2031, 6, 1, tzinfo=UTC))
+    assert item.purged and item.erased["coaching_tasks"] == 1
+    assert tables_containing(platform, SHREDDED_MARKER) == set()
+    assert coaching.show_task(platform, lead, task.id).coaching_note == ERASED_TEXT
