@@ -125,7 +125,9 @@ def test_final_once_the_last_appeal_window_closes(world):
     assert final["payload"]["pending_evaluations"] == 6  # stored payload stays as computed
     with u() as uow:
         actions = uow.session.scalars(
-            select(AuditEvent.action).where(AuditEvent.object_type == "report")
+            select(AuditEvent.action)
+            .where(AuditEvent.object_type == "report")
+            .order_by(AuditEvent.id)  # without an order PostgreSQL may return either first
         ).all()
         assert actions == ["report.computed", "report.finalised"]
         assert verify_chain(uow.session).ok
