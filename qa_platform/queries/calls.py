@@ -89,6 +89,7 @@ def show_call(platform: Platform, call_id: int) -> dict[str, Any]:
         detail.update(call_scoring_detail(uow.session, call))
         detail["complaints"] = cases_for_call(uow.session, call.id, platform.clock.now())
         detail["auto_evaluation"] = auto_evaluation_detail(uow.session, call.id)
+        detail["customer_emotion"] = emotion_curve(uow.session, call.id)
         return detail
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from qa_platform.domain.pipeline import PIPELINE_VERSION
 from qa_platform.emotion import SegmentEmotion as Scores
 from qa_platform.flags import default_rule_set, rule_set_from_dict
+from qa_platform.queries.calls import show_call
 from qa_platform.services import emotion as emotion_service
 from qa_platform.services import flags as flag_service
 from qa_platform.services import pipeline as ps
@@ -80,6 +81,8 @@ def test_the_transcribe_stage_stores_one_score_per_customer_segment_run_twice(
         args=(call_id, PIPELINE_VERSION)
     )
     assert _rows(english, call_id) == first  # same rows, same ids, same scores
+    shown = show_call(english, call_id)["customer_emotion"]  # `qa call show --json`
+    assert [p["score"] for p in shown] == [round(r[4], 3) for r in first]
 
 
 def test_the_flag_rules_read_the_stored_scores_and_rerun_without_audio(platform: Platform) -> None:
