@@ -101,6 +101,12 @@ def _dummy_hash() -> str:
     return hash_password(secrets.token_urlsafe(16))
 
 
+def _storable(text: str) -> str:
+    """``text`` with NUL characters replaced: PostgreSQL refuses them in a string, and no valid
+    username holds one (``check_user_fields``), so such a name simply matches nobody."""
+    return text.replace("\x00", "\ufffd")
+
+
 def _account_key(username: str) -> str:
     return f"acct:{username.strip().lower()[:64]}"
 
@@ -165,6 +171,7 @@ def authenticate(
     failures (not the address's: one good account must not reset a guessing address).
     """
     now = now or platform.clock.now()
+    username, address = _storable(username), _storable(address)
     keys = {
         _account_key(username): MAX_FAILURES,
         _address_key(address): MAX_FAILURES * ADDRESS_FACTOR,

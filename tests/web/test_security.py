@@ -52,3 +52,13 @@ def test_production_cookie_is_secure(platform, monkeypatch):
     app = create_app()
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["PERMANENT_SESSION_LIFETIME"].total_seconds() == 12 * 3600
+
+
+def test_a_user_name_with_a_nul_character_is_a_failed_sign_in_not_a_server_error(app, world):
+    """PostgreSQL refuses NUL in a string; hypothesis found the sign-in form passing one on."""
+    from tests.web.conftest import Browser
+
+    browser = Browser(app.test_client())
+    browser.get("/login")
+    r = browser.post("/login", {"username": "a\x00b", "password": "x"})
+    assert r.status_code in (200, 400, 401) and "登录" in r.get_data(as_text=True)
