@@ -22,20 +22,22 @@ from qa_platform.audio_probe import AudioInfo, AudioRejected, probe
 from qa_platform.domain.calls import (
     METADATA_FIELDS,
     CallMetadata,
-    CallStatus,
     MetadataError,
-    mask_phone,
 )
 from qa_platform.domain.chat import CHANNEL_CHAT, ChatRejected, is_chat_file
-from qa_platform.retention import format_classes
 from qa_platform.services.context import Platform
 from qa_platform.services.ingest_chat import read_chat, store_chat
-from qa_platform.services.ingest_people import IngestRejected, check_external_id, resolve_people
+from qa_platform.services.ingest_people import (
+    IngestRejected,
+    check_external_id,
+    new_call_row,
+    resolve_people,
+)
 from qa_platform.services.pipeline import enqueue_calls
 from storage.audit import append_audit
 from storage.blobs import new_blob_id
 from storage.crypto import encrypt_stream, new_data_key
-from storage.models import Call, Recording
+from storage.models import Recording
 from storage.rollups import refresh_calls
 
 log = logging.getLogger(__name__)
@@ -221,31 +223,19 @@ def _insert_rows(platform: Platform, item: _Checked, sealed: _Sealed) -> int:
     meta, info = item.meta, item.info
     now = platform.clock.now()
     started = meta.started_at or now
-    classes = {"standard", "complaint"} if meta.complaint else {"standard"}
     with platform.uow() as uow:
         agent, team = resolve_people(uow.session, meta, platform.settings.ingest_strict, item.name)
-        call = Call(
-            external_id=meta.external_id,
-            agent_code=meta.agent_code,
-            agent_id=agent.id if agent else None,
-            team_id=team.id if team else (agent.team_id if agent else None),
-            direction=str(meta.direction),
-            business_type=meta.business_type,
-            started_at=started,
-            customer_phone_masked=mask_phone(meta.customer_phone),
+        call = new_call_row(
+            platform,
+            meta,
+            (agent, team),
+            started,
+            item.name,
             agent_channel=meta.agent_channel,
-            satisfaction=meta.satisfaction,
-            status=str(CallStatus.INGESTED),
             duration_s=info.duration_s,
             channels=info.channels,
             sample_rate=info.sample_rate,
             audio_format=f"{info.format}/{info.codec}",
-            original_filename=Path(item.name).name[:255],
-            retention_class=format_classes(classes),
-            retain_until=platform.retention_rules.retain_until(started, classes),
-            legal_hold=False,
-            created_at=now,
-            updated_at=now,
         )
         uow.session.add(call)
         uow.flush()

@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from qa_platform.domain.calls import CallMetadata, CallStatus, mask_phone
+from qa_platform.domain.calls import CallMetadata
 from qa_platform.domain.chat import (
     CHANNEL_CHAT,
     MAX_CHAT_BYTES,
@@ -25,9 +25,8 @@ from qa_platform.domain.chat import (
 )
 from qa_platform.domain.transcript import Role, Segment, Transcript
 from qa_platform.masking import mask_pii
-from qa_platform.retention import format_classes
 from qa_platform.services.context import Platform
-from qa_platform.services.ingest_people import check_external_id, resolve_people
+from qa_platform.services.ingest_people import check_external_id, new_call_row, resolve_people
 from qa_platform.services.pipeline import ensure_jobs, pipeline_version, save_transcript
 from storage.audit import append_audit
 from storage.models import Call
@@ -92,34 +91,22 @@ def _insert(
     check_external_id(platform, meta, name)
     now = platform.clock.now()
     started = meta.started_at or chat.started_at or now
-    classes = {"standard", "complaint"} if meta.complaint else {"standard"}
     version = pipeline_version(platform.settings)
     with platform.uow() as uow:
         agent, team = resolve_people(uow.session, meta, platform.settings.ingest_strict, name)
-        call = Call(
-            external_id=meta.external_id,
-            agent_code=meta.agent_code,
-            agent_id=agent.id if agent else None,
-            team_id=team.id if team else (agent.team_id if agent else None),
-            direction=str(meta.direction),
-            business_type=meta.business_type,
-            started_at=started,
-            customer_phone_masked=mask_phone(meta.customer_phone),
+        call = new_call_row(
+            platform,
+            meta,
+            (agent, team),
+            started,
+            name,
             agent_channel=None,
-            satisfaction=meta.satisfaction,
-            status=str(CallStatus.INGESTED),
             duration_s=chat.duration_s,
             channels=0,
             sample_rate=0,
             audio_format=CHAT_FORMAT,
-            original_filename=Path(name).name[:255],
-            retention_class=format_classes(classes),
-            retain_until=platform.retention_rules.retain_until(started, classes),
-            legal_hold=False,
             channel=CHANNEL_CHAT,
             chat_sha256=digest,
-            created_at=now,
-            updated_at=now,
         )
         uow.session.add(call)
         uow.flush()
