@@ -18,8 +18,8 @@ import pytest
 
 from qa_platform.queries.calibration import calibration_list
 from scoring.calibration import fleiss_kappa_from_ratings
-from tests.e2e.conftest import served
-from tests.factories import FULL, PASSWORD
+from tests.e2e.conftest import screenshots, served, sign_in
+from tests.factories import FULL
 from tests.factories import build_story_world as build_world
 
 pytestmark = pytest.mark.e2e
@@ -37,23 +37,11 @@ def server(platform, tmp_path) -> Iterator[tuple[str, object]]:
 
 
 def login(browser, base: str, username: str):
-    ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
-    page = ctx.new_page()
-    page.goto(base + "/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-    return page
+    return sign_in(browser, base, username)
 
 
 def shots(page, name: str) -> None:
-    """Full-page screenshots at 1400 and 1024 px wide."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for width in (1400, 1024):
-        page.set_viewport_size({"width": width, "height": 1000})
-        page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
-    page.set_viewport_size({"width": 1400, "height": 1000})
+    screenshots(page, SHOTS, name)
 
 
 def score_call(page, identity: str) -> None:

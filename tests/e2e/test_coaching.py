@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from qa_platform.services import people
-from tests.e2e.conftest import served
-from tests.factories import FULL, PASSWORD, build_story_world, publish_scored
+from tests.e2e.conftest import served, sign_in
+from tests.factories import FULL, build_story_world, publish_scored
 
 pytestmark = pytest.mark.e2e
 SHOTS = Path(
@@ -23,15 +23,9 @@ SHOTS = Path(
 
 
 def _page(browser, base: str, username: str, width: int):
-    ctx = browser.new_context(viewport={"width": width, "height": 900}, locale="zh-CN")
-    page = ctx.new_page()
+    page = sign_in(browser, base, username, width)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(base + "/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
     return page, errors
 
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from scoring import services as scoring
-from tests.e2e.conftest import served
+from tests.e2e.conftest import screenshots, served, sign_in
 from tests.e2e.test_story import wait_until
-from tests.factories import PASSWORD, StoryWorld
+from tests.factories import StoryWorld
 from tests.factories import build_story_world as build_world
 
 pytestmark = pytest.mark.e2e
@@ -53,23 +53,11 @@ def server(platform, tmp_path) -> Iterator[tuple[str, StoryWorld, int]]:
 
 
 def login(browser, base: str, username: str):
-    ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
-    page = ctx.new_page()
-    page.goto(base + "/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-    return page
+    return sign_in(browser, base, username)
 
 
 def shots(page, name: str) -> None:
-    """Full-page screenshots at 1400 and 1024 px wide."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for width in (1400, 1024):
-        page.set_viewport_size({"width": width, "height": 1000})
-        page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
-    page.set_viewport_size({"width": 1400, "height": 1000})
+    screenshots(page, SHOTS, name)
 
 
 def near(page, seconds: float) -> str:
